@@ -1,0 +1,102 @@
+"""Typed events from an engine to whoever shows them: no raw tokens, no control strings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ReasoningDelta:
+    """More of the model's reasoning (harmony's analysis channel)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class AnswerDelta:
+    """More of the answer meant for the person (harmony's final channel)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class ChannelDelta:
+    """Text on another channel or addressed to a tool: kept, never shown as the answer."""
+
+    channel: str
+    recipient: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class MessageEnded:
+    """A complete harmony message, for callers that want whole messages."""
+
+    channel: str
+    recipient: str | None
+    content: str
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Counts and timings of one request, as the status line and `--json` report them."""
+
+    prompt_tokens: int = 0
+    prompt_tokens_evaluated: int = 0
+    completion_tokens: int = 0
+    reasoning_tokens: int = 0
+    prefill_seconds: float = 0.0
+    generation_seconds: float = 0.0
+    reasoning_seconds: float = 0.0
+    context_size: int = 0
+
+    @property
+    def tokens_per_second(self) -> float:
+        """Generation speed; 0 when nothing was generated."""
+        if self.generation_seconds <= 0:
+            return 0.0
+        return self.completion_tokens / self.generation_seconds
+
+    @property
+    def context_used(self) -> int:
+        """Tokens the conversation now occupies in the context window."""
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True)
+class Done:
+    """The request ended. `stop_reason`: return, call, eos, length or cancelled."""
+
+    stop_reason: str
+    stats: Stats
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The request could not run or broke off; `message` is meant for a person."""
+
+    message: str
+
+
+ParserEvent = ReasoningDelta | AnswerDelta | ChannelDelta | MessageEnded
+EngineEvent = ReasoningDelta | AnswerDelta | ChannelDelta | MessageEnded | Done | Failed
+
+
+def coalesce(events: list[EngineEvent]) -> list[EngineEvent]:
+    """Merge runs of deltas of the same kind, so a batch costs one UI update per kind."""
+    merged: list[EngineEvent] = []
+    for event in events:
+        last = merged[-1] if merged else None
+        if isinstance(event, ReasoningDelta) and isinstance(last, ReasoningDelta):
+            merged[-1] = ReasoningDelta(last.text + event.text)
+        elif isinstance(event, AnswerDelta) and isinstance(last, AnswerDelta):
+            merged[-1] = AnswerDelta(last.text + event.text)
+        elif (
+            isinstance(event, ChannelDelta)
+            and isinstance(last, ChannelDelta)
+            and (event.channel, event.recipient) == (last.channel, last.recipient)
+        ):
+            merged[-1] = ChannelDelta(event.channel, event.recipient, last.text + event.text)
+        else:
+            merged.append(event)
+    return merged
