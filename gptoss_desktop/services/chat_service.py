@@ -1,0 +1,126 @@
+"""The GUI thread's handle on the engine thread: requests in, batched typed signals out."""
+
+from __future__ import annotations
+
+import itertools
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from ..core.cancel import CancelFlag
+from ..core.engine import ChatRequest, ModelInfo
+from ..core.events import AnswerDelta, Done, Failed, ReasoningDelta, coalesce
+from .chat_worker import ChatWorker, EngineFactory, Tagged
+from .event_buffer import EventBuffer
+from .threads import start_worker_thread
+
+#: At most one batch of text reaches the widgets per frame.
+FRAME_MS = 16
+
+
+class ChatService(QObject):
+    """Owns the engine thread. Every method runs on the GUI thread."""
+
+    model_loading = Signal(str)
+    model_loaded = Signal(object)  # ModelInfo
+    model_failed = Signal(str)
+    reasoning_received = Signal(str)
+    answer_received = Signal(str)
+    generation_finished = Signal(object)  # Done
+    generation_failed = Signal(str)
+    busy_changed = Signal(bool)
+
+    _load_requested = Signal(str)
+    _generate_requested = Signal(int, object, object)
+    _close_requested = Signal()
+
+    def __init__(self, engine_factory: EngineFactory | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._buffer: EventBuffer[Tagged] = EventBuffer()
+        self._worker = ChatWorker(self._buffer, engine_factory) if engine_factory else ChatWorker(self._buffer)
+        self._thread = start_worker_thread(self._worker, "engine")
+        self._request_ids = itertools.count(1)
+        self._current = 0
+        self._cancel = CancelFlag()
+        self._busy = False
+        self._closed = False
+        self.model_info: ModelInfo | None = None
+        self._drain_timer = QTimer(self)
+        self._drain_timer.setSingleShot(True)
+        self._drain_timer.setInterval(FRAME_MS)
+        self._drain_timer.timeout.connect(self._drain)
+        self._load_requested.connect(self._worker.load)
+        self._generate_requested.connect(self._worker.generate)
+        self._close_requested.connect(self._worker.close)
+        self._worker.events_ready.connect(self._on_events_ready)
+        self._worker.model_loaded.connect(self._on_model_loaded)
+        self._worker.model_failed.connect(self._on_model_failed)
+
+    @property
+    def busy(self) -> bool:
+        """True while a request is running."""
+        return self._busy
+
+    def load_model(self, path: str) -> None:
+        """Load a model on the engine thread; model_loaded or model_failed follows."""
+        self.stop()
+        self.model_info = None
+        self.model_loading.emit(path)
+        self._load_requested.emit(path)
+
+    def send(self, request: ChatRequest) -> int:
+        """Start answering `request`; text arrives through reasoning_received / answer_received."""
+        self.stop()
+        self._current = next(self._request_ids)
+        self._cancel = CancelFlag()
+        self._set_busy(True)
+        self._generate_requested.emit(self._current, request, self._cancel)
+        return self._current
+
+    def stop(self) -> None:
+        """Cancel the running request; what was generated so far stays."""
+        self._cancel.set()
+
+    def shutdown(self, timeout_ms: int = 2000) -> bool:
+        """Cancel, free the model and join the engine thread; False if it did not stop in time."""
+        if self._closed:
+            return True
+        self._closed = True
+        self._cancel.set()
+        self._drain_timer.stop()
+        self._close_requested.emit()
+        return self._thread.wait(timeout_ms)
+
+    @Slot()
+    def _on_events_ready(self) -> None:
+        if not self._drain_timer.isActive():
+            self._drain_timer.start()
+
+    @Slot()
+    def _drain(self) -> None:
+        # Drop events of requests that were superseded (a stale reply must not leak into a new one).
+        events = [event for request_id, event in self._buffer.drain() if request_id == self._current]
+        for event in coalesce(events):
+            if isinstance(event, ReasoningDelta):
+                self.reasoning_received.emit(event.text)
+            elif isinstance(event, AnswerDelta):
+                self.answer_received.emit(event.text)
+            elif isinstance(event, Done):
+                self._set_busy(False)
+                self.generation_finished.emit(event)
+            elif isinstance(event, Failed):
+                self._set_busy(False)
+                self.generation_failed.emit(event.message)
+
+    @Slot(object)
+    def _on_model_loaded(self, info: ModelInfo) -> None:
+        self.model_info = info
+        self.model_loaded.emit(info)
+
+    @Slot(str)
+    def _on_model_failed(self, message: str) -> None:
+        self.model_failed.emit(message)
+
+    def _set_busy(self, busy: bool) -> None:
+        if busy != self._busy:
+            self._busy = busy
+            self.busy_changed.emit(busy)

@@ -1,0 +1,75 @@
+"""The engine thread behind its GUI-thread facade: batching, stale replies, shutdown."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from gptoss_desktop.core.engine import ChatRequest
+from gptoss_desktop.core.events import Done
+from gptoss_desktop.core.harmony import Conversation, Message
+from gptoss_desktop.core.sampling import SamplingParams
+from gptoss_desktop.services.chat_service import ChatService
+
+
+@pytest.fixture
+def service(qtbot: QtBot, tiny_model: Path) -> Iterator[ChatService]:
+    service = ChatService()
+    with qtbot.waitSignal(service.model_loaded, timeout=20_000):
+        service.load_model(str(tiny_model))
+    yield service
+    assert service.shutdown(2000)
+
+
+def request(text: str, **sampling: object) -> ChatRequest:
+    return ChatRequest(Conversation((Message("user", text),)), SamplingParams(**sampling))  # type: ignore[arg-type]
+
+
+def test_text_arrives_in_batches_not_one_signal_per_token(service: ChatService, qtbot: QtBot) -> None:
+    updates: list[str] = []
+    service.reasoning_received.connect(updates.append)
+    service.answer_received.connect(updates.append)
+    with qtbot.waitSignal(service.generation_finished, timeout=30_000) as finished:
+        service.send(request("hi", seed=5, temperature=0.0, max_tokens=2000))
+    done: Done = finished.args[0]
+    assert done.stats.completion_tokens > 200
+    assert len(updates) < done.stats.completion_tokens / 4
+
+
+def test_a_superseded_request_never_reaches_the_ui(service: ChatService, qtbot: QtBot) -> None:
+    finished: list[Done] = []
+    service.generation_finished.connect(finished.append)
+    service.send(request("first", seed=1, max_tokens=3000))
+    second = request("second", seed=2, max_tokens=20)
+    with qtbot.waitSignal(service.generation_finished, timeout=30_000):
+        service.send(second)
+    qtbot.waitUntil(lambda: not service.busy, timeout=5_000)
+    assert len(finished) == 1
+    assert finished[0].stats.completion_tokens <= 20
+
+
+def test_shutdown_mid_generation_joins_the_thread(qtbot: QtBot, tiny_model: Path) -> None:
+    service = ChatService()
+    with qtbot.waitSignal(service.model_loaded, timeout=20_000):
+        service.load_model(str(tiny_model))
+    received: list[str] = []
+    service.reasoning_received.connect(received.append)
+    service.answer_received.connect(received.append)
+    service.send(request("go", seed=3, temperature=0.0))
+    qtbot.waitUntil(lambda: bool(received), timeout=20_000)
+    assert service.busy
+    assert service.shutdown(2000)
+    assert service._thread.isFinished()
+
+
+def test_loading_a_missing_file_reports_it(qtbot: QtBot, tmp_path: Path) -> None:
+    service = ChatService()
+    try:
+        with qtbot.waitSignal(service.model_failed, timeout=10_000) as failed:
+            service.load_model(str(tmp_path / "nope.gguf"))
+        assert "No model file" in failed.args[0]
+    finally:
+        assert service.shutdown(2000)
