@@ -1,0 +1,94 @@
+"""Where the person writes: the message box, the reasoning-effort dropdown, Send / Stop."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPlainTextEdit, QPushButton, QWidget
+
+from ..core.harmony import EFFORTS, Effort
+
+
+class MessageEdit(QPlainTextEdit):
+    """Enter sends; Shift+Enter starts a new line."""
+
+    submitted = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt's name)
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not (
+            event.modifiers() & Qt.KeyboardModifier.ShiftModifier
+        ):
+            self.submitted.emit()
+            return
+        super().keyPressEvent(event)
+
+
+class Composer(QWidget):
+    """Emits send_requested(text, effort) and stop_requested; Send turns into Stop while busy."""
+
+    send_requested = Signal(str, str)
+    stop_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.edit = MessageEdit()
+        self.edit.setObjectName("messageEdit")
+        self.edit.setPlaceholderText("Message gpt-oss — Enter to send, Shift+Enter for a new line")
+        self.edit.setFixedHeight(72)
+        self.effort = QComboBox()
+        self.effort.setObjectName("effortBox")
+        for effort in EFFORTS:
+            self.effort.addItem(effort.capitalize(), effort)
+        self.effort.setToolTip("Reasoning effort for the next message: how long the model thinks first")
+        self.button = QPushButton("Send")
+        self.button.setObjectName("sendButton")
+        self.button.setDefault(True)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(12, 6, 12, 12)
+        layout.addWidget(self.edit, 1)
+        layout.addWidget(self.effort, 0, Qt.AlignmentFlag.AlignBottom)
+        layout.addWidget(self.button, 0, Qt.AlignmentFlag.AlignBottom)
+        self._busy = False
+        self.set_effort("medium")
+        self.edit.submitted.connect(self._submit)
+        self.button.clicked.connect(self._on_button)
+
+    def current_effort(self) -> Effort:
+        """The effort the next message will use."""
+        value: Effort = self.effort.currentData()
+        return value
+
+    def set_effort(self, effort: str) -> None:
+        """Select an effort by name (low / medium / high)."""
+        index = self.effort.findData(effort)
+        if index >= 0:
+            self.effort.setCurrentIndex(index)
+
+    def set_reasoning_supported(self, supported: bool) -> None:
+        """Disable the dropdown, saying why, for models that have no reasoning effort."""
+        self.effort.setEnabled(supported)
+        self.effort.setToolTip(
+            "Reasoning effort for the next message: how long the model thinks first"
+            if supported
+            else "This model is not gpt-oss: it has no reasoning effort to choose"
+        )
+
+    def set_busy(self, busy: bool) -> None:
+        """While a reply streams the button stops it instead of sending."""
+        self._busy = busy
+        self.button.setText("Stop" if busy else "Send")
+
+    @Slot()
+    def _on_button(self) -> None:
+        if self._busy:
+            self.stop_requested.emit()
+        else:
+            self._submit()
+
+    @Slot()
+    def _submit(self) -> None:
+        text = self.edit.toPlainText().strip()
+        if not text or self._busy or not self.isEnabled():
+            return
+        self.edit.clear()
+        self.send_requested.emit(text, self.current_effort())
