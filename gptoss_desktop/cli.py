@@ -1,0 +1,60 @@
+"""Command line: open the window, or chat and inspect harmony without one."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .core.harmony import EFFORTS
+from .core.paths import use_home
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """All commands and options."""
+    parser = argparse.ArgumentParser(prog="gptoss-desktop", description="Private, offline chat with gpt-oss.")
+    parser.add_argument("--version", action="version", version=f"gptoss-desktop {__version__}")
+    parser.add_argument("--home", metavar="DIR", help="keep all data, settings and caches under DIR")
+    parser.add_argument("--model", metavar="PATH", help="GGUF model to load in the window (remembered)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    chat = commands.add_parser("chat", help="answer one message in the terminal")
+    chat.add_argument("--model", required=True, metavar="PATH", help="GGUF model file")
+    chat.add_argument("--effort", choices=EFFORTS, default="medium", help="reasoning effort (gpt-oss)")
+    chat.add_argument("--instructions", metavar="TEXT", help="developer instructions (the system prompt)")
+    chat.add_argument("--seed", type=int, help="fix the sampling seed for a repeatable reply")
+    chat.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (default 1.0)")
+    chat.add_argument("--max-tokens", type=int, metavar="N", help="stop after N tokens")
+    chat.add_argument("--context", type=int, metavar="N", help="context window in tokens (default 8192)")
+    chat.add_argument("--json", action="store_true", help="one JSON event per line")
+    chat.add_argument("message", help="the message to answer")
+
+    harmony = commands.add_parser("harmony", help="see exactly what the model gets and says")
+    harmony_commands = harmony.add_subparsers(dest="harmony_command", metavar="ACTION", required=True)
+    render = harmony_commands.add_parser("render", help="print the exact prompt for a conversation JSON file")
+    render.add_argument("conversation", metavar="CONVERSATION.json")
+    harmony_commands.add_parser("parse", help="parse raw completion text from stdin into JSON")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `gptoss-desktop` and `python -m gptoss_desktop`."""
+    args = build_parser().parse_args(argv)
+    if args.home:
+        use_home(args.home)
+    if args.command == "chat":
+        from .cli_chat import run_chat
+
+        return run_chat(args)
+    if args.command == "harmony":
+        from .cli_harmony import run_harmony
+
+        return run_harmony(args)
+    from .ui.app import run_app
+
+    return run_app(args.model)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

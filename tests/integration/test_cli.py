@@ -1,0 +1,111 @@
+"""The command line as a person runs it: real processes, real files, real llama.cpp."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from gptoss_desktop import __version__
+
+
+def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gptoss_desktop", *args], input=stdin, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_version() -> None:
+    result = cli("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"gptoss-desktop {__version__}"
+
+
+def test_chat_json_streams_events_and_ends_with_counts(tiny_model: Path) -> None:
+    result = cli("chat", "--model", str(tiny_model), "--json", "--seed", "4", "--max-tokens", "64", "hi")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert {e["type"] for e in events[:-1]} <= {"reasoning", "answer"}
+    assert len(events) > 2
+    done = events[-1]
+    assert done["type"] == "done"
+    assert done["completion_tokens"] == 64 and done["stop_reason"] == "length"
+    assert done["prompt_tokens"] > 0 and done["generation_seconds"] > 0
+    assert "<|" not in "".join(e["text"] for e in events)
+
+
+def test_chat_text_output_separates_reasoning_from_answer(tiny_model: Path) -> None:
+    result = cli("chat", "--model", str(tiny_model), "--seed", "4", "--max-tokens", "400", "--temperature", "0", "hi")
+    assert result.returncode == 0, result.stderr
+    assert "\x1b[" not in result.stdout  # no colour codes when not on a terminal
+    assert result.stdout.count("[reasoning]") <= 1 and result.stdout.count("[answer]") <= 1
+
+
+def test_chat_with_a_missing_model_fails_clearly(tmp_path: Path) -> None:
+    result = cli("chat", "--model", str(tmp_path / "none.gguf"), "--json", "hi")
+    assert result.returncode == 1
+    assert json.loads(result.stdout) == {"type": "error", "text": f"No model file at {tmp_path / 'none.gguf'}."}
+    assert "No model file" in result.stderr
+
+
+def test_chat_with_a_file_that_is_not_gguf_fails_clearly(tmp_path: Path) -> None:
+    fake = tmp_path / "notes.gguf"
+    fake.write_text("just some text")
+    result = cli("chat", "--model", str(fake), "hi")
+    assert result.returncode == 1
+    assert "notes.gguf is not a GGUF model file" in result.stderr
+
+
+def test_harmony_render_prints_the_exact_prompt(tmp_path: Path) -> None:
+    conversation = tmp_path / "c.json"
+    conversation.write_text(
+        json.dumps(
+            {
+                "effort": "low",
+                "date": "2026-01-02",
+                "instructions": "Be terse.",
+                "messages": [
+                    {"role": "user", "content": "2+2?"},
+                    {"role": "assistant", "reasoning": "Simple.", "content": "4"},
+                    {"role": "user", "content": "And 3+3?"},
+                ],
+            }
+        )
+    )
+    result = cli("harmony", "render", str(conversation))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (
+        "<|start|>system<|message|>You are ChatGPT, a large language model trained by OpenAI.\n"
+        "Knowledge cutoff: 2024-06\nCurrent date: 2026-01-02\n\nReasoning: low\n\n"
+        "# Valid channels: analysis, commentary, final. Channel must be included for every message.<|end|>"
+        "<|start|>developer<|message|># Instructions\n\nBe terse.<|end|>"
+        "<|start|>user<|message|>2+2?<|end|>"
+        "<|start|>assistant<|channel|>final<|message|>4<|end|>"
+        "<|start|>user<|message|>And 3+3?<|end|><|start|>assistant"
+    )
+
+
+def test_harmony_render_rejects_a_bad_file_with_a_reason(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"effort": "max", "messages": []}')
+    result = cli("harmony", "render", str(bad))
+    assert result.returncode == 2
+    assert "reasoning effort must be one of low, medium, high" in result.stderr
+
+
+def test_harmony_parse_reads_a_completion_from_stdin() -> None:
+    completion = (
+        "<|channel|>analysis<|message|>Add them.<|end|><|start|>assistant<|channel|>final<|message|>6<|return|>"
+    )
+    result = cli("harmony", "parse", stdin=completion)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "messages": [
+            {"channel": "analysis", "recipient": None, "content": "Add them."},
+            {"channel": "final", "recipient": None, "content": "6"},
+        ],
+        "reasoning": "Add them.",
+        "answer": "6",
+    }
