@@ -178,7 +178,10 @@ def test_other_models_run_their_own_template_answer_only(smollm2_model: Path) ->
         assert not engine.info.is_harmony
         events = run(
             engine,
-            ChatRequest(ask("What is the capital of France?"), SamplingParams(seed=0, temperature=0, max_tokens=100)),
+            ChatRequest(
+                ask("What is the capital of France? Answer in one word."),
+                SamplingParams(seed=0, temperature=0, max_tokens=100),
+            ),
         )
     finally:
         engine.close()

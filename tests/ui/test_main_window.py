@@ -98,6 +98,7 @@ def test_effort_dropdown_reaches_the_prompt(make_window: WindowFactory, qtbot: Q
     RecordingEngine.seen.clear()
     window = make_window(tiny_model, ChatService(engine_factory=RecordingEngine))
     for label in ("High", "Low"):
+        window.new_chat()  # the babbling reply fills the context; start over each time
         window.composer.effort.setCurrentText(label)
         with qtbot.waitSignal(window.service.generation_finished, timeout=30_000):
             send(qtbot, window, f"effort {label}")
@@ -125,12 +126,15 @@ def test_other_models_get_no_effort_and_no_reasoning_area(
     window = make_window(smollm2_model)
     assert not window.composer.effort.isEnabled()
     assert "not gpt-oss" in window.composer.effort.toolTip()
-    with qtbot.waitSignal(window.service.generation_finished, timeout=60_000):
-        send(qtbot, window, "Say hello")
+    send(qtbot, window, "Say hello")
     turn = window.chat_view.turns[-1]
     assert isinstance(turn, AssistantTurn)
-    assert not turn.reasoning.isVisible()
+    # At temperature 1 a small model may ramble on: three words show it works.
+    qtbot.waitUntil(lambda: not window.service.busy or len(turn.answer.toPlainText().split()) >= 3, timeout=60_000)
+    window.service.stop()
+    qtbot.waitUntil(lambda: not window.service.busy, timeout=5_000)
     assert turn.answer.toPlainText().strip() != ""
+    assert not turn.reasoning.isVisible()
 
 
 def test_model_and_effort_are_remembered(make_window: WindowFactory, qtbot: QtBot, tiny_model: Path) -> None:
