@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 from pathlib import Path
+from typing import cast
 
 from PySide6.QtCore import Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -12,7 +13,7 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QVBoxLayout, QWi
 
 from ..core.engine import ChatRequest, ModelInfo
 from ..core.events import Done
-from ..core.harmony import Conversation, Message
+from ..core.harmony import Conversation, Effort, Message
 from ..core.settings import Settings, save_settings
 from ..services.chat_service import ChatService
 from .chat_view import ChatView
@@ -72,7 +73,7 @@ class MainWindow(QMainWindow):
         service.answer_received.connect(self._on_answer)
         service.generation_finished.connect(self._on_finished)
         service.generation_failed.connect(self._on_failed)
-        service.busy_changed.connect(self.composer.set_busy)
+        service.busy_changed.connect(self._on_busy_changed)
         self.chat_view.set_placeholder(NO_MODEL_TEXT)
         self.composer.setEnabled(False)
 
@@ -115,7 +116,7 @@ class MainWindow(QMainWindow):
         self._pending_user = Message("user", text)
         conversation = Conversation(
             messages=(*self.history, self._pending_user),
-            effort=self.composer.current_effort(),
+            effort=cast(Effort, effort),
             date=dt.date.today().isoformat(),
         )
         self.chat_view.add_user_message(text)
@@ -152,6 +153,13 @@ class MainWindow(QMainWindow):
         if self._turn is not None:
             self._turn.finish(None, message)
         self._pending_user = None
+        self.speed_label.clear()
+
+    @Slot(bool)
+    def _on_busy_changed(self, busy: bool) -> None:
+        self.composer.set_busy(busy)
+        if busy:
+            self.speed_label.setText("Generating…")
 
     @Slot(str)
     def _on_model_loading(self, path: str) -> None:
