@@ -46,13 +46,13 @@ class ChatView(QScrollArea):
     def add_user_message(self, text: str) -> UserMessage:
         """Append the person's message."""
         widget = UserMessage(text)
-        self._add(widget, Qt.AlignmentFlag.AlignRight)
+        self._add(widget)
         return widget
 
     def add_assistant_turn(self, show_reasoning: bool) -> AssistantTurn:
         """Append an empty assistant turn to stream into."""
         widget = AssistantTurn(show_reasoning)
-        self._add(widget, Qt.AlignmentFlag(0))
+        self._add(widget)
         return widget
 
     def clear(self) -> None:
@@ -63,10 +63,10 @@ class ChatView(QScrollArea):
         self.turns.clear()
         self.placeholder.setVisible(True)
 
-    def _add(self, widget: UserMessage | AssistantTurn, alignment: Qt.AlignmentFlag) -> None:
+    def _add(self, widget: UserMessage | AssistantTurn) -> None:
         self.placeholder.setVisible(False)
         self._follow = True  # a new turn always comes into view
-        self._layout.insertWidget(self._layout.count() - 1, widget, 0, alignment)
+        self._layout.insertWidget(self._layout.count() - 1, widget)
         self.turns.append(widget)
 
     @Slot(int)

@@ -7,7 +7,15 @@ adds, not what came before it.
 
 from __future__ import annotations
 
-from PySide6.QtGui import QTextBlockFormat, QTextCharFormat, QTextCursor
+from PySide6.QtGui import (
+    QPalette,
+    QTextBlockFormat,
+    QTextCharFormat,
+    QTextCursor,
+    QTextDocument,
+    QTextDocumentFragment,
+    QTextFormat,
+)
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from ..core.markdown_blocks import MarkdownBlocks
@@ -63,10 +71,45 @@ class StreamingMarkdownView(QTextBrowser):
         """Replace the selected tail by `blocks` rendered as Markdown."""
         cursor.removeSelectedText()
         cursor.setBlockFormat(QTextBlockFormat())
+        start = cursor.position()
         for index, block in enumerate(blocks):
             if index:
                 cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
-            cursor.insertMarkdown(block.strip("\n"))
+            self._insert_markdown(cursor, block.strip("\n"))
+        self._shade_code_blocks(start, cursor.position())
+
+    def _insert_markdown(self, cursor: QTextCursor, markdown: str) -> None:
+        """Insert Markdown into the empty block at `cursor`, keeping the first block's formatting.
+
+        Inserting a fragment into an existing block keeps that block's format (a code
+        fence or heading would lose its look), and a list or table starts a block of its
+        own (leaving an empty line behind): both are put right here.
+        """
+        source = QTextDocument()
+        source.setMarkdown(markdown)
+        first_format = source.firstBlock().blockFormat()
+        start = cursor.position()
+        cursor.insertFragment(QTextDocumentFragment(source))
+        first = self.document().findBlock(start)
+        if first.length() == 1 and first.next().isValid():
+            remover = QTextCursor(self.document())
+            remover.setPosition(start)
+            if start > 0:
+                remover.deletePreviousChar()
+            else:
+                remover.deleteChar()
+        elif first.textList() is None:
+            QTextCursor(first).setBlockFormat(first_format)
+
+    def _shade_code_blocks(self, start: int, end: int) -> None:
+        """Give fenced code a background: Qt's Markdown import only changes its font."""
+        shade = QTextBlockFormat()
+        shade.setBackground(self.palette().color(QPalette.ColorRole.AlternateBase))
+        block = self.document().findBlock(start)
+        while block.isValid() and block.position() <= end:
+            if block.blockFormat().hasProperty(QTextFormat.Property.BlockCodeFence):
+                QTextCursor(block).mergeBlockFormat(shade)
+            block = block.next()
 
     def _tail_cursor(self) -> QTextCursor:
         cursor = QTextCursor(self.document())

@@ -3,27 +3,40 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QPalette, QTextCharFormat, QTextCursor
-from PySide6.QtWidgets import QFrame, QLabel, QTextEdit, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtGui import QPalette, QResizeEvent, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QTextEdit, QToolButton, QVBoxLayout, QWidget
 
 from ..core.events import Stats
 from .auto_height import make_auto_height
 from .markdown_view import StreamingMarkdownView
 
 
-class UserMessage(QFrame):
-    """The person's message, as they typed it (plain text, never interpreted)."""
+class UserMessage(QWidget):
+    """The person's message, as they typed it (plain text, never interpreted), in a bubble on the right."""
+
+    #: The bubble never takes more than this share of the conversation's width.
+    MAX_WIDTH_SHARE = 0.75
 
     def __init__(self, text: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("userMessage")
+        self.bubble = QFrame()
+        self.bubble.setObjectName("userMessage")
         self.label = QLabel(text)
         self.label.setTextFormat(Qt.TextFormat.PlainText)
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(12, 8, 12, 8)
-        layout.addWidget(self.label)
+        inner = QVBoxLayout(self.bubble)
+        inner.setContentsMargins(12, 8, 12, 8)
+        inner.addWidget(self.label)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addStretch(1)
+        row.addWidget(self.bubble)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        """Wrap long messages at a share of the width instead of letting the bubble fill the row."""
+        self.bubble.setMaximumWidth(int(event.size().width() * self.MAX_WIDTH_SHARE))
+        super().resizeEvent(event)
 
 
 class ReasoningPanel(QWidget):

@@ -10,6 +10,7 @@ QFrame#userMessage {
     border: 1px solid palette(midlight);
     border-radius: 10px;
 }
+QWidget#chatContainer { background: palette(base); }
 QFrame#assistantTurn { background: transparent; }
 QToolButton#reasoningToggle { color: palette(placeholder-text); border: none; padding: 2px; }
 QTextEdit#reasoningText {
