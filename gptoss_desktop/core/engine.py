@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import random
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,15 +19,18 @@ import llama_cpp
 
 from .cancel import CancelFlag
 from .events import AnswerDelta, Done, EngineEvent, Failed, Stats
+from .gguf_file import read_gguf
 from .harmony import Conversation, HarmonyStreamParser, render_segments
 from .harmony import tokens as harmony_tokens
 from .llama_log import route_llama_logs
-from .model_file import ModelLoadError, check_model_file
+from .memory_plan import Machine, ModelShape, plan_memory, read_machine
+from .model_file import ModelLoadError
 from .sampling import SamplingParams
 from .template_prompt import TemplatePrompt
 from .vocabulary import Vocabulary
 
-DEFAULT_CONTEXT = 8192
+#: The planner offers the largest context that fits, up to this: more costs memory for little use.
+DEFAULT_MAX_CONTEXT = 32768
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class ModelInfo:
     architecture: str
     is_harmony: bool
     context_size: int
+    plan_message: str = ""
 
 
 @dataclass(frozen=True)
@@ -94,18 +97,25 @@ class LocalEngine:
         context_size: int | None = None,
         n_threads: int | None = None,
         n_gpu_layers: int | None = None,
+        machine: Machine | None = None,
     ) -> None:
+        """Check, plan and load. `context_size` and `n_gpu_layers` override the memory plan."""
         path = Path(model_path).expanduser()
-        check_model_file(path)
+        # Read the header first: a truncated download or a model that cannot fit in memory is
+        # refused with a reason, before llama.cpp is asked to map 12 GB.
+        plan = plan_memory(
+            ModelShape.from_gguf(read_gguf(path)),
+            machine or read_machine(),
+            flash_attn=True,
+            max_context=context_size or DEFAULT_MAX_CONTEXT,
+        )
+        if not plan.fits or plan.context_size is None:
+            raise ModelLoadError(f"{path.name} {plan.message}")
         route_llama_logs()
         threads = (n_threads, n_threads) if n_threads else default_threads()
-        gpu_layers = (-1 if sys.platform == "darwin" else 0) if n_gpu_layers is None else n_gpu_layers
-        self._llama = _open_llama(path, context_size or DEFAULT_CONTEXT, threads, gpu_layers)
-        trained = llama_cpp.llama_model_n_ctx_train(self._llama.model)
-        if context_size is None and 0 < trained < self._llama.n_ctx():
-            # A small model trained on a shorter context: positions past it would be noise.
-            self._llama.close()
-            self._llama = _open_llama(path, trained, threads, gpu_layers)
+        gpu_layers = plan.n_gpu_layers if n_gpu_layers is None else n_gpu_layers
+        self._llama = _open_llama(path, context_size or plan.context_size, threads, gpu_layers)
+        self.plan = plan
         self.vocabulary = Vocabulary(self._llama)
         metadata = self._llama.metadata
         architecture = metadata.get("general.architecture", "unknown")
@@ -117,6 +127,7 @@ class LocalEngine:
             architecture=architecture,
             is_harmony=is_harmony,
             context_size=self._llama.n_ctx(),
+            plan_message=plan.message,
         )
         self._template = None if is_harmony else TemplatePrompt(self._llama, metadata)
         self._stop_ids = {

@@ -176,6 +176,7 @@ class MainWindow(QMainWindow):
         self.model_label.setText(f"{info.name} ({kind}) · context {info.context_size}")
         self.chat_view.set_placeholder(
             f"<h3>{html.escape(info.name)} is ready</h3><p>Ask anything. Nothing leaves this computer.</p>"
+            f"<p>Memory: {html.escape(info.plan_message)}</p>"
         )
         self.composer.edit.setFocus()
         self.settings = self.settings.with_changes(model_path=str(info.path))
