@@ -168,7 +168,7 @@ def test_bad_files_give_a_clear_error(tmp_path: Path, content: bytes | None, mes
 def test_truncated_gguf_gives_a_clear_error(tiny_model: Path, tmp_path: Path) -> None:
     path = tmp_path / "truncated.gguf"
     path.write_bytes(tiny_model.read_bytes()[: tiny_model.stat().st_size // 2])
-    with pytest.raises(ModelLoadError, match="truncated.gguf is (truncated|incomplete)"):
+    with pytest.raises(ModelLoadError, match=r"truncated\.gguf is (truncated|incomplete)"):
         LocalEngine(path)
 
 
