@@ -16,9 +16,14 @@ TRAINED_MODEL = FIXTURES / "gpt-oss-tiny-harmony.gguf"
 
 @pytest.fixture(autouse=True)
 def app_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every test gets its own home: nothing touches the real data or settings folders."""
+    """Every test gets its own home: nothing touches the real data, settings or model stores."""
     home = tmp_path / "home"
     monkeypatch.setenv(HOME_ENV, str(home))
+    # Model discovery looks where other tools keep models: under HOME and these variables.
+    monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "user" / ".cache" / "huggingface"))
+    for variable in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "XDG_CACHE_HOME", "OLLAMA_MODELS"):
+        monkeypatch.delenv(variable, raising=False)
     return home
 
 

@@ -7,25 +7,21 @@ import html
 from pathlib import Path
 from typing import cast
 
-from PySide6.QtCore import Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtCore import QMimeData, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
 
 from ..core.engine import ChatRequest, ModelInfo
 from ..core.events import Done
 from ..core.harmony import Conversation, Effort, Message
 from ..core.settings import Settings, save_settings
 from ..services.chat_service import ChatService
+from ..services.model_setup import ModelSetupService
 from .chat_view import ChatView
 from .composer import Composer
+from .first_run import FirstRunPanel
 from .message_widgets import AssistantTurn
 
-NO_MODEL_TEXT = (
-    "<h3>No model loaded</h3>"
-    "<p>Choose <b>File ▸ Open Model…</b> (Ctrl+O) and pick a gpt-oss GGUF file, "
-    "such as <code>gpt-oss-20b-mxfp4.gguf</code>,<br>or start the app with "
-    "<code>gptoss-desktop --model PATH</code>.</p>"
-)
 STOP_NOTICES = {
     "cancelled": "Stopped.",
     "length": "The reply reached the token limit and was cut short.",
@@ -36,8 +32,11 @@ STOP_NOTICES = {
 class MainWindow(QMainWindow):
     """One conversation with the loaded model."""
 
-    def __init__(self, service: ChatService, settings: Settings, settings_path: Path) -> None:
+    def __init__(
+        self, service: ChatService, settings: Settings, settings_path: Path, setup: ModelSetupService | None = None
+    ) -> None:
         super().__init__()
+        self.setAcceptDrops(True)
         self.setWindowTitle("gpt-oss desktop")
         self.resize(920, 760)
         self.service = service
@@ -47,16 +46,22 @@ class MainWindow(QMainWindow):
         self._turn: AssistantTurn | None = None
         self._pending_user: Message | None = None
 
+        self.setup = setup or ModelSetupService(self)
+        self.first_run = FirstRunPanel(self.setup)
+        self.first_run.model_chosen.connect(self.load_model)
         self.chat_view = ChatView()
         self.composer = Composer()
         self.composer.set_effort(settings.effort)
-        central = QWidget()
-        layout = QVBoxLayout(central)
+        chat_page = QWidget()
+        layout = QVBoxLayout(chat_page)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.chat_view, 1)
         layout.addWidget(self.composer)
-        self.setCentralWidget(central)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.first_run)
+        self.pages.addWidget(chat_page)
+        self.setCentralWidget(self.pages)
         self.model_label = QLabel("No model")
         self.speed_label = QLabel()
         self.statusBar().addWidget(self.model_label, 1)
@@ -74,8 +79,8 @@ class MainWindow(QMainWindow):
         service.generation_finished.connect(self._on_finished)
         service.generation_failed.connect(self._on_failed)
         service.busy_changed.connect(self._on_busy_changed)
-        self.chat_view.set_placeholder(NO_MODEL_TEXT)
         self.composer.setEnabled(False)
+        self.setup.find_models()
 
     def _build_menu(self) -> None:
         menu = self.menuBar().addMenu("&File")
@@ -163,6 +168,7 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_model_loading(self, path: str) -> None:
+        self.pages.setCurrentIndex(1)
         self.composer.setEnabled(False)
         self.model_label.setText(f"Loading {Path(path).name}…")
         if not self.chat_view.turns:
@@ -185,16 +191,36 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _on_model_failed(self, message: str) -> None:
         self.model_label.setText("No model")
-        self.chat_view.set_placeholder(
-            f"<h3>The model could not be loaded</h3><p>{html.escape(message)}</p>" + NO_MODEL_TEXT.split("</h3>", 1)[1]
-        )
+        self.first_run.show_problem(message)
+        self.pages.setCurrentIndex(0)
 
     @Slot()
     def _remember_effort(self) -> None:
         self.settings = self.settings.with_changes(effort=self.composer.current_effort())
         save_settings(self._settings_path, self.settings)
 
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt's name)
+        """Accept a dragged GGUF file."""
+        if _dropped_model(event.mimeData()) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt's name)
+        """Load a GGUF file dropped onto the window."""
+        path = _dropped_model(event.mimeData())
+        if path is not None:
+            event.acceptProposedAction()
+            self.load_model(path)
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
-        """Stop the engine thread before the window goes, so no thread outlives it."""
+        """Stop the worker threads before the window goes (a download pauses and resumes next time)."""
         self.service.shutdown(timeout_ms=2000)
+        self.setup.shutdown(timeout_ms=2000)
         event.accept()
+
+
+def _dropped_model(mime: QMimeData) -> str | None:
+    """The first local .gguf file in a drag, if any."""
+    for url in mime.urls():
+        if url.isLocalFile() and url.toLocalFile().lower().endswith(".gguf"):
+            return url.toLocalFile()
+    return None

@@ -32,11 +32,14 @@ def send(qtbot: QtBot, window, text: str) -> None:  # type: ignore[no-untyped-de
     qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
 
 
-def test_without_a_model_the_window_says_what_to_do(make_window: WindowFactory) -> None:
+def test_without_a_model_the_window_offers_ways_to_get_one(make_window: WindowFactory, qtbot: QtBot) -> None:
     window = make_window()
-    assert "No model loaded" in window.chat_view.placeholder.text()
-    assert "Open Model" in window.chat_view.placeholder.text()
-    assert not window.composer.isEnabled()
+    panel = window.first_run
+    assert window.pages.currentWidget() is panel
+    assert panel.download_button.text() == "Download" and panel.download_button.isEnabled()
+    assert panel.source.currentText() == "gpt-oss-20b MXFP4 (ggml-org)"
+    assert "This computer: fits" in panel.fit.text()  # a 24 GB machine
+    qtbot.waitUntil(lambda: "No gpt-oss model found" in panel.found_empty.text(), timeout=10_000)
 
 
 def test_a_broken_model_file_is_reported_and_the_app_keeps_running(
@@ -47,8 +50,9 @@ def test_a_broken_model_file_is_reported_and_the_app_keeps_running(
     window = make_window()
     with qtbot.waitSignal(window.service.model_failed, timeout=20_000):
         window.load_model(str(broken))
-    assert "could not be loaded" in window.chat_view.placeholder.text()
-    assert "broken.gguf" in window.chat_view.placeholder.text()
+    assert window.pages.currentWidget() is window.first_run
+    assert "could not be loaded" in window.first_run.problem.text()
+    assert "broken.gguf" in window.first_run.problem.text()
     with qtbot.waitSignal(window.service.model_loaded, timeout=20_000):
         window.load_model(str(tiny_model))
     assert window.composer.isEnabled()
