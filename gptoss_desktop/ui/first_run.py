@@ -130,6 +130,9 @@ class FirstRunPanel(QWidget):
         box = QGroupBox("Found on this computer")
         self.found = QListWidget()
         self.found.setObjectName("foundList")
+        self.found.setWordWrap(True)  # a reason why a file cannot be used is read in full, not scrolled to
+        self.found.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.found.setMaximumHeight(160)
         self.found.itemActivated.connect(self._use_item)
         self.found.currentItemChanged.connect(lambda *_: self._update_use_button())
         self.use_button = QPushButton("Use this file")

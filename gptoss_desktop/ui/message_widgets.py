@@ -86,8 +86,9 @@ class ReasoningPanel(QWidget):
     def finish(self, stats: Stats | None) -> None:
         """Fold the reasoning and say how long it took."""
         if stats is not None:
-            seconds = max(1, round(stats.reasoning_seconds))
-            self.toggle.setText(f"Thought for {seconds} s · {stats.reasoning_tokens} tokens")
+            seconds = round(stats.reasoning_seconds)
+            took = f"{seconds} s" if seconds >= 1 else "under a second"
+            self.toggle.setText(f"Thought for {took} · {stats.reasoning_tokens} tokens")
         else:
             self.toggle.setText("Thoughts")
         self.set_expanded(False)

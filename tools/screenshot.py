@@ -1,0 +1,76 @@
+"""Save a screenshot of the real window mid-answer, as README shows it.
+
+    QT_QPA_PLATFORM=offscreen python tools/screenshot.py MODEL.gguf OUT.png "question" ... [--effort high] [--mid-answer]
+
+Runs against a temporary home. The picture is taken when the last reply finishes,
+or with --mid-answer as soon as its answer starts to stream.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("model", help="GGUF to chat with, or 'none' for the first-run screen")
+    parser.add_argument("out")
+    parser.add_argument("questions", nargs="*")
+    parser.add_argument("--effort", default="medium")
+    parser.add_argument("--mid-answer", action="store_true", help="shoot as the last answer starts to stream")
+    args = parser.parse_args()
+
+    from gptoss_desktop.core.paths import use_home
+
+    use_home(tempfile.mkdtemp())
+    from PySide6.QtWidgets import QApplication
+
+    from gptoss_desktop.ui.app import create_window
+    from gptoss_desktop.ui.style import apply_style
+
+    app = QApplication(sys.argv)
+    apply_style(app)
+    window = create_window(None if args.model == "none" else args.model)
+    window.resize(900, 700)
+    window.show()
+    if args.model == "none":
+        found: list[object] = []
+        window.setup.models_found.connect(found.append)
+        while not found:
+            app.processEvents()
+        app.processEvents()
+        window.grab().save(args.out)
+        window.close()
+        return
+    while window.service.model_info is None:
+        app.processEvents()
+    window.composer.set_effort(args.effort)
+    shots: list[bool] = []
+
+    def shoot_mid_answer(_text: str) -> None:
+        # Connected after the window's own slot: the answer has begun, the reply is not finished.
+        if not shots:
+            app.processEvents()  # let the layout catch up with the text, as the next frame would
+            shots.append(window.grab().save(args.out))
+
+    for index, question in enumerate(args.questions):
+        if args.mid_answer and index == len(args.questions) - 1:
+            window.service.answer_received.connect(shoot_mid_answer)
+        window.composer.edit.setPlainText(question)
+        window.composer._submit()
+        while window.service.busy:
+            app.processEvents()
+    for _ in range(20):
+        app.processEvents()
+    if not shots:
+        window.grab().save(args.out)
+    window.close()
+
+
+if __name__ == "__main__":
+    main()
