@@ -1,6 +1,7 @@
 """Save a screenshot of the real window mid-answer, as README shows it.
 
-    QT_QPA_PLATFORM=offscreen python tools/screenshot.py MODEL.gguf OUT.png "question" ... [--effort high] [--mid-answer]
+    QT_QPA_PLATFORM=offscreen python tools/screenshot.py MODEL.gguf OUT.png "question" ... [--effort E] [--mid-answer]
+    QT_QPA_PLATFORM=offscreen python tools/screenshot.py none OUT.png          # the first-run screen
 
 Runs against a temporary home. The picture is taken when the last reply finishes,
 or with --mid-answer as soon as its answer starts to stream.
