@@ -35,6 +35,18 @@ def build_parser() -> argparse.ArgumentParser:
     render = harmony_commands.add_parser("render", help="print the exact prompt for a conversation JSON file")
     render.add_argument("conversation", metavar="CONVERSATION.json")
     harmony_commands.add_parser("parse", help="parse raw completion text from stdin into JSON")
+
+    models = commands.add_parser("models", help="find, download and check model files without the window")
+    models_commands = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
+    listing = models_commands.add_parser("list", help="model files on this computer, and the ones to download")
+    listing.add_argument("--online", action="store_true", help="ask the hub for each download's size and fit")
+    listing.add_argument("--json", action="store_true", help="print one JSON document")
+    fetch = models_commands.add_parser("download", help="download a model file; run it again to resume")
+    fetch.add_argument("--repo", metavar="R", help="hub repository (default: the recommended gpt-oss-20b)")
+    fetch.add_argument("--file", metavar="F", help="GGUF file in that repository")
+    fetch.add_argument("--to", metavar="FOLDER", help="download into FOLDER instead of the Hugging Face cache")
+    verify = models_commands.add_parser("verify", help="check a model file: structure, SHA-256, memory")
+    verify.add_argument("path", metavar="PATH", help="the GGUF file")
     return parser
 
 
@@ -51,6 +63,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .cli_harmony import run_harmony
 
         return run_harmony(args)
+    if args.command == "models":
+        from .cli_models import run_models
+
+        return run_models(args)
     from .ui.app import run_app
 
     return run_app(args.model)
