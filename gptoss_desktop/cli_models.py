@@ -9,21 +9,19 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import math
 import re
-import shutil
 import sys
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
+from .cli_progress import ProgressLine
 from .core.cancel import CancelFlag
 from .core.catalog import DEFAULT_SOURCE, SOURCES, ModelSource, find_source
 from .core.download_errors import DownloadError, DownloadStoppedError, HubUnreachableError, format_size
-from .core.download_progress import Meter, Progress
+from .core.download_progress import Meter
 from .core.download_store import Destination, Folder, HubCache, find_cached, find_complete
 from .core.downloads import download, kept_bytes
 from .core.gguf_file import GGUFError, read_gguf
@@ -35,8 +33,6 @@ from .core.settings import load_settings
 
 INTERRUPTED = 130
 HASH_BLOCK = 4 << 20
-PLAIN_LINE_EVERY_S = 30.0
-BAR_WIDTH = 16
 # Blobs named by their own SHA-256: the Hugging Face cache (`blobs/<hex>`) and Ollama (`blobs/sha256-<hex>`).
 _BLOB_NAME = re.compile(r"(?:sha256-)?([0-9a-f]{64})")
 
@@ -235,7 +231,7 @@ def run_download(args: argparse.Namespace) -> int:
     kept = kept_bytes(remote, destination)
     if kept:
         _say(f"Resuming: {format_size(kept)} of {format_size(remote.size)} were kept from an earlier attempt.")
-    printer = _ProgressLine(sys.stderr, {"checking": "Checking", "downloading": "Downloading"})
+    printer = ProgressLine(sys.stderr, {"checking": "Checking", "downloading": "Downloading"})
     cancel = CancelFlag()
 
     def fetch() -> Path:
@@ -279,7 +275,7 @@ def _chosen_source(repo: str | None, filename: str | None) -> ModelSource:
     return find_source(repo, filename) or ModelSource(repo, filename, filename, "")
 
 
-def _in_background(work: Callable[[], Path], cancel: CancelFlag, printer: _ProgressLine) -> Path:
+def _in_background(work: Callable[[], Path], cancel: CancelFlag, printer: ProgressLine) -> Path:
     """Run `work` on a thread so Ctrl+C reaches this one and pauses it through `cancel`.
 
     The thread is a daemon: a second Ctrl+C exits at once, and the partial file (written
@@ -355,7 +351,7 @@ def _named_sha256(path: Path) -> str | None:
 
 
 def _sha256(path: Path) -> str:
-    printer = _ProgressLine(sys.stderr, {"checking": "SHA-256"})
+    printer = ProgressLine(sys.stderr, {"checking": "SHA-256"})
     meter, hasher, done = Meter(printer), hashlib.sha256(), 0
     size = path.stat().st_size
     meter.start("checking", size)
@@ -372,83 +368,6 @@ def _sha256(path: Path) -> str:
 def _unusable(reason: str) -> int:
     print("Not usable.")
     return _fail(reason)
-
-
-# output
-
-
-class _ProgressLine:
-    """Progress reports as text: one line redrawn with \\r on a terminal, a plain line now and then otherwise.
-
-    Called on the download thread; `note` and `end` on the main one, hence the lock.
-    """
-
-    def __init__(self, out: TextIO, labels: dict[str, str]) -> None:
-        self._out = out
-        self._labels = labels
-        self._live = out.isatty()
-        self._lock = threading.Lock()
-        self._width = 0  # of the live line now shown, 0 when none
-        self._stage = ""
-        self._tenth = -1
-        self._printed_at = 0.0
-
-    def __call__(self, progress: Progress) -> None:
-        with self._lock:
-            if progress.stage != self._stage:
-                self._close_line()
-                self._stage, self._tenth = progress.stage, -1
-            text = _progress_text(self._labels.get(progress.stage, progress.stage), progress)
-            if self._live:
-                text = text[: shutil.get_terminal_size().columns - 1]
-                self._out.write("\r" + text.ljust(self._width))
-                self._width = len(text)
-            else:
-                tenth, now = int(progress.fraction * 10), time.monotonic()
-                if tenth <= self._tenth and now - self._printed_at < PLAIN_LINE_EVERY_S:
-                    return
-                self._tenth, self._printed_at = tenth, now
-                self._out.write(text + "\n")
-            self._out.flush()
-
-    def note(self, text: str) -> None:
-        with self._lock:
-            self._close_line()
-            self._out.write(text + "\n")
-            self._out.flush()
-
-    def end(self) -> None:
-        with self._lock:
-            self._close_line()
-
-    def _close_line(self) -> None:
-        if self._width:
-            self._out.write("\n")
-            self._out.flush()
-            self._width = 0
-
-
-def _progress_text(label: str, progress: Progress) -> str:
-    filled = int(progress.fraction * BAR_WIDTH)
-    text = (
-        f"{label} {progress.fraction:4.0%} [{'#' * filled}{'.' * (BAR_WIDTH - filled)}] "
-        f"{format_size(progress.done)} of {format_size(progress.total)}"
-    )
-    if progress.bytes_per_second > 0:
-        text += f", {format_size(progress.bytes_per_second)}/s"
-    if progress.seconds_left is not None and progress.done < progress.total:
-        text += f", {_duration(progress.seconds_left)} left"
-    return text
-
-
-def _duration(seconds: float) -> str:
-    """Seconds for the last minute, whole minutes (rounded up) below an hour, then hours and minutes."""
-    s = math.ceil(seconds)
-    if s < 60:
-        return f"{s} s"
-    if s < 3600:
-        return f"{math.ceil(s / 60)} min"
-    return f"{s // 3600} h {s % 3600 // 60:02d} min"
 
 
 def _say(message: str) -> None:

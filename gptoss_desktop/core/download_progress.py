@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import shutil
 import time
 from collections import deque
@@ -9,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+
+from .download_errors import format_size
 
 Stage = Literal["checking", "downloading"]
 REPORT_EVERY_S = 0.1
@@ -87,3 +90,23 @@ class Meter:
         speed = (done - start_done) / elapsed if elapsed > 0 else 0.0
         left = (self._total - done) / speed if speed > 0 else None
         self._callback(Progress(self._stage, done, self._total, speed, left))
+
+
+def format_duration(seconds: float) -> str:
+    """Seconds for the last minute, whole minutes (rounded up) below an hour, then hours and minutes."""
+    s = math.ceil(seconds)
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{math.ceil(s / 60)} min"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"
+
+
+def describe_progress(progress: Progress) -> str:
+    """ "1.2 GB of 12.1 GB · 45.0 MB/s · 4 min left", as the window and the terminal show it."""
+    parts = [f"{format_size(progress.done)} of {format_size(progress.total)}"]
+    if progress.bytes_per_second > 0:
+        parts.append(f"{format_size(progress.bytes_per_second)}/s")
+    if progress.seconds_left is not None and progress.done < progress.total:
+        parts.append(f"{format_duration(progress.seconds_left)} left")
+    return " · ".join(parts)

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from ..core.catalog import SOURCES, ModelSource
 from ..core.download_errors import format_size
-from ..core.download_progress import Progress
+from ..core.download_progress import Progress, describe_progress, format_duration
 from ..core.engine import DEFAULT_MAX_CONTEXT
 from ..core.memory_plan import gpt_oss_20b, plan_memory, read_machine
 from ..core.model_discovery import FoundModel
@@ -34,25 +34,11 @@ TYPICAL_SIZE = 12_100_000_000
 TYPICAL_LINK = 100e6 / 8  # bytes per second of a 100 Mbit/s connection
 
 
-def _duration(seconds: float) -> str:
-    minutes = round(seconds / 60)
-    if minutes < 1:
-        return "under a minute"
-    if minutes < 90:
-        return f"{minutes} min"
-    return f"{minutes / 60:.1f} h"
-
-
 def progress_text(progress: Progress) -> str:
-    """ "1.2 GB of 12.1 GB · 45 MB/s · about 4 min left", or what is being checked."""
+    """What is happening now: re-checking kept bytes, or bytes, speed and time left."""
     if progress.stage == "checking":
         return f"Checking the {format_size(progress.done)} already downloaded…"
-    parts = [f"{format_size(progress.done)} of {format_size(progress.total)}"]
-    if progress.bytes_per_second > 0:
-        parts.append(f"{format_size(progress.bytes_per_second)}/s")
-    if progress.seconds_left is not None:
-        parts.append(f"about {_duration(progress.seconds_left)} left")
-    return " · ".join(parts)
+    return describe_progress(progress)
 
 
 class FirstRunPanel(QWidget):
@@ -161,7 +147,7 @@ class FirstRunPanel(QWidget):
         plan = plan_memory(gpt_oss_20b(TYPICAL_SIZE), read_machine(), flash_attn=True, max_context=DEFAULT_MAX_CONTEXT)
         self.fit.setText(
             f"About {format_size(TYPICAL_SIZE)} (the exact size comes from the hub when you download), "
-            f"about {_duration(TYPICAL_SIZE / TYPICAL_LINK)} at 100 Mbit/s. "
+            f"about {format_duration(TYPICAL_SIZE / TYPICAL_LINK)} at 100 Mbit/s. "
             f"This computer: {plan.message}. {self.current_source().note}"
         )
 

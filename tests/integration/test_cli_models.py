@@ -22,7 +22,7 @@ from typing import IO
 
 import pytest
 
-from gptoss_desktop.cli_models import _ProgressLine
+from gptoss_desktop.cli_progress import ProgressLine
 from gptoss_desktop.core.catalog import DEFAULT_SOURCE, SOURCES
 from gptoss_desktop.core.download_errors import format_size
 from gptoss_desktop.core.download_progress import Progress
@@ -358,14 +358,14 @@ def test_progress_is_one_redrawn_line_on_a_terminal_and_occasional_lines_otherwi
     reports = [Progress("downloading", done, total, speed, (total - done) / speed) for done in range(0, total, 10**8)]
     terminal, log = FakeTerminal(), io.StringIO()
     for out in (terminal, log):
-        line = _ProgressLine(out, {"downloading": "Downloading"})
+        line = ProgressLine(out, {"downloading": "Downloading"})
         for report in reports:
             line(report)
         line.end()
 
     assert terminal.getvalue().count("\r") == len(reports) and terminal.getvalue().count("\n") == 1
-    assert "\rDownloading  50% [########........] 5.0 GB of 10.0 GB, 50.0 MB/s, 2 min left" in terminal.getvalue()
+    assert "\rDownloading  50% [########........] 5.0 GB of 10.0 GB · 50.0 MB/s · 2 min left" in terminal.getvalue()
     assert "\r" not in log.getvalue()
     lines = log.getvalue().splitlines()
     assert len(lines) == 10  # one per tenth
-    assert lines[1] == "Downloading  10% [#...............] 1.0 GB of 10.0 GB, 50.0 MB/s, 3 min left"
+    assert lines[1] == "Downloading  10% [#...............] 1.0 GB of 10.0 GB · 50.0 MB/s · 3 min left"
