@@ -8,8 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import huggingface_hub
@@ -35,6 +34,7 @@ from gptoss_desktop.core.downloads import (
     kept_bytes,
 )
 from tests.fixtures.hub_server import HubFile, HubRepo, HubServer, use_endpoint
+from tests.fixtures.polling import size_of, wait_until
 
 REPO = "ggml-org/gpt-oss-20b-GGUF"
 FILE = "gpt-oss-20b-mxfp4.gguf"
@@ -57,17 +57,6 @@ def remote() -> RemoteFile:
 
 def partial_of() -> Path:
     return spot_for(remote(), HubCache()).partial
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.005)
-
-
-def size_of(path: Path) -> int:
-    return path.stat().st_size if path.exists() else 0
 
 
 def test_full_download_lands_in_the_hugging_face_cache(hub: HubServer, tiny_model: Path) -> None:

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -29,6 +29,7 @@ from gptoss_desktop.core.download_progress import Progress
 from gptoss_desktop.core.download_store import HubCache, spot_for
 from gptoss_desktop.core.hub_files import RemoteFile
 from tests.fixtures.hub_server import HubFile, HubRepo, HubServer
+from tests.fixtures.polling import size_of, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 REPO, FILE = DEFAULT_SOURCE.repo_id, DEFAULT_SOURCE.filename
@@ -89,17 +90,6 @@ def served(hub: HubServer) -> RemoteFile:
 
 def partial_file(cli: Cli, hub: HubServer) -> Path:
     return spot_for(served(hub), HubCache(cli.hub_cache)).partial
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.01)
-
-
-def size_of(path: Path) -> int:
-    return path.stat().st_size if path.exists() else 0
 
 
 class Lines:
