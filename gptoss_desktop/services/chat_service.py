@@ -11,14 +11,14 @@ from ..core.engine import ChatRequest, ModelInfo
 from ..core.events import AnswerDelta, Done, Failed, ReasoningDelta, coalesce
 from .chat_worker import ChatWorker, EngineFactory, Tagged
 from .event_buffer import EventBuffer
-from .threads import start_worker_thread
+from .threads import ThreadOwner
 
 #: Text reaches the widgets at most every 33 ms (~30 updates a second): smooth to the eye, and
 #: the GUI thread holds the GIL less often, which the engine thread needs for every token.
 FRAME_MS = 33
 
 
-class ChatService(QObject):
+class ChatService(ThreadOwner):
     """Owns the engine thread. Every method runs on the GUI thread."""
 
     model_loading = Signal(str)
@@ -32,18 +32,15 @@ class ChatService(QObject):
 
     _load_requested = Signal(str)
     _generate_requested = Signal(int, object, object)
-    _close_requested = Signal()
 
     def __init__(self, engine_factory: EngineFactory | None = None, parent: QObject | None = None) -> None:
-        super().__init__(parent)
         self._buffer: EventBuffer[Tagged] = EventBuffer()
         self._worker = ChatWorker(self._buffer, engine_factory) if engine_factory else ChatWorker(self._buffer)
-        self._thread = start_worker_thread(self._worker, "engine")
+        super().__init__(self._worker, "engine", parent)
         self._request_ids = itertools.count(1)
         self._current = 0
         self._cancel = CancelFlag()
         self._busy = False
-        self._closed = False
         self.model_info: ModelInfo | None = None
         self._drain_timer = QTimer(self)
         self._drain_timer.setSingleShot(True)
@@ -51,7 +48,6 @@ class ChatService(QObject):
         self._drain_timer.timeout.connect(self._drain)
         self._load_requested.connect(self._worker.load)
         self._generate_requested.connect(self._worker.generate)
-        self._close_requested.connect(self._worker.close)
         self._worker.events_ready.connect(self._on_events_ready)
         self._worker.model_loaded.connect(self._on_model_loaded)
         self._worker.model_failed.connect(self._on_model_failed)
@@ -81,15 +77,10 @@ class ChatService(QObject):
         """Cancel the running request; what was generated so far stays."""
         self._cancel.set()
 
-    def shutdown(self, timeout_ms: int = 2000) -> bool:
-        """Cancel, free the model and join the engine thread; False if it did not stop in time."""
-        if self._closed:
-            return True
-        self._closed = True
+    def stop_work(self) -> None:
+        """Before shutdown frees the model and joins the engine thread: cancel, stop draining."""
         self._cancel.set()
         self._drain_timer.stop()
-        self._close_requested.emit()
-        return self._thread.wait(timeout_ms)
 
     @Slot()
     def _on_events_ready(self) -> None:

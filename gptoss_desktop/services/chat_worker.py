@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 
 from ..core.cancel import CancelFlag
 from ..core.engine import ChatRequest, LocalEngine
 from ..core.events import EngineEvent, Failed
 from ..core.model_file import ModelLoadError
 from .event_buffer import EventBuffer
+from .threads import Worker
 
 EngineFactory = Callable[[str], LocalEngine]
 Tagged = tuple[int, EngineEvent]
 
 
-class ChatWorker(QObject):
+class ChatWorker(Worker):
     """Loads a model and runs requests on its thread; results go through an EventBuffer."""
 
     events_ready = Signal()
@@ -52,13 +53,9 @@ class ChatWorker(QObject):
         except Exception as exc:  # the worker must survive anything one request does
             self._push(request_id, Failed(f"Generation failed: {exc}"))
 
-    @Slot()
-    def close(self) -> None:
-        """Free the model and end this thread's event loop (engine thread)."""
+    def release(self) -> None:
+        """Free the model before the engine thread ends (engine thread)."""
         self._close_engine()
-        thread = QThread.currentThread()
-        if thread is not None:
-            thread.quit()
 
     def _push(self, request_id: int, event: EngineEvent) -> None:
         if self._buffer.push((request_id, event)):

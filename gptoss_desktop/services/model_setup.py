@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from ..core.cancel import CancelFlag
 from ..core.catalog import ModelSource
 from ..core.download_progress import Progress
 from ..core.downloads import DownloadError, DownloadStoppedError, Folder, HubCache, discard, download, kept_bytes
 from ..core.model_discovery import FoundModel, discover_models
-from .threads import start_worker_thread
+from .threads import ThreadOwner, Worker
 
 
 class DownloadStop(CancelFlag):
@@ -27,7 +27,7 @@ class DownloadStop(CancelFlag):
         self.discard = False
 
 
-class ModelSetupWorker(QObject):
+class ModelSetupWorker(Worker):
     """Lives on the `models` thread."""
 
     models_found = Signal(list)  # list[FoundModel]
@@ -66,15 +66,8 @@ class ModelSetupWorker(QObject):
         else:
             self.download_finished.emit(str(path))
 
-    @Slot()
-    def close(self) -> None:
-        """End this thread's event loop (models thread)."""
-        thread = QThread.currentThread()
-        if thread is not None:
-            thread.quit()
 
-
-class ModelSetupService(QObject):
+class ModelSetupService(ThreadOwner):
     """The GUI thread's handle on the `models` thread. One download at a time."""
 
     models_found = Signal(list)  # list[FoundModel]
@@ -86,18 +79,14 @@ class ModelSetupService(QObject):
 
     _find_requested = Signal(list)
     _download_requested = Signal(object, str, object)
-    _close_requested = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
         self._worker = ModelSetupWorker()
-        self._thread = start_worker_thread(self._worker, "models")
+        super().__init__(self._worker, "models", parent)
         self._stop = DownloadStop()
         self._downloading = False
-        self._closed = False
         self._find_requested.connect(self._worker.find)
         self._download_requested.connect(self._worker.download)
-        self._close_requested.connect(self._worker.close)
         self._worker.models_found.connect(self._on_models_found)
         self._worker.download_progressed.connect(self._on_progressed)
         self._worker.download_finished.connect(self._on_finished)
@@ -131,14 +120,9 @@ class ModelSetupService(QObject):
         self._stop.discard = True
         self._stop.set()
 
-    def shutdown(self, timeout_ms: int = 2000) -> bool:
-        """Pause any download (it resumes next time) and join the thread."""
-        if self._closed:
-            return True
-        self._closed = True
+    def stop_work(self) -> None:
+        """Before shutdown joins the thread: pause any download (it resumes next time)."""
         self._stop.set()
-        self._close_requested.emit()
-        return self._thread.wait(timeout_ms)
 
     @Slot(list)
     def _on_models_found(self, found: list[FoundModel]) -> None:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from gptoss_desktop import __version__
+from gptoss_desktop.core.harmony.tokens import HARMONY_TOKENS
 
 
 def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -33,7 +34,8 @@ def test_chat_json_streams_events_and_ends_with_counts(tiny_model: Path) -> None
     assert done["type"] == "done"
     assert done["completion_tokens"] == 64 and done["stop_reason"] == "length"
     assert done["prompt_tokens"] > 0 and done["generation_seconds"] > 0
-    assert "<|" not in "".join(e["text"] for e in events)
+    shown = "".join(e["text"] for e in events)
+    assert not any(token in shown for token in HARMONY_TOKENS)
 
 
 def test_chat_text_output_separates_reasoning_from_answer(tiny_model: Path) -> None:
