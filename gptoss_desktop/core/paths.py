@@ -31,6 +31,11 @@ class AppPaths:
         """The app's settings (JSON)."""
         return self.config / "settings.json"
 
+    @property
+    def database(self) -> Path:
+        """Conversations (SQLite)."""
+        return self.data / "conversations.db"
+
 
 def app_paths() -> AppPaths:
     """Paths for this process: under $GPTOSS_DESKTOP_HOME if set, else the OS defaults."""

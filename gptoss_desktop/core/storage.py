@@ -1,0 +1,223 @@
+"""Conversations in SQLite: WAL mode, named migrations recorded in the database, full-text search.
+
+Messages are written while they stream (state `streaming`); a process that dies
+mid-answer leaves its partial answer behind, and the next start marks it
+`interrupted`, so nothing typed or generated is ever lost.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+State = Literal["complete", "stopped", "interrupted", "error", "streaming"]
+
+
+def _run(db: sqlite3.Connection, *statements: str) -> None:
+    # One statement at a time: executescript() would COMMIT the migration's transaction first.
+    for statement in statements:
+        db.execute(statement)
+
+
+def _create_conversations(db: sqlite3.Connection) -> None:
+    _run(
+        db,
+        """CREATE TABLE conversations (
+            id INTEGER PRIMARY KEY,
+            title TEXT NOT NULL DEFAULT '',
+            instructions TEXT NOT NULL DEFAULT '',
+            effort TEXT NOT NULL DEFAULT 'medium',
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        )""",
+        """CREATE TABLE messages (
+            id INTEGER PRIMARY KEY,
+            conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+            role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+            content TEXT NOT NULL DEFAULT '',
+            reasoning TEXT NOT NULL DEFAULT '',
+            state TEXT NOT NULL DEFAULT 'complete',
+            effort TEXT,
+            model TEXT,
+            prompt_tokens INTEGER,
+            completion_tokens INTEGER,
+            reasoning_tokens INTEGER,
+            seconds REAL,
+            created_at REAL NOT NULL
+        )""",
+        "CREATE INDEX messages_by_conversation ON messages(conversation_id, id)",
+    )
+
+
+def _create_search(db: sqlite3.Connection) -> None:
+    _run(
+        db,
+        """CREATE VIRTUAL TABLE messages_fts USING fts5(
+            content, reasoning, content='messages', content_rowid='id', tokenize='unicode61'
+        )""",
+        "INSERT INTO messages_fts(rowid, content, reasoning) SELECT id, content, reasoning FROM messages",
+        """CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+            INSERT INTO messages_fts(rowid, content, reasoning) VALUES (new.id, new.content, new.reasoning);
+        END""",
+        """CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+            INSERT INTO messages_fts(messages_fts, rowid, content, reasoning)
+            VALUES ('delete', old.id, old.content, old.reasoning);
+        END""",
+        """CREATE TRIGGER messages_fts_update AFTER UPDATE OF content, reasoning ON messages BEGIN
+            INSERT INTO messages_fts(messages_fts, rowid, content, reasoning)
+            VALUES ('delete', old.id, old.content, old.reasoning);
+            INSERT INTO messages_fts(rowid, content, reasoning) VALUES (new.id, new.content, new.reasoning);
+        END""",
+    )
+
+
+#: Applied in order, each once, recorded by name. Never edit one that has shipped: add another.
+MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
+    ("0001_conversations_and_messages", _create_conversations),
+    ("0002_full_text_search", _create_search),
+)
+
+
+@dataclass(frozen=True)
+class StoredConversation:
+    """A conversation as the sidebar lists it."""
+
+    id: int
+    title: str
+    updated_at: float
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    """One turn with what was generated so far and how it ended."""
+
+    id: int
+    conversation_id: int
+    role: str
+    content: str
+    reasoning: str
+    state: str
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A message matching a search, with a snippet of where it matched."""
+
+    conversation_id: int
+    message_id: int
+    snippet: str
+
+
+class Store:
+    """One SQLite database; open it on the thread that uses it (sqlite3 connections are per thread)."""
+
+    def __init__(
+        self, path: Path, migrations: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = MIGRATIONS
+    ):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.execute("PRAGMA synchronous=NORMAL")  # WAL keeps this crash-safe for the app (not for a power cut)
+        self.applied = self._migrate(migrations)
+        # Whatever was streaming when the last process died is a partial answer, kept and labelled.
+        self._db.execute("UPDATE messages SET state = 'interrupted' WHERE state = 'streaming'")
+
+    def _migrate(self, migrations: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...]) -> list[str]:
+        self._db.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
+        done = {row[0] for row in self._db.execute("SELECT name FROM migrations")}
+        applied = []
+        for name, migrate in migrations:
+            if name in done:
+                continue
+            with self._transaction():
+                migrate(self._db)
+                self._db.execute("INSERT INTO migrations VALUES (?, ?)", (name, time.time()))
+            applied.append(name)
+        return applied
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def migrations_applied(self) -> list[str]:
+        """Names of every migration recorded in this database, in order."""
+        return [row[0] for row in self._db.execute("SELECT name FROM migrations ORDER BY name")]
+
+    def create_conversation(self, title: str = "", instructions: str = "", effort: str = "medium") -> int:
+        """A new, empty conversation; returns its id."""
+        now = time.time()
+        cursor = self._db.execute(
+            "INSERT INTO conversations (title, instructions, effort, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+            (title, instructions, effort, now, now),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def add_message(self, conversation_id: int, role: str, content: str = "", state: State = "complete") -> int:
+        """Append a turn; an answer starts as `streaming` and is updated as it grows."""
+        now = time.time()
+        with self._transaction():
+            cursor = self._db.execute(
+                "INSERT INTO messages (conversation_id, role, content, state, created_at) VALUES (?, ?, ?, ?, ?)",
+                (conversation_id, role, content, state, now),
+            )
+            self._db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id))
+        return int(cursor.lastrowid or 0)
+
+    def update_message(self, message_id: int, *, content: str, reasoning: str, state: State) -> None:
+        """Write what a streaming answer holds now (call it throttled, not per token)."""
+        self._db.execute(
+            "UPDATE messages SET content = ?, reasoning = ?, state = ? WHERE id = ?",
+            (content, reasoning, state, message_id),
+        )
+
+    def conversations(self) -> list[StoredConversation]:
+        """Newest first."""
+        rows = self._db.execute("SELECT id, title, updated_at FROM conversations ORDER BY updated_at DESC, id DESC")
+        return [StoredConversation(*row) for row in rows]
+
+    def messages(self, conversation_id: int) -> list[StoredMessage]:
+        """The turns of a conversation, in order."""
+        rows = self._db.execute(
+            "SELECT id, conversation_id, role, content, reasoning, state FROM messages "
+            "WHERE conversation_id = ? ORDER BY id",
+            (conversation_id,),
+        )
+        return [StoredMessage(*row) for row in rows]
+
+    def search(self, text: str, include_reasoning: bool = False, limit: int = 50) -> list[SearchHit]:
+        """Messages containing every word of `text` (prefix match on the last one), best first."""
+        words = [w.replace('"', '""') for w in text.split()]
+        if not words:
+            return []
+        query = " ".join(f'"{w}"' for w in words[:-1]) + (" " if len(words) > 1 else "") + f'"{words[-1]}"*'
+        if not include_reasoning:
+            query = f"content : ({query})"
+        rows = self._db.execute(
+            "SELECT m.conversation_id, m.id, snippet(messages_fts, -1, '[', ']', '…', 12) FROM messages_fts "
+            "JOIN messages m ON m.id = messages_fts.rowid WHERE messages_fts MATCH ? ORDER BY rank LIMIT ?",
+            (query, limit),
+        )
+        return [SearchHit(*row) for row in rows]
+
+    def close(self) -> None:
+        """Close the connection (the WAL is checkpointed by SQLite)."""
+        self._db.close()
+
+
+def schema_of(path: Path) -> list[str]:
+    """The database's schema as SQL, for comparing a migrated database with a new one."""
+    with closing(sqlite3.connect(path)) as db:
+        rows = db.execute("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name != 'migrations' ORDER BY name")
+        return [row[0] for row in rows]

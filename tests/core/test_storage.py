@@ -1,0 +1,96 @@
+"""Conversation storage on real SQLite: migrations, search, and a process killed mid-answer."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from gptoss_desktop.core.storage import MIGRATIONS, Store, schema_of
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_an_empty_database_gets_every_migration_in_order(tmp_path: Path) -> None:
+    store = Store(tmp_path / "chats.db")
+    try:
+        assert store.applied == [name for name, _ in MIGRATIONS]
+        assert store.migrations_applied() == [name for name, _ in MIGRATIONS]
+    finally:
+        store.close()
+    with sqlite3.connect(tmp_path / "chats.db") as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    again = Store(tmp_path / "chats.db")
+    assert again.applied == []  # recorded: nothing runs twice
+    again.close()
+
+
+def test_every_older_schema_upgrades_to_the_same_schema_and_keeps_its_data(tmp_path: Path) -> None:
+    fresh = tmp_path / "fresh.db"
+    Store(fresh).close()
+    for upto in range(1, len(MIGRATIONS)):
+        old = tmp_path / f"old{upto}.db"
+        store = Store(old, MIGRATIONS[:upto])
+        conversation = store.create_conversation("kept")
+        store.add_message(conversation, "user", "a question about lighthouses")
+        store.close()
+        upgraded = Store(old)
+        assert upgraded.applied == [name for name, _ in MIGRATIONS[upto:]]
+        assert [m.content for m in upgraded.messages(conversation)] == ["a question about lighthouses"]
+        assert [hit.message_id for hit in upgraded.search("lighthouses")] != []
+        upgraded.close()
+        assert schema_of(old) == schema_of(fresh)
+
+
+def test_search_finds_answers_and_optionally_reasoning(tmp_path: Path) -> None:
+    store = Store(tmp_path / "chats.db")
+    first = store.create_conversation("capitals")
+    store.add_message(first, "user", "What is the capital of Japan?")
+    answer = store.add_message(first, "assistant", state="streaming")
+    store.update_message(answer, content="Tokyo", reasoning="Geography question about Japan.", state="complete")
+    second = store.create_conversation("sums")
+    store.add_message(second, "user", "What is 12 + 7?")
+    assert [c.id for c in store.conversations()] == [second, first]  # newest first
+    assert [h.message_id for h in store.search("tokyo")] == [answer]
+    assert store.search("geography") == []
+    assert [h.message_id for h in store.search("geograph", include_reasoning=True)] == [answer]  # as you type
+    assert "[Tokyo]" in store.search("Tokyo")[0].snippet
+    assert store.search('"unbalanced') == [] and store.search("   ") == []
+    store.close()
+
+
+CHILD = """
+import sys
+from pathlib import Path
+from gptoss_desktop.core.storage import Store
+store = Store(Path(sys.argv[1]))
+conversation = store.create_conversation("long answer")
+store.add_message(conversation, "user", "Tell me a story.")
+answer = store.add_message(conversation, "assistant", state="streaming")
+store.update_message(answer, content="Once upon a time", reasoning="A story, then.", state="streaming")
+print("written", flush=True)
+sys.stdin.read()  # generating forever, until killed
+"""
+
+
+def test_a_process_killed_mid_answer_leaves_the_partial_answer_marked_interrupted(tmp_path: Path) -> None:
+    path = tmp_path / "chats.db"
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(path)], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert child.stdout is not None and child.stdout.readline().strip() == "written"
+    child.send_signal(signal.SIGKILL)
+    child.wait(10)
+    assert child.stdin is not None
+    child.stdin.close()
+    child.stdout.close()
+    store = Store(path)
+    try:
+        (conversation,) = store.conversations()
+        user, answer = store.messages(conversation.id)
+        assert (user.content, user.state) == ("Tell me a story.", "complete")
+        assert (answer.content, answer.reasoning, answer.state) == ("Once upon a time", "A story, then.", "interrupted")
+    finally:
+        store.close()
