@@ -26,7 +26,7 @@ from .core.download_store import Destination, Folder, HubCache, find_cached, fin
 from .core.downloads import download, kept_bytes
 from .core.gguf_file import GGUFError, read_gguf
 from .core.hub_files import fetch_remote_file
-from .core.memory_plan import Machine, MemoryPlan, ModelShape, gpt_oss_20b, plan_memory, read_machine
+from .core.memory_plan import Machine, MemoryPlan, ModelShape, engine_plan, gpt_oss_20b, read_machine
 from .core.model_discovery import FoundModel, SearchRoots, check_model, discover_models
 from .core.paths import app_paths
 from .core.settings import load_settings
@@ -93,7 +93,7 @@ def _vet(model: FoundModel, machine: Machine) -> _OnDisk:
     if not model.usable:
         return _OnDisk(model, None, model.problem)
     try:
-        return _OnDisk(model, _plan(ModelShape.from_gguf(read_gguf(model.path)), machine), None)
+        return _OnDisk(model, engine_plan(ModelShape.from_gguf(read_gguf(model.path)), machine), None)
     except GGUFError as exc:
         return _OnDisk(model, None, str(exc))
 
@@ -106,15 +106,8 @@ def _offer(source: ModelSource, machine: Machine, online: bool) -> _Offer:
         remote = fetch_remote_file(source.repo_id, source.filename, source.revision)
     except DownloadError as exc:
         return _Offer(source, downloaded, error=str(exc))
-    plan = _plan(gpt_oss_20b(remote.size), machine)
+    plan = engine_plan(gpt_oss_20b(remote.size), machine)
     return _Offer(source, downloaded, remote.size, kept_bytes(remote), plan)
-
-
-def _plan(shape: ModelShape, machine: Machine) -> MemoryPlan:
-    """The plan the engine will load with (flash attention, its context cap), so the verdict is the window's."""
-    from .core.engine import DEFAULT_MAX_CONTEXT  # imports llama.cpp: only once a verdict is needed
-
-    return plan_memory(shape, machine, flash_attn=True, max_context=DEFAULT_MAX_CONTEXT)
 
 
 def _print_list(on_disk: list[_OnDisk], offers: list[_Offer], roots: SearchRoots, online: bool) -> None:
@@ -227,7 +220,7 @@ def run_download(args: argparse.Namespace) -> int:
     )
     _say(f"{source.label}: {format_size(remote.size)} from {source.repo_id}, into {where}")
     if find_source(source.repo_id, source.filename) is not None:
-        _say(f"On this computer it {_plan(gpt_oss_20b(remote.size), read_machine()).message}")
+        _say(f"On this computer it {engine_plan(gpt_oss_20b(remote.size), read_machine()).message}")
     kept = kept_bytes(remote, destination)
     if kept:
         _say(f"Resuming: {format_size(kept)} of {format_size(remote.size)} were kept from an earlier attempt.")
@@ -335,7 +328,7 @@ def run_verify(args: argparse.Namespace) -> int:
                 "it again."
             )
         print(f"  SHA-256: matches the hash it is stored under ({expected[:12]}...)")
-    plan = _plan(shape, read_machine())
+    plan = engine_plan(shape, read_machine())
     print(f"  memory: {plan.message}")
     if not plan.fits:
         return _unusable(f"{path.name} {plan.message}")

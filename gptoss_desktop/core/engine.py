@@ -23,14 +23,11 @@ from .gguf_file import read_gguf
 from .harmony import Conversation, HarmonyStreamParser, render_segments
 from .harmony import tokens as harmony_tokens
 from .llama_log import route_llama_logs
-from .memory_plan import Machine, ModelShape, plan_memory, read_machine
+from .memory_plan import ENGINE_FLASH_ATTN, Machine, ModelShape, engine_plan, read_machine
 from .model_file import ModelLoadError
 from .sampling import SamplingParams
 from .template_prompt import TemplatePrompt
 from .vocabulary import Vocabulary
-
-#: The planner offers the largest context that fits, up to this: more costs memory for little use.
-DEFAULT_MAX_CONTEXT = 32768
 
 
 @dataclass(frozen=True)
@@ -75,9 +72,7 @@ def _open_llama(path: Path, context_size: int, threads: tuple[int, int], gpu_lay
             n_threads_batch=threads[1],
             n_gpu_layers=gpu_layers,
             swa_full=True,  # generate() reuses cached prefixes; a trimmed SWA cache silently loses them
-            # Without it llama.cpp's work buffer grows ~132 KiB per context token for gpt-oss-20b
-            # (4 GiB at 32k); with it, 2 KiB. Logits agree to 1e-3 on the tiny gpt-oss.
-            flash_attn=True,
+            flash_attn=ENGINE_FLASH_ATTN,  # logits agree to 1e-3 with it off, on the tiny gpt-oss
             verbose=False,
         )
     except (ValueError, RuntimeError, OSError) as exc:
@@ -103,12 +98,7 @@ class LocalEngine:
         path = Path(model_path).expanduser()
         # Read the header first: a truncated download or a model that cannot fit in memory is
         # refused with a reason, before llama.cpp is asked to map 12 GB.
-        plan = plan_memory(
-            ModelShape.from_gguf(read_gguf(path)),
-            machine or read_machine(),
-            flash_attn=True,
-            max_context=context_size or DEFAULT_MAX_CONTEXT,
-        )
+        plan = engine_plan(ModelShape.from_gguf(read_gguf(path)), machine or read_machine(), context_size)
         if not plan.fits or plan.context_size is None:
             raise ModelLoadError(f"{path.name} {plan.message}")
         route_llama_logs()

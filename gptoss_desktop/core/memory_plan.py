@@ -377,3 +377,15 @@ if sys.platform == "win32":
         if not ctypes.windll.kernel32.GlobalMemoryStatusEx(ctypes.byref(status)):
             raise OSError("GlobalMemoryStatusEx failed")
         return Machine(int(status.ullTotalPhys), int(status.ullAvailPhys))
+
+
+#: How the engine loads every model. Flash attention: without it llama.cpp's work buffer grows
+#: ~132 KiB per context token for gpt-oss-20b (4 GiB at 32k); with it, 2 KiB.
+ENGINE_FLASH_ATTN = True
+#: The largest context offered by default: more costs memory for little use.
+DEFAULT_MAX_CONTEXT = 32768
+
+
+def engine_plan(model: ModelShape, machine: Machine, max_context: int | None = None) -> MemoryPlan:
+    """The plan the engine loads with, so the window, the CLI and the engine give the same verdict."""
+    return plan_memory(model, machine, flash_attn=ENGINE_FLASH_ATTN, max_context=max_context or DEFAULT_MAX_CONTEXT)

@@ -23,8 +23,7 @@ from PySide6.QtWidgets import (
 from ..core.catalog import SOURCES, ModelSource
 from ..core.download_errors import format_size
 from ..core.download_progress import Progress, describe_progress, format_duration
-from ..core.engine import DEFAULT_MAX_CONTEXT
-from ..core.memory_plan import gpt_oss_20b, plan_memory, read_machine
+from ..core.memory_plan import engine_plan, gpt_oss_20b, read_machine
 from ..core.model_discovery import FoundModel
 from ..services.model_setup import ModelSetupService
 
@@ -144,7 +143,7 @@ class FirstRunPanel(QWidget):
 
     @Slot()
     def _describe_source(self) -> None:
-        plan = plan_memory(gpt_oss_20b(TYPICAL_SIZE), read_machine(), flash_attn=True, max_context=DEFAULT_MAX_CONTEXT)
+        plan = engine_plan(gpt_oss_20b(TYPICAL_SIZE), read_machine())
         self.fit.setText(
             f"About {format_size(TYPICAL_SIZE)} (the exact size comes from the hub when you download), "
             f"about {format_duration(TYPICAL_SIZE / TYPICAL_LINK)} at 100 Mbit/s. "
