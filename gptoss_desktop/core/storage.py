@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -76,41 +77,92 @@ def _create_search(db: sqlite3.Connection) -> None:
     )
 
 
+def _add_identities_and_settings(db: sqlite3.Connection) -> None:
+    """Stable uids (the GUI names rows before the storage thread has written them), settings, undoable delete."""
+    _run(
+        db,
+        "ALTER TABLE conversations ADD COLUMN uid TEXT",
+        "ALTER TABLE conversations ADD COLUMN settings TEXT NOT NULL DEFAULT '{}'",
+        "ALTER TABLE conversations ADD COLUMN deleted_at REAL",
+        "ALTER TABLE messages ADD COLUMN uid TEXT",
+        "UPDATE conversations SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL",
+        "UPDATE messages SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL",
+        "CREATE UNIQUE INDEX conversations_by_uid ON conversations(uid)",
+        "CREATE UNIQUE INDEX messages_by_uid ON messages(uid)",
+    )
+
+
 #: Applied in order, each once, recorded by name. Never edit one that has shipped: add another.
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
     ("0001_conversations_and_messages", _create_conversations),
     ("0002_full_text_search", _create_search),
+    ("0003_uids_settings_and_undoable_delete", _add_identities_and_settings),
 )
+
+_CONVERSATION_COLUMNS = "id, uid, title, settings, created_at, updated_at"
+_MESSAGE_COLUMNS = (
+    "id, uid, conversation_id, role, content, reasoning, state, effort, model, "
+    "prompt_tokens, completion_tokens, reasoning_tokens, seconds, created_at"
+)
+
+
+def new_uid() -> str:
+    """A fresh row identity, made wherever the row is first thought of."""
+    return uuid.uuid4().hex
 
 
 @dataclass(frozen=True)
 class StoredConversation:
-    """A conversation as the sidebar lists it."""
+    """A conversation: what the sidebar lists, and its settings (JSON, see ConversationSettings)."""
 
     id: int
+    uid: str
     title: str
+    settings: str
+    created_at: float
     updated_at: float
 
 
 @dataclass(frozen=True)
 class StoredMessage:
-    """One turn with what was generated so far and how it ended."""
+    """One turn with what was generated so far, how it ended, and what it cost."""
 
     id: int
+    uid: str
     conversation_id: int
     role: str
     content: str
     reasoning: str
     state: str
+    effort: str | None = None
+    model: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    seconds: float | None = None
+    created_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class MessageStats:
+    """What a finished answer cost, stored with it."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    reasoning_tokens: int
+    seconds: float
 
 
 @dataclass(frozen=True)
 class SearchHit:
-    """A message matching a search, with a snippet of where it matched."""
+    """A message matching a search, with its conversation's title and a snippet of where it matched."""
 
     conversation_id: int
     message_id: int
     snippet: str
+    conversation_uid: str = ""
+    title: str = ""
+    message_uid: str = ""
 
 
 class Store:
@@ -127,6 +179,10 @@ class Store:
         self.applied = self._migrate(migrations)
         # Whatever was streaming when the last process died is a partial answer, kept and labelled.
         self._db.execute("UPDATE messages SET state = 'interrupted' WHERE state = 'streaming'")
+        # A delete can be undone until the app quits; the next start makes it final.
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(conversations)")}
+        if "deleted_at" in columns:  # absent only in a test's deliberately old schema
+            self._db.execute("DELETE FROM conversations WHERE deleted_at IS NOT NULL")
 
     def _migrate(self, migrations: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...]) -> list[str]:
         self._db.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
@@ -155,44 +211,117 @@ class Store:
         """Names of every migration recorded in this database, in order."""
         return [row[0] for row in self._db.execute("SELECT name FROM migrations ORDER BY name")]
 
-    def create_conversation(self, title: str = "", instructions: str = "", effort: str = "medium") -> int:
+    def create_conversation(
+        self, title: str = "", settings: str = "{}", uid: str | None = None, effort: str = "medium"
+    ) -> int:
         """A new, empty conversation; returns its id."""
         now = time.time()
         cursor = self._db.execute(
-            "INSERT INTO conversations (title, instructions, effort, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-            (title, instructions, effort, now, now),
+            "INSERT INTO conversations (uid, title, settings, effort, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (uid or new_uid(), title, settings, effort, now, now),
         )
         return int(cursor.lastrowid or 0)
 
-    def add_message(self, conversation_id: int, role: str, content: str = "", state: State = "complete") -> int:
+    def conversation_id(self, uid: str) -> int | None:
+        """The id of the conversation with `uid`, if it exists."""
+        row = self._db.execute("SELECT id FROM conversations WHERE uid = ?", (uid,)).fetchone()
+        return int(row[0]) if row else None
+
+    def message_id(self, uid: str) -> int | None:
+        """The id of the message with `uid`, if it exists."""
+        row = self._db.execute("SELECT id FROM messages WHERE uid = ?", (uid,)).fetchone()
+        return int(row[0]) if row else None
+
+    def conversation(self, conversation_id: int) -> StoredConversation | None:
+        """One conversation (deleted ones too, until the delete is final)."""
+        row = self._db.execute(
+            f"SELECT {_CONVERSATION_COLUMNS} FROM conversations WHERE id = ?", (conversation_id,)
+        ).fetchone()
+        return StoredConversation(*row) if row else None
+
+    def rename_conversation(self, conversation_id: int, title: str) -> None:
+        """Give a conversation the title the person chose."""
+        self._db.execute("UPDATE conversations SET title = ? WHERE id = ?", (title, conversation_id))
+
+    def set_conversation_settings(self, conversation_id: int, settings: str) -> None:
+        """Store a conversation's settings (JSON)."""
+        self._db.execute("UPDATE conversations SET settings = ? WHERE id = ?", (settings, conversation_id))
+
+    def delete_conversation(self, conversation_id: int) -> None:
+        """Hide a conversation; restore_conversation undoes it until the next start."""
+        self._db.execute("UPDATE conversations SET deleted_at = ? WHERE id = ?", (time.time(), conversation_id))
+
+    def restore_conversation(self, conversation_id: int) -> None:
+        """Undo delete_conversation."""
+        self._db.execute("UPDATE conversations SET deleted_at = NULL WHERE id = ?", (conversation_id,))
+
+    def add_message(
+        self,
+        conversation_id: int,
+        role: str,
+        content: str = "",
+        state: State = "complete",
+        *,
+        uid: str | None = None,
+        effort: str | None = None,
+        model: str | None = None,
+    ) -> int:
         """Append a turn; an answer starts as `streaming` and is updated as it grows."""
         now = time.time()
         with self._transaction():
             cursor = self._db.execute(
-                "INSERT INTO messages (conversation_id, role, content, state, created_at) VALUES (?, ?, ?, ?, ?)",
-                (conversation_id, role, content, state, now),
+                "INSERT INTO messages (uid, conversation_id, role, content, state, effort, model, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (uid or new_uid(), conversation_id, role, content, state, effort, model, now),
             )
             self._db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id))
         return int(cursor.lastrowid or 0)
 
-    def update_message(self, message_id: int, *, content: str, reasoning: str, state: State) -> None:
-        """Write what a streaming answer holds now (call it throttled, not per token)."""
+    def update_message(
+        self, message_id: int, *, content: str, reasoning: str, state: State, stats: MessageStats | None = None
+    ) -> None:
+        """Write what a streaming answer holds now (call it throttled, not per token), and its cost once done."""
+        if stats is None:
+            self._db.execute(
+                "UPDATE messages SET content = ?, reasoning = ?, state = ? WHERE id = ?",
+                (content, reasoning, state, message_id),
+            )
+            return
         self._db.execute(
-            "UPDATE messages SET content = ?, reasoning = ?, state = ? WHERE id = ?",
-            (content, reasoning, state, message_id),
+            "UPDATE messages SET content = ?, reasoning = ?, state = ?, prompt_tokens = ?, completion_tokens = ?, "
+            "reasoning_tokens = ?, seconds = ? WHERE id = ?",
+            (
+                content,
+                reasoning,
+                state,
+                stats.prompt_tokens,
+                stats.completion_tokens,
+                stats.reasoning_tokens,
+                stats.seconds,
+                message_id,
+            ),
         )
 
+    def delete_messages_from(self, conversation_id: int, message_id: int) -> int:
+        """Drop a message and every later one (regenerate, edit and resend); returns how many went."""
+        cursor = self._db.execute(
+            "DELETE FROM messages WHERE conversation_id = ? AND id >= ?", (conversation_id, message_id)
+        )
+        return cursor.rowcount
+
     def conversations(self) -> list[StoredConversation]:
-        """Newest first."""
-        rows = self._db.execute("SELECT id, title, updated_at FROM conversations ORDER BY updated_at DESC, id DESC")
+        """Newest first, without deleted ones."""
+        rows = self._db.execute(
+            f"SELECT {_CONVERSATION_COLUMNS} FROM conversations WHERE deleted_at IS NULL "
+            "ORDER BY updated_at DESC, id DESC"
+        )
         return [StoredConversation(*row) for row in rows]
 
     def messages(self, conversation_id: int) -> list[StoredMessage]:
         """The turns of a conversation, in order."""
         rows = self._db.execute(
-            "SELECT id, conversation_id, role, content, reasoning, state FROM messages "
-            "WHERE conversation_id = ? ORDER BY id",
-            (conversation_id,),
+            f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY id", (conversation_id,)
         )
         return [StoredMessage(*row) for row in rows]
 
@@ -205,8 +334,10 @@ class Store:
         if not include_reasoning:
             query = f"content : ({query})"
         rows = self._db.execute(
-            "SELECT m.conversation_id, m.id, snippet(messages_fts, -1, '[', ']', '…', 12) FROM messages_fts "
-            "JOIN messages m ON m.id = messages_fts.rowid WHERE messages_fts MATCH ? ORDER BY rank LIMIT ?",
+            "SELECT m.conversation_id, m.id, snippet(messages_fts, -1, '[', ']', '…', 12), c.uid, c.title, m.uid "
+            "FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid "
+            "JOIN conversations c ON c.id = m.conversation_id "
+            "WHERE messages_fts MATCH ? AND c.deleted_at IS NULL ORDER BY rank LIMIT ?",
             (query, limit),
         )
         return [SearchHit(*row) for row in rows]

@@ -6,9 +6,10 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
-from gptoss_desktop.core.storage import MIGRATIONS, Store, schema_of
+from gptoss_desktop.core.storage import MIGRATIONS, MessageStats, Store, schema_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,10 +33,16 @@ def test_every_older_schema_upgrades_to_the_same_schema_and_keeps_its_data(tmp_p
     Store(fresh).close()
     for upto in range(1, len(MIGRATIONS)):
         old = tmp_path / f"old{upto}.db"
-        store = Store(old, MIGRATIONS[:upto])
-        conversation = store.create_conversation("kept")
-        store.add_message(conversation, "user", "a question about lighthouses")
-        store.close()
+        Store(old, MIGRATIONS[:upto]).close()
+        with closing(sqlite3.connect(old)) as db, db:  # rows as that version wrote them: 0001's columns
+            conversation = db.execute(
+                "INSERT INTO conversations (title, created_at, updated_at) VALUES ('kept', 0, 0)"
+            ).lastrowid
+            db.execute(
+                "INSERT INTO messages (conversation_id, role, content, created_at) VALUES (?, 'user', ?, 0)",
+                (conversation, "a question about lighthouses"),
+            )
+        assert conversation is not None
         upgraded = Store(old)
         assert upgraded.applied == [name for name, _ in MIGRATIONS[upto:]]
         assert [m.content for m in upgraded.messages(conversation)] == ["a question about lighthouses"]
@@ -63,6 +70,7 @@ def test_search_finds_answers_and_optionally_reasoning(tmp_path: Path) -> None:
 
 CHILD = """
 import sys
+from contextlib import closing
 from pathlib import Path
 from gptoss_desktop.core.storage import Store
 store = Store(Path(sys.argv[1]))
@@ -94,3 +102,50 @@ def test_a_process_killed_mid_answer_leaves_the_partial_answer_marked_interrupte
         assert (answer.content, answer.reasoning, answer.state) == ("Once upon a time", "A story, then.", "interrupted")
     finally:
         store.close()
+
+
+def test_delete_can_be_undone_until_the_next_start(tmp_path: Path) -> None:
+    path = tmp_path / "chats.db"
+    store = Store(path)
+    kept = store.create_conversation("kept")
+    gone = store.create_conversation("gone")
+    store.add_message(gone, "user", "about volcanoes")
+    store.delete_conversation(gone)
+    assert [c.title for c in store.conversations()] == ["kept"]
+    assert store.search("volcanoes") == []  # a deleted conversation is not found either
+    store.restore_conversation(gone)
+    assert {c.title for c in store.conversations()} == {"kept", "gone"}
+    assert [h.title for h in store.search("volcanoes")] == ["gone"]
+    store.delete_conversation(gone)
+    store.close()
+    again = Store(path)
+    assert again.conversation(gone) is None and again.messages(gone) == []  # final after a restart
+    assert again.conversation(kept) is not None
+    again.close()
+
+
+def test_rows_are_found_by_uid_and_keep_what_the_answer_cost(tmp_path: Path) -> None:
+    store = Store(tmp_path / "chats.db")
+    conversation = store.create_conversation("sums", settings='{"effort": "high"}', uid="c1")
+    assert store.conversation_id("c1") == conversation and store.conversation_id("nope") is None
+    question = store.add_message(conversation, "user", "12 + 7?", uid="m1")
+    answer = store.add_message(conversation, "assistant", state="streaming", uid="m2", effort="high", model="tiny")
+    store.update_message(answer, content="19", reasoning="add", state="complete", stats=MessageStats(20, 5, 3, 0.5))
+    assert store.message_id("m2") == answer
+    stored = store.messages(conversation)[1]
+    assert (stored.uid, stored.effort, stored.model, stored.completion_tokens, stored.seconds) == (
+        "m2",
+        "high",
+        "tiny",
+        5,
+        0.5,
+    )
+    record = store.conversation(conversation)
+    assert record is not None and record.settings == '{"effort": "high"}'
+    store.rename_conversation(conversation, "Arithmetic")
+    store.set_conversation_settings(conversation, "{}")
+    record = store.conversation(conversation)
+    assert record is not None and (record.title, record.settings) == ("Arithmetic", "{}")
+    assert store.delete_messages_from(conversation, answer) == 1  # regenerate: the answer goes, the question stays
+    assert [m.id for m in store.messages(conversation)] == [question]
+    store.close()
