@@ -5,18 +5,52 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
+from typing import Literal
 
 from .harmony import EFFORTS, Effort
+
+Theme = Literal["system", "light", "dark"]
+THEMES: tuple[Theme, ...] = ("system", "light", "dark")
+MIN_FONT_SIZE = 8
+MAX_FONT_SIZE = 32
+
+
+def _is_font_size(value: object) -> bool:
+    return value is None or (type(value) is int and MIN_FONT_SIZE <= value <= MAX_FONT_SIZE)
+
+
+# One check per field: load_settings drops only the values that fail, and Settings refuses them.
+_CHECKS: dict[str, Callable[[object], bool]] = {
+    "model_path": lambda value: value is None or isinstance(value, str),
+    "effort": lambda value: value in EFFORTS,
+    "theme": lambda value: value in THEMES,
+    "font_size": _is_font_size,
+    "show_reasoning": lambda value: type(value) is bool,
+}
 
 
 @dataclass(frozen=True)
 class Settings:
-    """What the app remembers between runs."""
+    """What the app remembers between runs.
+
+    ``effort`` is the default reasoning effort of new conversations; ``font_size`` is in points,
+    None meaning the system's size; ``show_reasoning`` says whether reasoning panels start open.
+    """
 
     model_path: str | None = None
     effort: Effort = "medium"
+    theme: Theme = "system"
+    font_size: int | None = None
+    show_reasoning: bool = True
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if not _CHECKS[f.name](value):
+                raise ValueError(f"invalid setting {f.name}={value!r}")
 
     def with_changes(self, **changes: object) -> Settings:
         """A copy with some fields changed."""
@@ -24,20 +58,14 @@ class Settings:
 
 
 def load_settings(path: Path) -> Settings:
-    """Read settings; a missing or damaged file gives defaults rather than an error."""
+    """Read settings; a missing or damaged file gives defaults, a damaged field its own default."""
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return Settings()
     if not isinstance(raw, dict):
         return Settings()
-    known = {f.name for f in fields(Settings)}
-    values = {k: v for k, v in raw.items() if k in known}
-    if values.get("effort") not in EFFORTS:
-        values.pop("effort", None)
-    if not isinstance(values.get("model_path"), (str, type(None))):
-        values.pop("model_path", None)
-    return Settings(**values)
+    return Settings(**{k: v for k, v in raw.items() if k in _CHECKS and _CHECKS[k](v)})
 
 
 def save_settings(path: Path, settings: Settings) -> None:

@@ -1,0 +1,98 @@
+"""What one conversation asks of the model: developer instructions, reasoning effort, sampling.
+
+Stored as JSON next to the conversation; damaged or unknown values fall back to defaults one field
+at a time, so an old or hand-edited row never stops a conversation from opening.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields, replace
+
+from .harmony import EFFORTS, Effort
+from .sampling import SamplingParams
+
+RECOMMENDED_SAMPLING = SamplingParams()
+MAX_TEMPERATURE = 2.0
+MAX_TOKENS_LIMIT = 131_072  # gpt-oss's context length: no reply can be longer
+MAX_SEED = 2**31 - 1  # what a Qt spin box can show; llama.cpp takes any 32-bit seed
+
+
+def _is_number(value: object, low: float, high: float, *, low_open: bool = False) -> bool:
+    if type(value) not in (int, float):
+        return False
+    number = float(value)  # type: ignore[arg-type]
+    return math.isfinite(number) and (low < number if low_open else low <= number) and number <= high
+
+
+def _is_optional_int(value: object, low: int, high: int) -> bool:
+    return value is None or (type(value) is int and low <= value <= high)
+
+
+_CHECKS: dict[str, Callable[[object], bool]] = {
+    "instructions": lambda value: isinstance(value, str),
+    "effort": lambda value: value in EFFORTS,
+    "temperature": lambda value: _is_number(value, 0.0, MAX_TEMPERATURE),
+    "top_p": lambda value: _is_number(value, 0.0, 1.0, low_open=True),
+    "max_tokens": lambda value: _is_optional_int(value, 1, MAX_TOKENS_LIMIT),
+    "seed": lambda value: _is_optional_int(value, 0, MAX_SEED),
+}
+
+
+@dataclass(frozen=True)
+class ConversationSettings:
+    """Instructions go in harmony's developer message; max_tokens and seed None mean no limit and a fresh seed."""
+
+    instructions: str = ""
+    effort: Effort = "medium"
+    temperature: float = RECOMMENDED_SAMPLING.temperature
+    top_p: float = RECOMMENDED_SAMPLING.top_p
+    max_tokens: int | None = RECOMMENDED_SAMPLING.max_tokens
+    seed: int | None = RECOMMENDED_SAMPLING.seed
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if not _CHECKS[f.name](value):
+                raise ValueError(f"invalid conversation setting {f.name}={value!r}")
+
+    def sampling(self) -> SamplingParams:
+        """The sampling part, as the engine takes it."""
+        return SamplingParams(self.temperature, self.top_p, self.max_tokens, self.seed)
+
+    def reset_sampling(self) -> ConversationSettings:
+        """A copy with OpenAI's recommended sampling; instructions and effort are kept."""
+        return replace(
+            self,
+            temperature=RECOMMENDED_SAMPLING.temperature,
+            top_p=RECOMMENDED_SAMPLING.top_p,
+            max_tokens=RECOMMENDED_SAMPLING.max_tokens,
+            seed=RECOMMENDED_SAMPLING.seed,
+        )
+
+    def with_changes(self, **changes: object) -> ConversationSettings:
+        """A copy with some fields changed."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def to_json(self) -> str:
+        """Compact JSON for a database column."""
+        return json.dumps(asdict(self), separators=(",", ":"), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str | bytes | None) -> ConversationSettings:
+        """Read what to_json wrote; missing, damaged or unknown parts give defaults instead of errors."""
+        if text is None:
+            return cls()
+        try:
+            raw = json.loads(text)
+        except (ValueError, TypeError):
+            return cls()
+        if not isinstance(raw, dict):
+            return cls()
+        values = {k: v for k, v in raw.items() if k in _CHECKS and _CHECKS[k](v)}
+        for name in ("temperature", "top_p"):
+            if name in values:
+                values[name] = float(values[name])
+        return cls(**values)
