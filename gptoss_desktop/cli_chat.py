@@ -10,7 +10,7 @@ from typing import TextIO
 
 from .core.cancel import CancelFlag
 from .core.engine import ChatRequest, LocalEngine
-from .core.events import AnswerDelta, Done, EngineEvent, Failed, ReasoningDelta
+from .core.events import AnswerDelta, ContextTrimmed, Done, EngineEvent, Failed, ReasoningDelta
 from .core.harmony import Conversation, Message
 from .core.model_file import ModelLoadError
 from .core.sampling import SamplingParams
@@ -55,7 +55,7 @@ def _fail(as_json: bool, message: str) -> int:
 
 
 class _JsonPrinter:
-    """One JSON object per line: reasoning, answer, done (with counts and timings), error."""
+    """One JSON object per line: context_trimmed, reasoning, answer, done (with counts and timings), error."""
 
     def __init__(self, out: TextIO) -> None:
         self._out = out
@@ -65,6 +65,8 @@ class _JsonPrinter:
             record: dict[str, object] = {"type": "reasoning", "text": event.text}
         elif isinstance(event, AnswerDelta):
             record = {"type": "answer", "text": event.text}
+        elif isinstance(event, ContextTrimmed):
+            record = {"type": "context_trimmed", "text": event.notice, **dataclasses.asdict(event)}
         elif isinstance(event, Done):
             stats = dataclasses.asdict(event.stats)
             stats["tokens_per_second"] = round(event.stats.tokens_per_second, 2)
@@ -97,6 +99,8 @@ class _TextPrinter:
             self._write("\n")
             if event.stop_reason == "length":
                 print("gptoss-desktop: the reply reached the token limit", file=sys.stderr)
+        elif isinstance(event, ContextTrimmed):
+            print(f"gptoss-desktop: {event.notice}", file=sys.stderr)
         elif isinstance(event, Failed):
             print(f"\ngptoss-desktop: {event.message}", file=sys.stderr)
 

@@ -18,7 +18,8 @@ from pathlib import Path
 import llama_cpp
 
 from .cancel import CancelFlag
-from .events import AnswerDelta, Done, EngineEvent, Failed, Stats
+from .context_window import Window, fit_window, reply_reserve
+from .events import AnswerDelta, ContextTrimmed, Done, EngineEvent, Failed, Stats
 from .gguf_file import read_gguf
 from .harmony import Conversation, HarmonyStreamParser, render_segments
 from .harmony import tokens as harmony_tokens
@@ -28,6 +29,31 @@ from .model_file import ModelLoadError
 from .sampling import SamplingParams
 from .template_prompt import TemplatePrompt
 from .vocabulary import Vocabulary
+
+#: Texts whose tokens are remembered; a chat re-renders every message of its history each turn.
+TEXT_MEMO_ENTRIES = 4096
+
+
+class _MemoVocabulary(Vocabulary):
+    """A vocabulary that remembers the tokens of the texts it has seen.
+
+    llama.cpp takes about 2 ms per tokenize call whatever the length (the gpt-4o pre-tokenizer
+    is set up afresh each call), and a prompt is rendered message by message: without this, a
+    long chat spent most of a second per turn tokenizing text it had tokenized before, and
+    fitting it to the context (which counts every exchange) several times that.
+    """
+
+    def __init__(self, llama: llama_cpp.Llama) -> None:
+        super().__init__(llama)
+        self._memo: dict[str, tuple[int, ...]] = {}
+
+    def tokenize_plain(self, text: str) -> list[int]:
+        ids = self._memo.get(text)
+        if ids is None:
+            if len(self._memo) >= TEXT_MEMO_ENTRIES:
+                self._memo.clear()
+            ids = self._memo[text] = tuple(super().tokenize_plain(text))
+        return list(ids)
 
 
 @dataclass(frozen=True)
@@ -106,7 +132,7 @@ class LocalEngine:
         gpu_layers = plan.n_gpu_layers if n_gpu_layers is None else n_gpu_layers
         self._llama = _open_llama(path, context_size or plan.context_size, threads, gpu_layers)
         self.plan = plan
-        self.vocabulary = Vocabulary(self._llama)
+        self.vocabulary: Vocabulary = _MemoVocabulary(self._llama)
         metadata = self._llama.metadata
         architecture = metadata.get("general.architecture", "unknown")
         required = (harmony_tokens.START, harmony_tokens.MESSAGE, harmony_tokens.END, harmony_tokens.RETURN)
@@ -139,18 +165,39 @@ class LocalEngine:
         return self.vocabulary.encode(render_segments(conversation))
 
     def generate(self, request: ChatRequest, cancel: CancelFlag | None = None) -> Iterator[EngineEvent]:
-        """Answer the last user message; stops within one token (or one graph node) of `cancel` being set."""
+        """Answer the last user message; stops within one token (or one graph node) of `cancel` being set.
+
+        A conversation longer than the context loses its oldest exchanges (ContextTrimmed comes first).
+        """
         cancel = cancel or CancelFlag()
         try:
-            prompt = self.prompt_ids(request.conversation)
+            window, prompt = self._fit(request)
         except ValueError as exc:
             yield Failed(str(exc))
             return
         n_ctx = self.info.context_size
         if len(prompt) >= n_ctx:
-            yield Failed(f"The conversation needs {len(prompt)} tokens but the context holds {n_ctx}.")
+            with_instructions = " with the instructions" if request.conversation.instructions else ""
+            yield Failed(
+                f"The message needs {len(prompt)} tokens{with_instructions}, but the context holds {n_ctx}. "
+                "Shorten it, or load the model with a larger context."
+            )
             return
+        if window.dropped:
+            yield ContextTrimmed(window.dropped, len(window.conversation.messages))
         yield from _Run(self, prompt, request.sampling, cancel).events()
+
+    def _fit(self, request: ChatRequest) -> tuple[Window, list[int]]:
+        """The part of the conversation that fits with room for the reply, and its prompt ids."""
+        rendered: dict[Conversation, list[int]] = {}
+
+        def count(conversation: Conversation) -> int:
+            ids = rendered[conversation] = self.prompt_ids(conversation)
+            return len(ids)
+
+        n_ctx = self.info.context_size
+        window = fit_window(request.conversation, count, n_ctx, reply_reserve(n_ctx, request.sampling.max_tokens))
+        return window, rendered[window.conversation]
 
     def close(self) -> None:
         """Free the model and context now rather than at garbage collection."""

@@ -64,6 +64,28 @@ class Stats:
 
 
 @dataclass(frozen=True)
+class ContextTrimmed:
+    """The oldest messages no longer fit in the context and were left out of this request's prompt.
+
+    Comes before any text, on every request that leaves messages out (the instructions never
+    are); the count grows only now and then, in chunks, so the model's cache stays valid.
+    """
+
+    dropped_messages: int
+    kept_messages: int
+
+    @property
+    def notice(self) -> str:
+        """One sentence for people: what the model no longer sees."""
+        if self.dropped_messages == 1:
+            return "The conversation no longer fits in the context: the model does not see its first message."
+        return (
+            "The conversation no longer fits in the context: "
+            f"the model does not see its first {self.dropped_messages} messages."
+        )
+
+
+@dataclass(frozen=True)
 class Done:
     """The request ended. `stop_reason`: return, call, eos, length or cancelled."""
 
@@ -79,11 +101,11 @@ class Failed:
 
 
 ParserEvent = ReasoningDelta | AnswerDelta | ChannelDelta | MessageEnded
-EngineEvent = ReasoningDelta | AnswerDelta | ChannelDelta | MessageEnded | Done | Failed
+EngineEvent = ReasoningDelta | AnswerDelta | ChannelDelta | MessageEnded | ContextTrimmed | Done | Failed
 
 
 def coalesce(events: list[EngineEvent]) -> list[EngineEvent]:
-    """Merge runs of deltas of the same kind, so a batch costs one UI update per kind."""
+    """Merge runs of deltas of the same kind, so a batch costs one UI update per kind; other events pass as they are."""
     merged: list[EngineEvent] = []
     for event in events:
         last = merged[-1] if merged else None

@@ -8,7 +8,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from ..core.cancel import CancelFlag
 from ..core.engine import ChatRequest, ModelInfo
-from ..core.events import AnswerDelta, Done, Failed, ReasoningDelta, coalesce
+from ..core.events import AnswerDelta, ContextTrimmed, Done, Failed, ReasoningDelta, coalesce
 from .chat_worker import ChatWorker, EngineFactory, Tagged
 from .event_buffer import EventBuffer
 from .threads import ThreadOwner
@@ -26,6 +26,7 @@ class ChatService(ThreadOwner):
     model_failed = Signal(str)
     reasoning_received = Signal(str)
     answer_received = Signal(str)
+    context_trimmed = Signal(object)  # ContextTrimmed, before the reply's text
     generation_finished = Signal(object)  # Done
     generation_failed = Signal(str)
     busy_changed = Signal(bool)
@@ -96,6 +97,8 @@ class ChatService(ThreadOwner):
                 self.reasoning_received.emit(event.text)
             elif isinstance(event, AnswerDelta):
                 self.answer_received.emit(event.text)
+            elif isinstance(event, ContextTrimmed):
+                self.context_trimmed.emit(event)
             elif isinstance(event, Done):
                 self._set_busy(False)
                 self.generation_finished.emit(event)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,12 +11,22 @@ from pathlib import Path
 import pytest
 
 from gptoss_desktop.core.cancel import CancelFlag
+from gptoss_desktop.core.context_window import reply_reserve
 from gptoss_desktop.core.engine import ChatRequest, LocalEngine
-from gptoss_desktop.core.events import AnswerDelta, ChannelDelta, Done, EngineEvent, Failed, ReasoningDelta
-from gptoss_desktop.core.harmony import Conversation, Message
+from gptoss_desktop.core.events import (
+    AnswerDelta,
+    ChannelDelta,
+    ContextTrimmed,
+    Done,
+    EngineEvent,
+    Failed,
+    ReasoningDelta,
+)
+from gptoss_desktop.core.harmony import Conversation, Effort, Message
 from gptoss_desktop.core.harmony.tokens import HARMONY_TOKENS
 from gptoss_desktop.core.model_file import ModelLoadError
 from gptoss_desktop.core.sampling import SamplingParams
+from tools.tiny_gptoss.data import closed_world
 
 
 @pytest.fixture(scope="module")
@@ -141,14 +153,135 @@ def test_next_turn_reuses_the_cache_and_matches_a_cold_run(engine: LocalEngine, 
     assert 0 < warm_done.stats.prompt_tokens_evaluated <= new_tokens
 
 
-def test_conversation_longer_than_the_context_fails_clearly(tiny_model: Path) -> None:
+def test_a_message_longer_than_the_context_fails_clearly(tiny_model: Path) -> None:
     small = LocalEngine(tiny_model, context_size=256)
     try:
-        events = run(small, ChatRequest(ask("word " * 400)))
+        events = run(small, ChatRequest(ask("word " * 400, instructions="Be brief.")))
+        needed = len(small.prompt_ids(ask("word " * 400, instructions="Be brief.")))
     finally:
         small.close()
     assert len(events) == 1 and isinstance(events[0], Failed)
+    assert events[0].message.startswith(f"The message needs {needed} tokens with the instructions")
     assert "context holds 256" in events[0].message
+
+
+def long_chat(exchanges: int, last: str, instructions: str | None = "Be brief.") -> Conversation:
+    """Many answered questions, then `last`: several times what a 1024-token context holds."""
+    messages: list[Message] = []
+    for n in range(exchanges):
+        messages += [Message("user", f"Question {n}: tell me more"), Message("assistant", "word word word")]
+    return Conversation((*messages, Message("user", last)), instructions=instructions, date="2026-11-22")
+
+
+def sent_prompt(engine: LocalEngine, done: Done) -> list[int]:
+    """The tokens llama.cpp was actually given as the prompt of the last request."""
+    return [int(t) for t in engine._llama.input_ids[: done.stats.prompt_tokens]]
+
+
+def trimmed_run(
+    engine: LocalEngine, conversation: Conversation, sampling: SamplingParams
+) -> tuple[ContextTrimmed, Done]:
+    events = run(engine, ChatRequest(conversation, sampling))
+    trimmed, done = events[0], events[-1]
+    assert isinstance(trimmed, ContextTrimmed), events[:3]
+    assert isinstance(done, Done) and not any(isinstance(e, Failed) for e in events)
+    assert trimmed.dropped_messages + trimmed.kept_messages == len(conversation.messages)
+    return trimmed, done
+
+
+def test_a_conversation_longer_than_the_context_keeps_working_and_says_so(tiny_model: Path) -> None:
+    sampling = SamplingParams(seed=2, max_tokens=32)
+    conversation = long_chat(60, "And the last question?")
+    engine = LocalEngine(tiny_model, context_size=1024)
+    try:
+        assert len(engine.prompt_ids(conversation)) > 3 * 1024
+        trimmed, done = trimmed_run(engine, conversation, sampling)
+        kept = Conversation(
+            conversation.messages[trimmed.dropped_messages :], instructions="Be brief.", date="2026-11-22"
+        )
+        assert kept.messages[0].role == "user" and kept.messages[-1].content == "And the last question?"
+        assert trimmed.kept_messages > 10
+        assert sent_prompt(engine, done) == engine.prompt_ids(kept)  # instructions and last message included
+        assert done.stats.prompt_tokens + reply_reserve(1024, 32) <= 1024
+        assert done.stats.completion_tokens == 32 and done.stop_reason == "length"
+    finally:
+        engine.close()
+
+
+def test_successive_turns_keep_the_same_cut_and_reuse_the_cache(tiny_model: Path) -> None:
+    sampling = SamplingParams(seed=5, max_tokens=16)
+    conversation = long_chat(60, "Question 60: tell me more")
+    engine = LocalEngine(tiny_model, context_size=1024)
+    turns: list[tuple[ContextTrimmed, Done, list[int]]] = []
+    try:
+        for n in range(61, 69):
+            trimmed, done = trimmed_run(engine, conversation, sampling)
+            turns.append((trimmed, done, sent_prompt(engine, done)))
+            more = (Message("assistant", "word word word"), Message("user", f"Question {n}: tell me more"))
+            conversation = dataclasses.replace(conversation, messages=(*conversation.messages, *more))
+    finally:
+        engine.close()
+    kept_cut = 0
+    for (before, _, before_prompt), (after, done, prompt) in itertools.pairwise(turns):
+        assert after.dropped_messages >= before.dropped_messages
+        if after.dropped_messages == before.dropped_messages:
+            kept_cut += 1
+            assert prompt[: len(before_prompt)] == before_prompt
+            # Only the last reply and the new message were read; the rest came from the cache.
+            assert 0 < done.stats.prompt_tokens_evaluated <= len(prompt) - len(before_prompt)
+    assert kept_cut >= 5, [t[0] for t in turns]  # a cut moves by a quarter of the budget: 4 exchanges here
+
+
+@pytest.mark.parametrize("effort", ["low", "medium"])
+def test_trained_model_answers_right_after_the_history_was_cut(trained_model: Path, effort: Effort) -> None:
+    greedy = SamplingParams(temperature=0.0, max_tokens=200)
+    engine = LocalEngine(trained_model, context_size=256)
+    try:
+        # 39 answered capitals: the window keeps the last few. The model was trained on one or two
+        # turns and is right after most such histories, not all; this one is checked at both efforts.
+        history: list[Message] = []
+        for question in ([q for q in closed_world() if "capital" in q.text] * 2)[:39]:
+            history += [Message("user", question.text), Message("assistant", question.answer)]
+        first = Conversation(
+            (*history, Message("user", "What is 12 + 7?")), effort=effort, instructions="Answer briefly."
+        )
+        assert len(engine.prompt_ids(first)) > 3 * 256
+        events = run(engine, ChatRequest(first, greedy))
+        first_trim, first_done = events[0], events[-1]
+        assert isinstance(first_trim, ContextTrimmed) and isinstance(first_done, Done)
+        assert "".join(e.text for e in events if isinstance(e, AnswerDelta)) == "19"
+        second = Conversation(
+            (*first.messages, Message("assistant", "19"), Message("user", "Add 3 to that.")),
+            effort=effort,
+            instructions="Answer briefly.",
+            date=first.date,
+        )
+        events = run(engine, ChatRequest(second, greedy))
+    finally:
+        engine.close()
+    assert events[0] == ContextTrimmed(first_trim.dropped_messages, first_trim.kept_messages + 2)
+    assert "".join(e.text for e in events if isinstance(e, AnswerDelta)) == "22"
+    done = events[-1]
+    assert isinstance(done, Done)
+    assert 0 < done.stats.prompt_tokens_evaluated <= done.stats.prompt_tokens - first_done.stats.prompt_tokens
+
+
+def test_other_models_are_trimmed_through_their_template(smollm2_model: Path) -> None:
+    history: list[Message] = []
+    for country, capital in [("Japan", "Tokyo"), ("Italy", "Rome"), ("Spain", "Madrid"), ("Egypt", "Cairo")] * 8:
+        history += [Message("user", f"What is the capital of {country}?"), Message("assistant", capital)]
+    question = "What is the capital of France? Answer in one word."
+    conversation = Conversation((*history, Message("user", question)), instructions="Answer in one word.")
+    engine = LocalEngine(smollm2_model, context_size=512)
+    try:
+        assert len(engine.prompt_ids(conversation)) > 512
+        events = run(engine, ChatRequest(conversation, SamplingParams(seed=0, temperature=0, max_tokens=40)))
+    finally:
+        engine.close()
+    trimmed, done = events[0], events[-1]
+    assert isinstance(trimmed, ContextTrimmed) and trimmed.dropped_messages % 2 == 0
+    assert isinstance(done, Done) and done.stats.prompt_tokens + 40 <= 512
+    assert "Paris" in "".join(e.text for e in events if isinstance(e, AnswerDelta))
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from gptoss_desktop import __version__
+from gptoss_desktop.cli_chat import _JsonPrinter, _TextPrinter
+from gptoss_desktop.core.events import ContextTrimmed
 from gptoss_desktop.core.harmony.tokens import HARMONY_TOKENS
 
 
@@ -111,3 +115,30 @@ def test_harmony_parse_reads_a_completion_from_stdin() -> None:
         "reasoning": "Add them.",
         "answer": "6",
     }
+
+
+def test_chat_with_a_message_longer_than_the_context_fails_clearly(tiny_model: Path) -> None:
+    result = cli("chat", "--model", str(tiny_model), "--json", "--context", "256", "word " * 400)
+    assert result.returncode == 1
+    (error,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert error["type"] == "error" and "context holds 256" in error["text"]
+    assert "tokens" in result.stderr and "context holds 256" in result.stderr
+
+
+def test_a_cut_conversation_is_an_event_in_json_and_a_notice_in_text(capsys: pytest.CaptureFixture[str]) -> None:
+    # One message from the command line always fits whole or not at all; a longer conversation
+    # (through the engine, as in tests/core/test_engine.py) is what gets cut.
+    trimmed = ContextTrimmed(dropped_messages=12, kept_messages=9)
+    _JsonPrinter(sys.stdout).show(trimmed)
+    out = capsys.readouterr()
+    assert json.loads(out.out) == {
+        "type": "context_trimmed",
+        "text": "The conversation no longer fits in the context: the model does not see its first 12 messages.",
+        "dropped_messages": 12,
+        "kept_messages": 9,
+    }
+    assert out.err == ""
+    _TextPrinter(sys.stdout, color=False).show(trimmed)
+    out = capsys.readouterr()
+    assert out.out == ""
+    assert out.err == f"gptoss-desktop: {trimmed.notice}\n"

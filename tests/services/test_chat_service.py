@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from gptoss_desktop.core.engine import ChatRequest
-from gptoss_desktop.core.events import Done
+from gptoss_desktop.core.engine import ChatRequest, LocalEngine
+from gptoss_desktop.core.events import ContextTrimmed, Done
 from gptoss_desktop.core.harmony import Conversation, Message
 from gptoss_desktop.core.sampling import SamplingParams
 from gptoss_desktop.services.chat_service import ChatService
@@ -71,5 +71,30 @@ def test_loading_a_missing_file_reports_it(qtbot: QtBot, tmp_path: Path) -> None
         with qtbot.waitSignal(service.model_failed, timeout=10_000) as failed:
             service.load_model(str(tmp_path / "nope.gguf"))
         assert "No model file" in failed.args[0]
+    finally:
+        assert service.shutdown(2000)
+
+
+def test_a_conversation_longer_than_the_context_reports_the_cut_before_the_reply(
+    qtbot: QtBot, tiny_model: Path
+) -> None:
+    service = ChatService(engine_factory=lambda path: LocalEngine(path, context_size=1024))
+    try:
+        with qtbot.waitSignal(service.model_loaded, timeout=20_000):
+            service.load_model(str(tiny_model))
+        seen: list[object] = []
+        service.context_trimmed.connect(seen.append)
+        service.reasoning_received.connect(seen.append)
+        service.answer_received.connect(seen.append)
+        messages: list[Message] = []
+        for n in range(60):
+            messages += [Message("user", f"Question {n}: tell me more"), Message("assistant", "word word word")]
+        conversation = Conversation((*messages, Message("user", "And now?")), instructions="Be brief.")
+        with qtbot.waitSignals([service.context_trimmed, service.generation_finished], order="strict", timeout=30_000):
+            service.send(ChatRequest(conversation, SamplingParams(seed=1, max_tokens=40)))
+        trimmed = seen[0]
+        assert isinstance(trimmed, ContextTrimmed)
+        assert trimmed.dropped_messages > 60 and trimmed.dropped_messages + trimmed.kept_messages == 121
+        assert len(seen) > 1 and not any(isinstance(item, ContextTrimmed) for item in seen[1:])
     finally:
         assert service.shutdown(2000)
