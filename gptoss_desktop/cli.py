@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
+from .core.export import FORMATS
 from .core.harmony import EFFORTS
 from .core.paths import use_home
 
@@ -47,6 +48,14 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--to", metavar="FOLDER", help="download into FOLDER instead of the Hugging Face cache")
     verify = models_commands.add_parser("verify", help="check a model file: structure, SHA-256, memory")
     verify.add_argument("path", metavar="PATH", help="the GGUF file")
+
+    export = commands.add_parser("export", help="print or save a conversation as Markdown or JSON")
+    which = export.add_mutually_exclusive_group(required=True)
+    which.add_argument("conversation_id", nargs="?", type=int, metavar="CONVERSATION_ID", help="see --list")
+    which.add_argument("--list", action="store_true", help="list conversations, newest first: id, updated, title")
+    export.add_argument("--format", choices=FORMATS, default="md", help="md (default) or json")
+    export.add_argument("--reasoning", action="store_true", help="include the model's reasoning")
+    export.add_argument("-o", "--output", metavar="FILE", help="write FILE (replaced only once complete), not stdout")
     return parser
 
 
@@ -67,6 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .cli_models import run_models
 
         return run_models(args)
+    if args.command == "export":
+        from .cli_export import run_export
+
+        return run_export(args)
     from .ui.app import run_app
 
     return run_app(args.model)
