@@ -61,3 +61,37 @@ class MarkdownBlocks:
             self._fence = fence.group(1)
             return False
         return not line.strip()
+
+
+_ANY_FENCE = re.compile(r"^( *)(`{3,}|~{3,})")
+
+
+def fenced_code(markdown: str) -> list[str]:
+    """The contents of each fenced code block in `markdown`, exactly as written (tabs kept).
+
+    What a "Copy" button must copy: a renderer may expand tabs. The fence's own
+    indentation (a list item's) is removed from each line, as CommonMark does.
+    """
+    blocks: list[str] = []
+    fence: str | None = None
+    indent = 0
+    lines: list[str] = []
+    for line in markdown.split("\n"):
+        match = _ANY_FENCE.match(line)
+        if fence is None:
+            if match:
+                indent, fence, lines = len(match.group(1)), match.group(2), []
+            continue
+        if (
+            match
+            and match.group(2)[0] == fence[0]
+            and len(match.group(2)) >= len(fence)
+            and not line.strip(" " + fence[0])
+        ):
+            blocks.append("\n".join(lines))
+            fence = None
+            continue
+        lines.append(line[min(indent, len(line) - len(line.lstrip(" "))) :])
+    if fence is not None:
+        blocks.append("\n".join(lines).rstrip("\n"))
+    return blocks

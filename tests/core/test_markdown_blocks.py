@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gptoss_desktop.core.markdown_blocks import MarkdownBlocks
+from gptoss_desktop.core.markdown_blocks import MarkdownBlocks, fenced_code
 
 DOCUMENT = (
     "# Title\n\nA paragraph\nover two lines.\n\n```python\nx = 1\n\n\ny = 2\n```\n"
@@ -40,3 +40,17 @@ def test_tail_stays_short_while_text_grows() -> None:
     for i in range(2000):
         splitter.feed(f"Paragraph {i} with some words.\n\n")
     assert splitter.tail == ""
+
+
+def test_fenced_code_is_the_code_exactly_as_written() -> None:
+    markdown = (
+        "Intro\n```make\nall:\n\tcc -o app main.c  \n\n```\n- step\n\n  ~~~sh\n  ls -l\n    two deeper\n  ~~~\n"
+        "````md\n```\nnested fence\n```\n````\n```python\nunclosed = True\n"
+    )
+    assert fenced_code(markdown) == [
+        "all:\n\tcc -o app main.c  \n",
+        "ls -l\n  two deeper",
+        "```\nnested fence\n```",
+        "unclosed = True",
+    ]
+    assert fenced_code("no code here\n\n    indented is not fenced\n") == []
