@@ -71,9 +71,21 @@ class Cli:
         )
 
     def start(self, *args: str) -> subprocess.Popen[str]:
+        """The CLI as a person's terminal runs it: Ctrl+C is heard even if pytest runs as a background job."""
         return subprocess.Popen(
-            self.command(*args), cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            self.command(*args),
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=_hear_ctrl_c,
         )
+
+
+def _hear_ctrl_c() -> None:
+    """A shell starts background jobs with SIGINT ignored, and Python keeps it so; undo that for the child."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @pytest.fixture
