@@ -98,7 +98,7 @@ def app_tokens_per_second(
     service.generation_finished.connect(on_finished)
     # The window's own turn widgets, as if the person had typed the message.
     window.chat_view.add_user_message(conversation.messages[-1].content)
-    window._turn = window.chat_view.add_assistant_turn(show_reasoning=service.model_info.is_harmony)  # type: ignore[union-attr]
+    window.session._turn = window.chat_view.add_assistant_turn(show_reasoning=service.model_info.is_harmony)  # type: ignore[union-attr]
     probe.start(PROBE_MS)
     clock.start()
     start = time.perf_counter()

@@ -2,6 +2,8 @@
 
     QT_QPA_PLATFORM=offscreen python tools/screenshot.py MODEL.gguf OUT.png "question" ... [--effort E] [--mid-answer]
     QT_QPA_PLATFORM=offscreen python tools/screenshot.py none OUT.png          # the first-run screen
+    ... --history [--search TEXT]     # with the demo conversations (tools/demo_history.py) stored first;
+                                      # the newest one is opened, or TEXT typed in the search box
 
 Runs against a temporary home. The picture is taken when the last reply finishes,
 or with --mid-answer as soon as its answer starts to stream.
@@ -24,11 +26,21 @@ def main() -> None:
     parser.add_argument("questions", nargs="*")
     parser.add_argument("--effort", default="medium")
     parser.add_argument("--mid-answer", action="store_true", help="shoot as the last answer starts to stream")
+    parser.add_argument("--history", action="store_true", help="store the demo conversations and open the newest")
+    parser.add_argument("--search", metavar="TEXT", help="type TEXT in the search box before the picture")
+    parser.add_argument("--size", default="900x700", help="window size, WxH")
     args = parser.parse_args()
 
-    from gptoss_desktop.core.paths import use_home
+    from gptoss_desktop.core.paths import app_paths, use_home
 
     use_home(tempfile.mkdtemp())
+    if args.history:
+        from gptoss_desktop.core.storage import Store
+        from tools.demo_history import write_demo_history
+
+        store = Store(app_paths().database)
+        write_demo_history(store)
+        store.close()
     from PySide6.QtWidgets import QApplication
 
     from gptoss_desktop.ui.app import create_window
@@ -37,7 +49,8 @@ def main() -> None:
     app = QApplication(sys.argv)
     apply_style(app)
     window = create_window(None if args.model == "none" else args.model)
-    window.resize(900, 700)
+    width, height = (int(n) for n in args.size.split("x"))
+    window.resize(width, height)
     window.show()
     if args.model == "none":
         found: list[object] = []
@@ -50,6 +63,17 @@ def main() -> None:
         return
     while window.service.model_info is None:
         app.processEvents()
+    if args.history:
+        while window.sidebar.list.count() == 0:
+            app.processEvents()
+        window.session.open(window.sidebar.list.item(0).data(0x0100))
+        while not window.chat_view.turns or window.session.loading:
+            app.processEvents()
+    if args.search:
+        window.sidebar.start_search()
+        window.sidebar.search.setText(args.search)
+        while window.sidebar.list.count() == 0 or not window.sidebar.list.item(0).text().count("\n"):
+            app.processEvents()
     window.composer.set_effort(args.effort)
     shots: list[bool] = []
 

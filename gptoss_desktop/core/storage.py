@@ -7,6 +7,7 @@ mid-answer leaves its partial answer behind, and the next start marks it
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 import uuid
@@ -153,16 +154,31 @@ class MessageStats:
     seconds: float
 
 
+#: Around each matched word in `SearchHit.snippet`: private-use characters, so brackets in the text stay text.
+MATCH_START, MATCH_END = "\ue000", "\ue001"
+
+
 @dataclass(frozen=True)
 class SearchHit:
     """A message matching a search, with its conversation's title and a snippet of where it matched."""
 
     conversation_id: int
     message_id: int
-    snippet: str
+    snippet: str  # matched words between MATCH_START and MATCH_END
     conversation_uid: str = ""
     title: str = ""
     message_uid: str = ""
+
+    def runs(self) -> list[tuple[str, bool]]:
+        """The snippet as (text, matched) pieces, whitespace runs made single spaces, for display."""
+        text = re.sub(r"\s+", " ", self.snippet)
+        pieces = re.split(f"{MATCH_START}(.*?){MATCH_END}", text)
+        return [(piece, index % 2 == 1) for index, piece in enumerate(pieces) if piece]
+
+    @property
+    def plain_snippet(self) -> str:
+        """The snippet without match markers."""
+        return "".join(text for text, _matched in self.runs())
 
 
 class Store:
@@ -334,11 +350,11 @@ class Store:
         if not include_reasoning:
             query = f"content : ({query})"
         rows = self._db.execute(
-            "SELECT m.conversation_id, m.id, snippet(messages_fts, -1, '[', ']', '…', 12), c.uid, c.title, m.uid "
+            "SELECT m.conversation_id, m.id, snippet(messages_fts, -1, ?, ?, '…', 12), c.uid, c.title, m.uid "
             "FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid "
             "JOIN conversations c ON c.id = m.conversation_id "
             "WHERE messages_fts MATCH ? AND c.deleted_at IS NULL ORDER BY rank LIMIT ?",
-            (query, limit),
+            (MATCH_START, MATCH_END, query, limit),
         )
         return [SearchHit(*row) for row in rows]
 

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from .message_widgets import AssistantTurn, UserMessage
 
 #: How close to the bottom (px) still counts as "at the bottom".
 _FOLLOW_SLACK = 24
+#: Turns deleted per idle step after leaving a conversation (about 0.25 ms each).
+_DELETE_PER_STEP = 20
 
 
 class ChatView(QScrollArea):
     """Shows the turns; keeps the newest text in view unless the person scrolled up."""
+
+    #: A turn put something on the clipboard; the text says what, for the status line.
+    copied = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -33,6 +38,11 @@ class ChatView(QScrollArea):
         self._layout.addStretch(0)
         self.setWidget(container)
         self.turns: list[UserMessage | AssistantTurn] = []
+        self._hidden: list[UserMessage | AssistantTurn] = []  # older turns added at the top, not yet shown
+        self._doomed: list[UserMessage | AssistantTurn] = []  # out of view, deleted a few per idle step
+        self._reaper = QTimer(self)
+        self._reaper.setInterval(0)
+        self._reaper.timeout.connect(self._delete_some)
         self._follow = True
         bar = self.verticalScrollBar()
         bar.valueChanged.connect(self._on_scrolled)
@@ -43,31 +53,85 @@ class ChatView(QScrollArea):
         self.placeholder.setText(html)
         self.placeholder.setVisible(not self.turns)
 
-    def add_user_message(self, text: str) -> UserMessage:
-        """Append the person's message."""
-        widget = UserMessage(text)
-        self._add(widget)
+    def add_user_message(self, text: str, uid: str = "", at_top: bool = False) -> UserMessage:
+        """Append the person's message (or put it above the others, when history loads from the end)."""
+        widget = UserMessage(text, uid=uid)
+        self._add(widget, at_top)
         return widget
 
-    def add_assistant_turn(self, show_reasoning: bool) -> AssistantTurn:
+    def add_assistant_turn(
+        self, show_reasoning: bool, uid: str = "", expand_reasoning: bool = True, at_top: bool = False
+    ) -> AssistantTurn:
         """Append an empty assistant turn to stream into."""
-        widget = AssistantTurn(show_reasoning)
-        self._add(widget)
+        widget = AssistantTurn(show_reasoning, uid=uid, expand_reasoning=expand_reasoning)
+        widget.copied.connect(self.copied)
+        self._add(widget, at_top)
         return widget
+
+    def remove_from(self, index: int) -> None:
+        """Remove the turn at `index` and every later one (regenerate, edit and resend)."""
+        self._retire(self.turns[index:])
+        self._hidden = [widget for widget in self._hidden if widget not in self.turns[index:]]
+        del self.turns[index:]
+        self.placeholder.setVisible(not self.turns)
+
+    def scroll_to(self, widget: QWidget) -> None:
+        """Bring a turn into view (a search hit) and stop following the stream."""
+        self._follow = False
+        self.ensureWidgetVisible(widget, 0, 40)
 
     def clear(self) -> None:
         """Remove every turn."""
-        for widget in self.turns:
-            widget.setParent(None)
-            widget.deleteLater()
+        self._retire(self.turns)
         self.turns.clear()
+        self._hidden.clear()
         self.placeholder.setVisible(True)
 
-    def _add(self, widget: UserMessage | AssistantTurn) -> None:
+    def _retire(self, widgets: list[UserMessage | AssistantTurn]) -> None:
+        """Take turns out of view now and delete them a few at a time, so leaving a long conversation is instant.
+
+        `setParent(None)` costs about 3 ms a turn (400 turns: over a second); hiding and
+        unhooking costs almost nothing, and deleting is spread over idle steps.
+        """
+        for widget in widgets:
+            widget.hide()
+            self._layout.removeWidget(widget)
+        self._doomed.extend(widgets)
+        if self._doomed and not self._reaper.isActive():
+            self._reaper.start()
+
+    @Slot()
+    def _delete_some(self) -> None:
+        batch, self._doomed = self._doomed[:_DELETE_PER_STEP], self._doomed[_DELETE_PER_STEP:]
+        for widget in batch:
+            widget.deleteLater()
+        if not self._doomed:
+            self._reaper.stop()
+
+    def _add(self, widget: UserMessage | AssistantTurn, at_top: bool = False) -> None:
         self.placeholder.setVisible(False)
+        if at_top:
+            # Older turns go above the others, hidden until `reveal_older` (laying out and styling a
+            # turn costs as much as building it: two steps, two short pauses). Sized to the view's
+            # width first, so its text is laid out once, at the width it will have.
+            widget.setVisible(False)
+            widget.resize(self._layout.contentsRect().width() or self.viewport().width(), widget.height())
+            if (inner := widget.layout()) is not None:
+                inner.activate()
+            self._layout.insertWidget(1, widget)
+            self.turns.insert(0, widget)
+            self._hidden.append(widget)
+            return
         self._follow = True  # a new turn always comes into view
         self._layout.insertWidget(self._layout.count() - 1, widget)
         self.turns.append(widget)
+
+    def reveal_older(self) -> bool:
+        """Show the older turns added hidden at the top; False if there were none."""
+        hidden, self._hidden = self._hidden, []
+        for widget in hidden:
+            widget.setVisible(True)
+        return bool(hidden)
 
     @Slot(int)
     def _on_scrolled(self, value: int) -> None:

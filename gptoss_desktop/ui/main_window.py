@@ -1,57 +1,82 @@
-"""The main window: conversation, composer and status line, wired to the chat service."""
+"""The main window: conversation list, conversation, composer and status line."""
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 from pathlib import Path
-from typing import cast
 
-from PySide6.QtCore import QMimeData, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import QMimeData, QTimer, Slot
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
-from ..core.engine import ChatRequest, ModelInfo
+from ..core.conversation_settings import ConversationSettings
+from ..core.engine import ModelInfo
 from ..core.events import Done
-from ..core.harmony import Conversation, Effort, Message
+from ..core.paths import app_paths
 from ..core.settings import Settings, save_settings
 from ..services.chat_service import ChatService
+from ..services.history_service import HistoryService
 from ..services.model_setup import ModelSetupService
+from .chat_session import STOP_NOTICES, ChatSession
 from .chat_view import ChatView
+from .code_highlight import LexerWarmUp
 from .composer import Composer
+from .conversation_settings_dialog import ConversationSettingsDialog
 from .first_run import FirstRunPanel
-from .message_widgets import AssistantTurn
+from .menus import build_menus
+from .message_widgets import UserMessage
+from .settings_dialog import SettingsDialog
+from .sidebar import UNTITLED, ConversationSidebar
+from .style import apply_appearance
 
-STOP_NOTICES = {
-    "cancelled": "Stopped.",
-    "length": "The reply reached the token limit and was cut short.",
-    "call": "The model asked to call a tool; tools are not available in this app yet.",
-}
+__all__ = ["STOP_NOTICES", "MainWindow"]
+
+#: How long "Deleted … Undo" stays in the status bar.
+UNDO_MS = 10_000
 
 
 class MainWindow(QMainWindow):
-    """One conversation with the loaded model."""
+    """Conversations with the loaded model, kept in the history."""
 
     def __init__(
-        self, service: ChatService, settings: Settings, settings_path: Path, setup: ModelSetupService | None = None
+        self,
+        service: ChatService,
+        settings: Settings,
+        settings_path: Path,
+        setup: ModelSetupService | None = None,
+        history: HistoryService | None = None,
     ) -> None:
         super().__init__()
         self.setAcceptDrops(True)
         self.setWindowTitle("gpt-oss desktop")
-        self.resize(920, 760)
+        self.resize(1120, 760)
         self.service = service
         self.settings = settings
         self._settings_path = settings_path
-        self.history: list[Message] = []
-        self._turn: AssistantTurn | None = None
-        self._pending_user: Message | None = None
-
         self.setup = setup or ModelSetupService(self)
+        self.history = history or HistoryService(app_paths().database, self)
+        self.include_reasoning_in_exports = False
+
         self.first_run = FirstRunPanel(self.setup)
         self.first_run.model_chosen.connect(self.load_model)
         self.chat_view = ChatView()
+        self.chat_view.setAccessibleName("Conversation")
         self.composer = Composer()
         self.composer.set_effort(settings.effort)
+        self.sidebar = ConversationSidebar()
+        self.session = ChatSession(service, self.history, self.chat_view, self)
+        self.session.show_reasoning_by_default = settings.show_reasoning
+        self.session.settings = ConversationSettings(effort=settings.effort)
         chat_page = QWidget()
         layout = QVBoxLayout(chat_page)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -61,110 +86,225 @@ class MainWindow(QMainWindow):
         self.pages = QStackedWidget()
         self.pages.addWidget(self.first_run)
         self.pages.addWidget(chat_page)
-        self.setCentralWidget(self.pages)
+        self.splitter = QSplitter()
+        self.splitter.addWidget(self.sidebar)
+        self.splitter.addWidget(self.pages)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([260, 860])
+        self.setCentralWidget(self.splitter)
         self.model_label = QLabel("No model")
         self.speed_label = QLabel()
+        self.undo_button = QPushButton("Undo")
+        self.undo_button.setAccessibleName("Undo delete")
+        self.undo_button.setVisible(False)
         self.statusBar().addWidget(self.model_label, 1)
+        self.statusBar().addPermanentWidget(self.undo_button)
         self.statusBar().addPermanentWidget(self.speed_label)
-        self._build_menu()
+        self._deleted: tuple[str, str] | None = None  # (uid, title) of the last delete, for undo
+        self._undo_timer = QTimer(self)
+        self._undo_timer.setSingleShot(True)
+        self._undo_timer.setInterval(UNDO_MS)
+        self._undo_timer.timeout.connect(self._forget_undo)
+        self._titles: dict[str, str] = {}
+        self.menu_actions = build_menus(self)
+        self._connect()
+        self.composer.setEnabled(False)
+        self.setup.find_models()
+        # Pygments builds each lexer on first use (tens of ms); do it while the person reads, not mid-stream.
+        self.lexer_warm_up = LexerWarmUp(self)
+        self.lexer_warm_up.start()
 
+    def _connect(self) -> None:
+        service, session, sidebar, history = self.service, self.session, self.sidebar, self.history
         self.composer.send_requested.connect(self._send)
-        self.composer.stop_requested.connect(self.service.stop)
-        self.composer.effort.currentIndexChanged.connect(self._remember_effort)
+        self.composer.stop_requested.connect(session.stop)
+        self.composer.effort.currentIndexChanged.connect(self._on_effort_chosen)
+        self.composer.edit_cancelled.connect(self._cancel_edit)
         service.model_loading.connect(self._on_model_loading)
         service.model_loaded.connect(self._on_model_loaded)
         service.model_failed.connect(self._on_model_failed)
-        service.reasoning_received.connect(self._on_reasoning)
-        service.answer_received.connect(self._on_answer)
         service.generation_finished.connect(self._on_finished)
-        service.generation_failed.connect(self._on_failed)
+        service.generation_failed.connect(lambda _message: self.speed_label.clear())
         service.busy_changed.connect(self._on_busy_changed)
-        self.composer.setEnabled(False)
-        self.setup.find_models()
+        session.opened.connect(self._on_opened)
+        session.settings_changed.connect(self._on_conversation_settings)
+        session.edit_requested.connect(self._start_edit)
+        session.context_notice.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        sidebar.new_requested.connect(self.new_chat)
+        sidebar.open_requested.connect(session.open)
+        sidebar.rename_requested.connect(history.rename)
+        sidebar.delete_requested.connect(self.delete_conversation)
+        sidebar.search_requested.connect(lambda text, reasoning: history.search(text, reasoning))
+        history.conversations_listed.connect(self._on_conversations)
+        history.search_finished.connect(lambda _request, hits: sidebar.show_results(hits))
+        history.failed.connect(self._show_problem)
+        history.exported.connect(lambda path: self.statusBar().showMessage(f"Exported to {path}", 8000))
+        self.undo_button.clicked.connect(self.undo_delete)
+        self.chat_view.copied.connect(lambda text: self.statusBar().showMessage(text, 3000))
 
-    def _build_menu(self) -> None:
-        menu = self.menuBar().addMenu("&File")
-        actions = (
-            ("&Open Model…", QKeySequence.StandardKey.Open, self._choose_model),
-            ("&New Chat", QKeySequence.StandardKey.New, self.new_chat),
-            ("&Quit", QKeySequence.StandardKey.Quit, self.close),
-        )
-        for text, shortcut, slot in actions:
-            action = QAction(text, self)
-            action.setShortcut(shortcut)
-            action.triggered.connect(slot)
-            menu.addAction(action)
-
-    def load_model(self, path: str) -> None:
-        """Load `path` on the engine thread (the window stays usable meanwhile)."""
-        self.service.load_model(path)
+    # --- conversations -----------------------------------------------------------------------
 
     @Slot()
     def new_chat(self) -> None:
-        """Start an empty conversation with the same model."""
-        self.service.stop()
-        self.history.clear()
-        self._turn = None
-        self.chat_view.clear()
+        """Start an empty conversation with the app's default effort."""
+        self._cancel_edit()
+        self.session.new(ConversationSettings(effort=self.settings.effort))
+        self.composer.edit.setFocus()
+
+    @Slot(str)
+    def delete_conversation(self, uid: str) -> None:
+        """Delete a conversation; Undo in the status bar brings it back."""
+        if not uid:
+            return
+        title = self._titles.get(uid, "") or UNTITLED
+        self.history.delete(uid)
+        if uid == self.session.uid:
+            self.new_chat()
+        self._deleted = (uid, title)
+        self.statusBar().showMessage(f"Deleted “{title}”.", UNDO_MS)
+        self.undo_button.setVisible(True)
+        self._undo_timer.start()
 
     @Slot()
-    def _choose_model(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a GGUF model", "", "GGUF models (*.gguf);;All files (*)")
+    def undo_delete(self) -> None:
+        """Bring back the conversation deleted last."""
+        if self._deleted is None:
+            return
+        uid, title = self._deleted
+        self.history.restore(uid)
+        self._forget_undo()
+        self.statusBar().showMessage(f"Restored “{title}”.", 4000)
+
+    @Slot()
+    def _forget_undo(self) -> None:
+        self._deleted = None
+        self.undo_button.setVisible(False)
+        self._undo_timer.stop()
+
+    @Slot(object)
+    def _on_conversations(self, conversations: list[object]) -> None:
+        self._titles = {getattr(c, "uid", ""): getattr(c, "title", "") for c in conversations}
+        self.sidebar.set_conversations(conversations)  # type: ignore[arg-type]
+        self._update_title()
+
+    @Slot(str)
+    def _on_opened(self, uid: str) -> None:
+        self.sidebar.set_current(uid)
+        self._update_title()
+        if self.service.model_info is not None:
+            self.pages.setCurrentIndex(1)
+
+    def _update_title(self) -> None:
+        title = self._titles.get(self.session.uid, "") if self.session.uid else ""
+        self.setWindowTitle(f"{title} — gpt-oss desktop" if title else "gpt-oss desktop")
+
+    @Slot()
+    def rename_conversation(self) -> None:
+        """Edit the current conversation's title in the list."""
+        self.sidebar.set_current(self.session.uid)
+        self.sidebar.rename_current()
+
+    def export_conversation(self, kind: str) -> None:
+        """Save the conversation as Markdown ("md") or JSON ("json")."""
+        if not self.session.uid:
+            self.statusBar().showMessage("Nothing to export yet: send a message first.", 5000)
+            return
+        title = self._titles.get(self.session.uid, "") or "conversation"
+        name = "".join(c if c.isalnum() or c in " -_" else "_" for c in title).strip() or "conversation"
+        filters = "Markdown (*.md)" if kind == "md" else "JSON (*.json)"
+        path, _ = QFileDialog.getSaveFileName(self, "Export conversation", f"{name}.{kind}", filters)
         if path:
-            self.load_model(path)
+            self.history.export(self.session.uid, path, kind, self.include_reasoning_in_exports)
+
+    # --- settings ------------------------------------------------------------------------------
+
+    @Slot()
+    def edit_preferences(self) -> None:
+        """The app's preferences: theme, font size, default effort, reasoning shown by default."""
+        dialog = SettingsDialog(self.settings, self)
+        if dialog.exec():
+            self.apply_settings(dialog.settings())
+
+    def apply_settings(self, settings: Settings) -> None:
+        """Use and remember new app settings (appearance changes at once)."""
+        self.settings = settings
+        self.session.show_reasoning_by_default = settings.show_reasoning
+        save_settings(self._settings_path, settings)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_appearance(app, settings)
+
+    @Slot()
+    def edit_conversation_settings(self) -> None:
+        """This conversation's instructions, effort and sampling."""
+        dialog = ConversationSettingsDialog(self.session.settings, self)
+        if dialog.exec():
+            self.session.update_settings(dialog.conversation_settings())
+
+    @Slot(object)
+    def _on_conversation_settings(self, settings: ConversationSettings) -> None:
+        self.composer.set_effort(settings.effort)
+
+    @Slot()
+    def _on_effort_chosen(self) -> None:
+        effort = self.composer.current_effort()
+        if effort != self.session.settings.effort:
+            self.session.update_settings(self.session.settings.with_changes(effort=effort))
+        if effort != self.settings.effort:  # the last choice is also the default for new conversations
+            self.settings = self.settings.with_changes(effort=effort)
+            save_settings(self._settings_path, self.settings)
+
+    # --- sending -------------------------------------------------------------------------------
 
     @Slot(str, str)
     def _send(self, text: str, effort: str) -> None:
-        info = self.service.model_info
-        if info is None or self.service.busy:
+        replacing = self.composer.editing
+        self.composer.set_editing(None)
+        self.session.send(text, effort, replacing if isinstance(replacing, UserMessage) else None)
+
+    @Slot(object)
+    def _start_edit(self, message: UserMessage) -> None:
+        if self.service.busy:
             return
-        self._pending_user = Message("user", text)
-        conversation = Conversation(
-            messages=(*self.history, self._pending_user),
-            effort=cast(Effort, effort),
-            date=dt.date.today().isoformat(),
-        )
-        self.chat_view.add_user_message(text)
-        self._turn = self.chat_view.add_assistant_turn(show_reasoning=info.is_harmony)
-        self.service.send(ChatRequest(conversation))
+        self.composer.set_editing(message)
+        self.composer.edit.setPlainText(message.text)
+        self.composer.edit.setFocus()
 
-    @Slot(str)
-    def _on_reasoning(self, text: str) -> None:
-        if self._turn is not None:
-            self._turn.append_reasoning(text)
-
-    @Slot(str)
-    def _on_answer(self, text: str) -> None:
-        if self._turn is not None:
-            self._turn.append_answer(text)
+    @Slot()
+    def _cancel_edit(self) -> None:
+        if self.composer.editing is not None:
+            self.composer.set_editing(None)
+            self.composer.edit.clear()
 
     @Slot(object)
     def _on_finished(self, done: Done) -> None:
-        turn = self._turn
-        if turn is None:
-            return
-        turn.finish(done.stats, STOP_NOTICES.get(done.stop_reason, ""))
-        if self._pending_user is not None:
-            self.history.append(self._pending_user)
-            self.history.append(Message("assistant", turn.answer_text(), turn.reasoning.reasoning()))
-        self._pending_user = None
         stats = done.stats
         self.speed_label.setText(
-            f"{stats.tokens_per_second:.1f} tok/s · context {stats.context_used} / {stats.context_size}"
+            f"{stats.tokens_per_second:.1f} tok/s · context {stats.context_used:,} / {stats.context_size:,} tokens"
         )
-
-    @Slot(str)
-    def _on_failed(self, message: str) -> None:
-        if self._turn is not None:
-            self._turn.finish(None, message)
-        self._pending_user = None
-        self.speed_label.clear()
 
     @Slot(bool)
     def _on_busy_changed(self, busy: bool) -> None:
         self.composer.set_busy(busy)
         if busy:
             self.speed_label.setText("Generating…")
+
+    @Slot(str)
+    def _show_problem(self, message: str) -> None:
+        self.statusBar().showMessage(message, 15_000)
+
+    # --- models ---------------------------------------------------------------------------------
+
+    def load_model(self, path: str) -> None:
+        """Load `path` on the engine thread (the window stays usable meanwhile)."""
+        self.service.load_model(path)
+
+    @Slot()
+    def choose_model(self) -> None:
+        """Pick a GGUF file to load."""
+        path, _ = QFileDialog.getOpenFileName(self, "Open a GGUF model", "", "GGUF models (*.gguf);;All files (*)")
+        if path:
+            self.load_model(path)
 
     @Slot(str)
     def _on_model_loading(self, path: str) -> None:
@@ -179,7 +319,7 @@ class MainWindow(QMainWindow):
         self.composer.setEnabled(True)
         self.composer.set_reasoning_supported(info.is_harmony)
         kind = "gpt-oss" if info.is_harmony else f"{info.architecture}, answer only"
-        self.model_label.setText(f"{info.name} ({kind}) · context {info.context_size}")
+        self.model_label.setText(f"{info.name} ({kind}) · context {info.context_size:,} tokens")
         self.chat_view.set_placeholder(
             f"<h3>{html.escape(info.name)} is ready</h3><p>Ask anything. Nothing leaves this computer.</p>"
             f"<p>Memory: {html.escape(info.plan_message)}</p>"
@@ -194,11 +334,6 @@ class MainWindow(QMainWindow):
         self.first_run.show_problem(message)
         self.pages.setCurrentIndex(0)
 
-    @Slot()
-    def _remember_effort(self) -> None:
-        self.settings = self.settings.with_changes(effort=self.composer.current_effort())
-        save_settings(self._settings_path, self.settings)
-
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt's name)
         """Accept a dragged GGUF file."""
         if _dropped_model(event.mimeData()) is not None:
@@ -212,9 +347,11 @@ class MainWindow(QMainWindow):
             self.load_model(path)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
-        """Stop the worker threads before the window goes (a download pauses and resumes next time)."""
+        """Stop the worker threads before the window goes: the answer so far is saved, a download pauses."""
+        self.session.close()
         self.service.shutdown(timeout_ms=2000)
         self.setup.shutdown(timeout_ms=2000)
+        self.history.shutdown(timeout_ms=5000)
         event.accept()
 
 

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QPalette, QResizeEvent, QTextCharFormat, QTextCursor
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication, QPalette, QResizeEvent, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QTextEdit, QToolButton, QVBoxLayout, QWidget
 
 from ..core.events import Stats
 from .auto_height import make_auto_height
 from .markdown_view import StreamingMarkdownView
+
+
+def _action_button(text: str, tip: str) -> QToolButton:
+    """A small flat button under a message (Copy, Edit, Regenerate)."""
+    button = QToolButton()
+    button.setObjectName("turnAction")
+    button.setText(text)
+    button.setToolTip(tip)
+    button.setAccessibleName(tip)
+    button.setAutoRaise(True)
+    return button
 
 
 class UserMessage(QWidget):
@@ -17,20 +28,28 @@ class UserMessage(QWidget):
     #: The bubble never takes more than this share of the conversation's width.
     MAX_WIDTH_SHARE = 0.75
 
-    def __init__(self, text: str, parent: QWidget | None = None) -> None:
+    edit_requested = Signal()
+
+    def __init__(self, text: str, parent: QWidget | None = None, uid: str = "") -> None:
         super().__init__(parent)
+        self.uid = uid
+        self.text = text
         self.bubble = QFrame()
         self.bubble.setObjectName("userMessage")
         self.label = QLabel(text)
         self.label.setTextFormat(Qt.TextFormat.PlainText)
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.label.setAccessibleName("Your message")
         inner = QVBoxLayout(self.bubble)
         inner.setContentsMargins(12, 8, 12, 8)
         inner.addWidget(self.label)
+        self.edit_button = _action_button("Edit", "Edit this message and send it again")
+        self.edit_button.clicked.connect(self.edit_requested)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.addStretch(1)
+        row.addWidget(self.edit_button, 0, Qt.AlignmentFlag.AlignBottom)
         row.addWidget(self.bubble)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
@@ -80,6 +99,7 @@ class ReasoningPanel(QWidget):
     def set_expanded(self, expanded: bool) -> None:
         """Show or fold the reasoning text."""
         self.toggle.setChecked(expanded)
+        self.toggle.setAccessibleName("Hide reasoning" if expanded else "Show reasoning")
         self.toggle.setArrowType(Qt.ArrowType.DownArrow if expanded else Qt.ArrowType.RightArrow)
         self.text.setVisible(expanded)
 
@@ -95,31 +115,64 @@ class ReasoningPanel(QWidget):
 
 
 class AssistantTurn(QFrame):
-    """Reasoning (gpt-oss only) above the answer, which is rendered as Markdown."""
+    """Reasoning (gpt-oss only) above the answer, which is rendered as Markdown, then Copy / Regenerate."""
 
-    def __init__(self, show_reasoning: bool, parent: QWidget | None = None) -> None:
+    regenerate_requested = Signal()
+    #: What was put on the clipboard ("Answer copied", "Code copied"), for the status line.
+    copied = Signal(str)
+
+    def __init__(
+        self, show_reasoning: bool, parent: QWidget | None = None, uid: str = "", expand_reasoning: bool = True
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("assistantTurn")
+        self.uid = uid
         self.reasoning = ReasoningPanel()
         self.reasoning.setVisible(False)
+        self.reasoning.set_expanded(expand_reasoning)
         self._show_reasoning = show_reasoning
         self.answer = StreamingMarkdownView()
         self.answer.setObjectName("answerView")
+        self.answer.setAccessibleName("Answer")
         self.notice = QLabel()
         self.notice.setObjectName("turnNotice")
         self.notice.setWordWrap(True)
         self.notice.setVisible(False)
+        self.copy_button = _action_button("Copy", "Copy the answer")
+        self.copy_button.clicked.connect(self.copy_answer)
+        self.answer.code_copied.connect(lambda _index: self.copied.emit("Code copied"))
+        self.regenerate_button = _action_button("Regenerate", "Write this answer again")
+        self.regenerate_button.clicked.connect(self.regenerate_requested)
+        self.action_row = QWidget()
+        row = QHBoxLayout(self.action_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.copy_button)
+        row.addWidget(self.regenerate_button)
+        row.addStretch(1)
+        self.action_row.setVisible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.reasoning)
         layout.addWidget(self.answer)
         layout.addWidget(self.notice)
+        layout.addWidget(self.action_row)
 
     def append_reasoning(self, text: str) -> None:
         """More reasoning arrived."""
-        if self._show_reasoning and not self.reasoning.isVisible():
+        if self._show_reasoning and self.reasoning.isHidden():
             self.reasoning.setVisible(True)
         self.reasoning.append(text)
+
+    def copy_answer(self) -> None:
+        """Put the answer's Markdown source on the clipboard."""
+        QGuiApplication.clipboard().setText(self.answer_text())
+        self.copied.emit("Answer copied")
+
+    def show_notice(self, text: str) -> None:
+        """A line under the answer (stopped, context trimmed, an error)."""
+        current = self.notice.text()
+        self.notice.setText(f"{current}\n{text}" if current and text not in current else text)
+        self.notice.setVisible(True)
 
     def append_answer(self, text: str) -> None:
         """More of the answer arrived."""
@@ -132,8 +185,26 @@ class AssistantTurn(QFrame):
     def finish(self, stats: Stats | None, notice: str = "") -> None:
         """The reply is over: fold reasoning, render the rest, show a notice (stopped, error)."""
         self.answer.finish()
-        if self.reasoning.isVisible():
+        if not self.reasoning.isHidden():
             self.reasoning.finish(stats)
         if notice:
-            self.notice.setText(notice)
-            self.notice.setVisible(True)
+            self.show_notice(notice)
+        self.action_row.setVisible(True)
+
+    def show_stored(self, reasoning: str, answer: str, notice: str) -> None:
+        """Fill the turn from history: everything rendered at once, reasoning folded."""
+        if reasoning and self._show_reasoning:
+            self.reasoning.setVisible(True)
+            self.reasoning.append(reasoning)
+        self.answer.append_text(answer)
+        if not self.reasoning.isHidden():
+            self.reasoning.toggle.setText("Thoughts")
+        self.answer.finish()
+        self.reasoning.set_expanded(False)
+        if notice:
+            self.show_notice(notice)
+        self.action_row.setVisible(True)
+
+    def set_regenerate_visible(self, visible: bool) -> None:
+        """Only the last answer can be regenerated."""
+        self.regenerate_button.setVisible(visible)

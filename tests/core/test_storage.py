@@ -9,7 +9,7 @@ import sys
 from contextlib import closing
 from pathlib import Path
 
-from gptoss_desktop.core.storage import MIGRATIONS, MessageStats, Store, schema_of
+from gptoss_desktop.core.storage import MATCH_START, MIGRATIONS, MessageStats, Store, schema_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -63,7 +63,8 @@ def test_search_finds_answers_and_optionally_reasoning(tmp_path: Path) -> None:
     assert [h.message_id for h in store.search("tokyo")] == [answer]
     assert store.search("geography") == []
     assert [h.message_id for h in store.search("geograph", include_reasoning=True)] == [answer]  # as you type
-    assert "[Tokyo]" in store.search("Tokyo")[0].snippet
+    hit = store.search("Tokyo")[0]
+    assert ("Tokyo", True) in hit.runs() and "Tokyo" in hit.plain_snippet and MATCH_START not in hit.plain_snippet
     assert store.search('"unbalanced') == [] and store.search("   ") == []
     store.close()
 

@@ -71,7 +71,7 @@ def test_send_streams_a_reply_into_the_conversation(make_window: WindowFactory, 
     assert "tok/s" in window.speed_label.text()
     shown = turn.reasoning.reasoning() + turn.answer.toPlainText()
     assert not any(token in shown for token in HARMONY_TOKENS)
-    assert [m.role for m in window.history] == ["user", "assistant"]
+    assert [m.role for m in window.session.prompt_messages()] == ["user", "assistant"]
 
 
 def test_shift_enter_adds_a_line_instead_of_sending(make_window: WindowFactory, qtbot: QtBot, tiny_model: Path) -> None:

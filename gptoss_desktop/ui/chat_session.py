@@ -1,0 +1,295 @@
+"""The conversation in the window: its turns, settings and requests, kept in step with the history.
+
+The widgets in the ChatView are the turns; the prompt is rebuilt from them for
+every request, so what the model gets is exactly what the person sees.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import replace
+from typing import cast
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from ..core.conversation_settings import ConversationSettings
+from ..core.engine import ChatRequest
+from ..core.events import Done
+from ..core.harmony import Conversation, Effort, Message
+from ..core.storage import State, StoredConversation, StoredMessage, new_uid
+from ..core.titles import title_from
+from ..services.chat_service import ChatService
+from ..services.history_service import HistoryService
+from .chat_view import ChatView
+from .message_widgets import AssistantTurn, UserMessage
+
+STOP_NOTICES = {
+    "cancelled": "Stopped.",
+    "length": "The reply reached the token limit and was cut short.",
+    "call": "The model asked to call a tool; tools are not available in this app yet.",
+}
+STORED_NOTICES = {
+    "stopped": "Stopped.",
+    "interrupted": "The app closed before this answer was finished; this is what had been written.",
+    "error": "This answer failed.",
+}
+#: Messages built before the first paint when a conversation opens (the newest exchange); older ones
+#: follow, newest first, a few at a time between paints, so the window answers input all along.
+FIRST_MESSAGES = 2
+#: Each idle step builds older messages until it has spent this long (at least one).
+LOAD_STEP_SECONDS = 0.006
+
+
+class ChatSession(QObject):
+    """One conversation at a time: send, stop, regenerate, edit and resend, open from history."""
+
+    opened = Signal(str)  # conversation uid ("" for a new, unsaved one)
+    settings_changed = Signal(object)  # ConversationSettings
+    context_notice = Signal(str)
+
+    def __init__(
+        self, chat: ChatService, history: HistoryService, view: ChatView, parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.chat = chat
+        self.history = history
+        self.view = view
+        self.uid = ""
+        self.settings = ConversationSettings()
+        self.show_reasoning_by_default = True
+        self._turn: AssistantTurn | None = None
+        self._pending: list[StoredMessage] = []
+        self._scroll_target = ""
+        self._loader = QTimer(self)
+        self._loader.setInterval(0)
+        self._loader.timeout.connect(self._load_older)
+        chat.reasoning_received.connect(self._on_reasoning)
+        chat.answer_received.connect(self._on_answer)
+        chat.generation_finished.connect(self._on_finished)
+        chat.generation_failed.connect(self._on_failed)
+        chat.context_trimmed.connect(self._on_context_trimmed)
+        history.conversation_loaded.connect(self._show_stored)
+
+    # --- conversations -------------------------------------------------------------------
+
+    def new(self, settings: ConversationSettings) -> None:
+        """An empty conversation; it is stored when the first message is sent."""
+        self._end_streaming()
+        self._loader.stop()
+        self.uid = ""
+        self.settings = settings
+        self.view.clear()
+        self.settings_changed.emit(settings)
+        self.opened.emit("")
+
+    def open(self, uid: str, message_uid: str = "") -> None:
+        """Show a stored conversation (scrolled to `message_uid` if given)."""
+        self._scroll_target = message_uid
+        if uid == self.uid and not message_uid:
+            return
+        self._end_streaming()
+        self.history.load(uid)
+
+    def update_settings(self, settings: ConversationSettings) -> None:
+        """The person changed this conversation's settings (stored once the conversation is)."""
+        self.settings = settings
+        if self.uid:
+            self.history.set_settings(self.uid, settings.to_json())
+        self.settings_changed.emit(settings)
+
+    # --- turns -----------------------------------------------------------------------------
+
+    def send(self, text: str, effort: str, replacing: UserMessage | None = None) -> None:
+        """Send a message; `replacing` is an earlier message being edited (it and what follows go)."""
+        info = self.chat.model_info
+        if info is None or self.chat.busy:
+            return
+        if replacing is not None and replacing in self.view.turns:
+            self._drop_from(self.view.turns.index(replacing))
+        if effort != self.settings.effort:
+            self.update_settings(replace(self.settings, effort=cast(Effort, effort)))
+        if not self.uid:
+            self.uid = new_uid()
+            self.history.create_conversation(self.uid, title_from(text), self.settings.to_json())
+            self.opened.emit(self.uid)
+        user = self.view.add_user_message(text, uid=new_uid())
+        user.edit_requested.connect(self._on_edit_requested)
+        self.history.add_user_message(self.uid, user.uid, text)
+        self._answer(cast(Effort, effort))
+
+    def regenerate(self) -> None:
+        """Write the last answer again."""
+        if self.chat.busy or self.chat.model_info is None or not self.view.turns:
+            return
+        last = self.view.turns[-1]
+        if not isinstance(last, AssistantTurn):
+            return
+        self._drop_from(len(self.view.turns) - 1)
+        self._answer(self.settings.effort)
+
+    def stop(self) -> None:
+        """Stop the answer; what was written stays."""
+        self.chat.stop()
+
+    def close(self) -> None:
+        """The window is closing: a running answer is stored as stopped, with what it had."""
+        self._end_streaming()
+        self._loader.stop()
+
+    edit_requested = Signal(object)  # UserMessage
+
+    @Slot()
+    def _on_edit_requested(self) -> None:
+        sender = self.sender()
+        if isinstance(sender, UserMessage):
+            self.edit_requested.emit(sender)
+
+    def _answer(self, effort: Effort) -> None:
+        info = self.chat.model_info
+        assert info is not None
+        for turn in self.view.turns:
+            if isinstance(turn, AssistantTurn):
+                turn.set_regenerate_visible(False)
+        conversation = Conversation(
+            messages=self.prompt_messages(),
+            effort=effort,
+            instructions=self.settings.instructions or None,
+            date=dt.date.today().isoformat(),
+        )
+        self._turn = self.view.add_assistant_turn(
+            show_reasoning=info.is_harmony, uid=new_uid(), expand_reasoning=self.show_reasoning_by_default
+        )
+        self._turn.regenerate_requested.connect(self.regenerate)
+        self.history.begin_answer(self.uid, self._turn.uid, effort, info.name)
+        self.chat.send(ChatRequest(conversation, self.settings.sampling()))
+
+    def prompt_messages(self) -> tuple[Message, ...]:
+        """The prompt's turns: older ones not yet built, then what is on screen (empty answers left out)."""
+        messages = [
+            Message("user", m.content) if m.role == "user" else Message("assistant", m.content, m.reasoning)
+            for m in self._pending
+            if m.role == "user" or m.content
+        ]
+        for turn in self.view.turns:
+            if isinstance(turn, UserMessage):
+                messages.append(Message("user", turn.text))
+            elif turn.answer_text():
+                messages.append(Message("assistant", turn.answer_text(), turn.reasoning.reasoning()))
+        return tuple(messages)
+
+    def _drop_from(self, index: int) -> None:
+        """Forget turn `index` and later ones, on screen and in the history."""
+        first = self.view.turns[index]
+        if self.uid and first.uid:
+            self.history.delete_messages_from(self.uid, first.uid)
+        self.view.remove_from(index)
+
+    def _end_streaming(self) -> None:
+        """Stop a running answer and store it as stopped before the view changes."""
+        if self._turn is not None and self.chat.busy:
+            self.chat.stop()
+            self.history.end_answer(self._turn.uid, "stopped", None)
+        self._turn = None
+
+    # --- the stream ------------------------------------------------------------------------
+
+    @Slot(str)
+    def _on_reasoning(self, text: str) -> None:
+        if self._turn is not None:
+            self._turn.append_reasoning(text)
+            self.history.append_reasoning(self._turn.uid, text)
+
+    @Slot(str)
+    def _on_answer(self, text: str) -> None:
+        if self._turn is not None:
+            self._turn.append_answer(text)
+            self.history.append_answer(self._turn.uid, text)
+
+    @Slot(object)
+    def _on_finished(self, done: Done) -> None:
+        turn, self._turn = self._turn, None
+        if turn is None:
+            return
+        state: State = "stopped" if done.stop_reason == "cancelled" else "complete"
+        self.history.end_answer(turn.uid, state, done.stats)
+        turn.finish(done.stats, STOP_NOTICES.get(done.stop_reason, ""))
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        turn, self._turn = self._turn, None
+        if turn is None:
+            return
+        self.history.end_answer(turn.uid, "error", None)
+        turn.finish(None, message)
+
+    @Slot(object)
+    def _on_context_trimmed(self, event: object) -> None:
+        dropped = int(getattr(event, "dropped_messages", 0))
+        notice = (
+            f"The conversation no longer fits in the model's context: the oldest {dropped} messages were left "
+            "out of this reply (the instructions were kept)."
+        )
+        if self._turn is not None:
+            self._turn.show_notice(notice)
+        self.context_notice.emit(notice)
+
+    # --- opening from history -----------------------------------------------------------------
+
+    @Slot(object, object)
+    def _show_stored(self, record: StoredConversation, messages: list[StoredMessage]) -> None:
+        self._loader.stop()
+        self.uid = record.uid
+        self.settings = ConversationSettings.from_json(record.settings)
+        self.view.clear()
+        self.settings_changed.emit(self.settings)
+        self.opened.emit(self.uid)
+        # The newest turns first, so the window paints at once; older ones follow on idle.
+        first = len(messages) - FIRST_MESSAGES
+        if self._scroll_target:
+            target = next((i for i, m in enumerate(messages) if m.uid == self._scroll_target), first)
+            first = min(first, target)
+        first = max(first, 0)
+        self._pending = messages[:first]
+        for message in messages[first:]:
+            self._add_stored(message, at_top=False)
+        for turn in self.view.turns:
+            if isinstance(turn, AssistantTurn):
+                turn.set_regenerate_visible(turn is self.view.turns[-1])
+        if self._scroll_target:
+            widget = next((t for t in self.view.turns if t.uid == self._scroll_target), None)
+            if widget is not None:
+                QTimer.singleShot(0, lambda: self.view.scroll_to(widget))
+            self._scroll_target = ""
+        if self._pending:
+            self._loader.start()
+
+    @Slot()
+    def _load_older(self) -> None:
+        """One idle step: show what the last step built, or build older messages (never both)."""
+        if self.view.reveal_older() or not self._pending:
+            if not self._pending:
+                self._loader.stop()
+            return
+        deadline = time.perf_counter() + LOAD_STEP_SECONDS
+        while self._pending:
+            self._add_stored(self._pending.pop(), at_top=True)
+            if time.perf_counter() >= deadline:
+                break
+
+    def _add_stored(self, message: StoredMessage, at_top: bool) -> None:
+        if message.role == "user":
+            user = self.view.add_user_message(message.content, uid=message.uid, at_top=at_top)
+            user.edit_requested.connect(self._on_edit_requested)
+            return
+        turn = self.view.add_assistant_turn(
+            show_reasoning=bool(message.reasoning), uid=message.uid, expand_reasoning=False, at_top=at_top
+        )
+        turn.regenerate_requested.connect(self.regenerate)
+        turn.set_regenerate_visible(False)
+        turn.show_stored(message.reasoning, message.content, STORED_NOTICES.get(message.state, ""))
+
+    @property
+    def loading(self) -> bool:
+        """True while older turns of an opened conversation are still being added."""
+        return self._loader.isActive()
