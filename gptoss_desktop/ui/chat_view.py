@@ -13,6 +13,11 @@ _FOLLOW_SLACK = 24
 _DELETE_PER_STEP = 20
 
 
+def _focusable(widget: QWidget) -> list[QWidget]:
+    """The controls inside `widget` that Tab can reach, in layout order (each turn builds its parts top-down)."""
+    return [w for w in widget.findChildren(QWidget) if w.focusPolicy() & Qt.FocusPolicy.TabFocus]
+
+
 class ChatView(QScrollArea):
     """Shows the turns; keeps the newest text in view unless the person scrolled up."""
 
@@ -121,10 +126,21 @@ class ChatView(QScrollArea):
             self._layout.insertWidget(1, widget)
             self.turns.insert(0, widget)
             self._hidden.append(widget)
+            self._chain_focus(widget, after=self)
             return
         self._follow = True  # a new turn always comes into view
         self._layout.insertWidget(self._layout.count() - 1, widget)
+        previous = _focusable(self.turns[-1])[-1:] if self.turns else []
         self.turns.append(widget)
+        self._chain_focus(widget, after=previous[0] if previous else self)
+
+    @staticmethod
+    def _chain_focus(widget: QWidget, after: QWidget) -> None:
+        """Tab goes through the turns in the order they are shown, between the view and the composer
+        (Qt's default is creation order, which puts every new turn after the Send button)."""
+        for control in _focusable(widget):
+            QWidget.setTabOrder(after, control)
+            after = control
 
     def reveal_older(self) -> bool:
         """Show the older turns added hidden at the top; False if there were none."""

@@ -32,6 +32,7 @@ from .chat_view import ChatView
 from .code_highlight import LexerWarmUp
 from .composer import Composer
 from .conversation_settings_dialog import ConversationSettingsDialog
+from .elided_label import ElidedLabel
 from .first_run import FirstRunPanel
 from .menus import build_menus
 from .message_widgets import UserMessage
@@ -92,7 +93,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([260, 860])
         self.setCentralWidget(self.splitter)
-        self.model_label = QLabel("No model")
+        self.model_label = ElidedLabel("No model")
         self.speed_label = QLabel()
         self.undo_button = QPushButton("Undo")
         self.undo_button.setAccessibleName("Undo delete")

@@ -334,3 +334,80 @@ def test_every_control_has_an_accessible_name(make_window: WindowFactory, qtbot:
             if interface is None or not interface.text(QAccessible.Text.Name).strip():
                 unnamed.append(f"{type(widget).__name__}#{widget.objectName()}")
     assert unnamed == []
+
+
+def focus_cycle(qtbot: QtBot, first: QWidget) -> list[QWidget]:
+    """The widgets met pressing Tab from `first` until focus comes back to it."""
+    first.setFocus(Qt.FocusReason.TabFocusReason)
+    met: list[QWidget] = []
+    current = first
+    for _ in range(60):
+        met.append(current)
+        qtbot.keyClick(current, Qt.Key.Key_Tab)
+        focused = QApplication.focusWidget()
+        assert focused is not None
+        if focused is first:
+            return met
+        current = focused
+    raise AssertionError(f"Tab never came back: {[w.accessibleName() for w in met]}")
+
+
+def test_tab_order_follows_the_layout(make_window: WindowFactory, qtbot: QtBot, trained_model: Path) -> None:
+    """Sidebar, then the turns top to bottom, then the composer: live, and for a conversation opened later."""
+    window = exact_window(make_window, trained_model)
+    ask(qtbot, window, "What is 12 + 7?")
+    ask(qtbot, window, "Add 3 to that.")
+    sidebar = ["New chat", "Search conversations", "Search reasoning too", "Conversations", "Conversation"]
+    turn = ["Edit this message and send it again", "Show reasoning", "Answer", "Copy the answer"]
+    expected = [*sidebar, *turn, *turn, "Write this answer again", "Message", "Reasoning effort", "Send"]
+    uid = window.session.uid
+    for opened_from_history in (False, True):
+        if opened_from_history:
+            window.new_chat()
+            window.session.open(uid)
+            qtbot.waitUntil(lambda: len(questions(window)) == 2 and not window.session.loading)
+        met = focus_cycle(qtbot, window.sidebar.new_button)
+        assert [w.accessibleName() for w in met] == expected
+        owners = [i for w in met for i, t in enumerate(window.chat_view.turns) if t.isAncestorOf(w)]
+        assert owners == sorted(owners)  # turn by turn, top to bottom
+
+
+def test_at_twice_the_text_size_nothing_is_cut_off(
+    make_window: WindowFactory, qtbot: QtBot, trained_model: Path
+) -> None:
+    """200 % text: every button, box and label keeps room for its text, and the conversation still reads."""
+    from PySide6.QtWidgets import QAbstractButton, QComboBox, QLabel
+
+    from gptoss_desktop.core.settings import Settings
+    from gptoss_desktop.ui.elided_label import ElidedLabel
+    from gptoss_desktop.ui.style import apply_appearance, system_font_size
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    apply_appearance(app, Settings(font_size=2 * system_font_size()))
+    try:
+        window = exact_window(make_window, trained_model)
+        ask(qtbot, window, "What is 12 + 7?")
+        qtbot.waitUntil(lambda: answers(window) == ["19"])
+
+        def cut_off() -> list[str]:
+            cut = []
+            for widget in window.findChildren(QWidget):
+                if not widget.isVisible() or not isinstance(widget, QAbstractButton | QComboBox | QLabel):
+                    continue
+                if isinstance(widget, QLabel) and (widget.wordWrap() or isinstance(widget, ElidedLabel)):
+                    continue  # wraps, or ends in "…" with the whole text in its tooltip
+                need = widget.minimumSizeHint() if isinstance(widget, QComboBox) else widget.sizeHint()
+                if widget.width() < need.width() or widget.height() < need.height():
+                    cut.append(f"{type(widget).__name__} {widget.accessibleName() or widget.objectName()!r}")
+            return cut
+
+        try:
+            qtbot.waitUntil(lambda: not cut_off(), timeout=2_000)  # once the layout has settled
+        except qtbot.TimeoutError:
+            assert cut_off() == []
+        line = window.composer.edit.fontMetrics().lineSpacing()
+        assert window.composer.edit.height() >= 2 * line
+        assert window.chat_view.turns[-1].height() >= 2 * line
+    finally:
+        apply_appearance(app, Settings())
