@@ -7,11 +7,10 @@ every request, so what the model gets is exactly what the person sees.
 from __future__ import annotations
 
 import datetime as dt
-import time
 from dataclasses import replace
 from typing import cast
 
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal, Slot
 
 from ..core.conversation_settings import ConversationSettings
 from ..core.engine import ChatRequest
@@ -37,8 +36,6 @@ STORED_NOTICES = {
 #: Messages built before the first paint when a conversation opens (the newest exchange); older ones
 #: follow, newest first, a few at a time between paints, so the window answers input all along.
 FIRST_MESSAGES = 2
-#: Each idle step builds older messages until it has spent this long (at least one).
-LOAD_STEP_SECONDS = 0.006
 
 
 class ChatSession(QObject):
@@ -266,16 +263,19 @@ class ChatSession(QObject):
 
     @Slot()
     def _load_older(self) -> None:
-        """One idle step: show what the last step built, or build older messages (never both)."""
-        if self.view.reveal_older() or not self._pending:
-            if not self._pending:
-                self._loader.stop()
-            return
-        deadline = time.perf_counter() + LOAD_STEP_SECONDS
-        while self._pending:
+        """One idle step: show the message the last step built, or build the next older one.
+
+        Building a stored answer (Markdown, highlighting) and showing it (style, layout) each
+        cost 5-15 ms here; one per step, with its layout done inside the step rather than
+        merged into the next one, keeps every pause short while a long conversation loads.
+        """
+        if self.view.reveal_older():
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        elif self._pending:
             self._add_stored(self._pending.pop(), at_top=True)
-            if time.perf_counter() >= deadline:
-                break
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        if not self._pending and not self.view.has_hidden():
+            self._loader.stop()
 
     def _add_stored(self, message: StoredMessage, at_top: bool) -> None:
         if message.role == "user":

@@ -142,6 +142,10 @@ class ChatView(QScrollArea):
             QWidget.setTabOrder(after, control)
             after = control
 
+    def has_hidden(self) -> bool:
+        """True while older turns wait to be shown."""
+        return bool(self._hidden)
+
     def reveal_older(self) -> bool:
         """Show the older turns added hidden at the top; False if there were none."""
         hidden, self._hidden = self._hidden, []
