@@ -1,0 +1,1 @@
+"""Documents a conversation holds: extraction, chunking, the search index, and how passages reach the prompt."""
