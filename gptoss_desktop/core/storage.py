@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from .documents.index import DocumentIndex
+
 State = Literal["complete", "stopped", "interrupted", "error", "streaming"]
 
 
@@ -93,11 +95,74 @@ def _add_identities_and_settings(db: sqlite3.Connection) -> None:
     )
 
 
+def _create_documents(db: sqlite3.Connection) -> None:
+    """Documents dropped into a conversation, their chunks with full-text search, and the sources answers cite."""
+    _run(
+        db,
+        """CREATE TABLE documents (
+            id INTEGER PRIMARY KEY,
+            uid TEXT NOT NULL UNIQUE,
+            conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            size_bytes INTEGER NOT NULL DEFAULT 0,
+            sha256 TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'indexing' CHECK (status IN ('indexing', 'ready', 'failed')),
+            error TEXT,
+            chunk_count INTEGER NOT NULL DEFAULT 0,
+            chars INTEGER NOT NULL DEFAULT 0,
+            added_at REAL NOT NULL
+        )""",
+        "CREATE INDEX documents_by_conversation ON documents(conversation_id, id)",
+        """CREATE TABLE chunks (
+            id INTEGER PRIMARY KEY,
+            document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            ordinal INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            page INTEGER,
+            line_start INTEGER,
+            line_end INTEGER,
+            heading TEXT,
+            UNIQUE (document_id, ordinal)
+        )""",
+        # Porter stems English ("terminated" finds "termination"); "_" and "." stay separators, and the
+        # index quotes every term as a phrase, so `chunk_document` finds that name and "chunk" finds it too.
+        """CREATE VIRTUAL TABLE chunks_fts USING fts5(
+            text, heading, content='chunks', content_rowid='id',
+            tokenize='porter unicode61 remove_diacritics 2'
+        )""",
+        """CREATE TRIGGER chunks_fts_insert AFTER INSERT ON chunks BEGIN
+            INSERT INTO chunks_fts(rowid, text, heading) VALUES (new.id, new.text, new.heading);
+        END""",
+        """CREATE TRIGGER chunks_fts_delete AFTER DELETE ON chunks BEGIN
+            INSERT INTO chunks_fts(chunks_fts, rowid, text, heading) VALUES ('delete', old.id, old.text, old.heading);
+        END""",
+        """CREATE TRIGGER chunks_fts_update AFTER UPDATE OF text, heading ON chunks BEGIN
+            INSERT INTO chunks_fts(chunks_fts, rowid, text, heading) VALUES ('delete', old.id, old.text, old.heading);
+            INSERT INTO chunks_fts(rowid, text, heading) VALUES (new.id, new.text, new.heading);
+        END""",
+        # Copied, not referenced: an answer keeps its sources after the document is removed.
+        """CREATE TABLE message_sources (
+            message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+            number INTEGER NOT NULL,
+            document_uid TEXT NOT NULL,
+            document_name TEXT NOT NULL,
+            chunk_ordinal INTEGER NOT NULL,
+            page INTEGER,
+            line_start INTEGER,
+            line_end INTEGER,
+            snippet TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (message_id, number)
+        )""",
+    )
+
+
 #: Applied in order, each once, recorded by name. Never edit one that has shipped: add another.
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
     ("0001_conversations_and_messages", _create_conversations),
     ("0002_full_text_search", _create_search),
     ("0003_uids_settings_and_undoable_delete", _add_identities_and_settings),
+    ("0004_documents", _create_documents),
 )
 
 _CONVERSATION_COLUMNS = "id, uid, title, settings, created_at, updated_at"
@@ -199,6 +264,11 @@ class Store:
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(conversations)")}
         if "deleted_at" in columns:  # absent only in a test's deliberately old schema
             self._db.execute("DELETE FROM conversations WHERE deleted_at IS NOT NULL")
+        #: The documents of every conversation, on this connection (so on this thread).
+        self.document_index = DocumentIndex(self._db)
+        tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "documents" in tables:  # a document being indexed when the last process died never became ready
+            self.document_index.fail_interrupted()
 
     def _migrate(self, migrations: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...]) -> list[str]:
         self._db.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")

@@ -1,0 +1,271 @@
+"""A conversation's documents in SQLite: chunks with full-text search (FTS5, BM25), found for a question.
+
+The tables come from storage.py's migration 0004. A document is searchable only once it is
+`ready`: its chunks and that status are written in one transaction, so a document being
+indexed, or one that failed or was cancelled half way, is never quoted. Uses the Store's
+connection, so it runs on the Store's thread, like the Store.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from .types import Chunk, Passage
+
+Status = Literal["indexing", "ready", "failed"]
+
+#: Chunks written per statement while a document is filled; cancel is checked between batches.
+BATCH = 500
+#: The most words of a question searched for: the longest ones, which are the likeliest to be rare.
+MAX_TERMS = 12
+#: Ranking costs a few microseconds per chunk ranked. A word in more chunks than this (across the database)
+#: only ranks the chunks that the question's rarer words select; it does not select chunks itself.
+COMMON_ROWS = 2000
+
+# Words that say nothing about what to look for: "what does the contract say about termination" searches
+# "contract" and "termination".
+_STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before being below
+    between both but by can could did do does doing don't down during each either else ever few for from further
+    get gets give go had has have having he her here hers herself him himself his how i i'm if in into is it its
+    itself just know let like me mention mentioned more most my myself no nor not now of off on once only or
+    other our ours ourselves out over own please say says said same see she should show so some such tell than
+    that that's the their theirs them themselves then there these they this those through to too under until up
+    us very want was we were what what's when where which while who whom whose why will with would you your
+    yours yourself document documents file files text""".split()  # noqa: SIM905 (a long word list reads better as text)
+)
+_TERM = re.compile(r"\w+(?:['’.\-]\w+)*")
+
+_CHUNK_COLUMNS = "c.ordinal, c.text, c.page, c.line_start, c.line_end, c.heading"
+
+
+class Cancel(Protocol):
+    """Anything that says whether to stop: a CancelFlag, a threading.Event."""
+
+    def is_set(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """A document as the conversation lists it: whether it can be asked about yet, and why not."""
+
+    uid: str
+    conversation_id: int
+    name: str
+    kind: str
+    size_bytes: int
+    sha256: str
+    status: Status
+    error: str | None
+    chunk_count: int
+    chars: int
+    added_at: float
+
+
+_DOCUMENT_COLUMNS = "uid, conversation_id, name, kind, size_bytes, sha256, status, error, chunk_count, chars, added_at"
+
+
+class _CancelledError(Exception):
+    """Unwinds the fill's transaction."""
+
+
+def search_terms(question: str) -> list[str]:
+    """The telling words of a question, lowercased, in order: no stopwords, no single letters, at most MAX_TERMS."""
+    words: dict[str, None] = {}
+    for match in _TERM.finditer(question):
+        word = match.group().replace("’", "'").lower()
+        if any(ch.isalnum() for ch in word):
+            words.setdefault(word)
+    telling = [w for w in words if w not in _STOPWORDS and (len(w) > 1 or w.isdigit())]
+    if not telling:  # "to be or not to be": every word is common, so search them all
+        telling = [w for w in words if len(w) > 1]
+    if len(telling) > MAX_TERMS:
+        longest = set(sorted(telling, key=len, reverse=True)[:MAX_TERMS])
+        telling = [w for w in telling if w in longest][:MAX_TERMS]
+    return telling
+
+
+def _any_of(words: Iterable[str]) -> str:
+    """An FTS5 query matching any of `words`, each quoted: nothing a person types (quotes, `:`, `*`,
+    `NEAR`, `<|end|>`) is FTS5 syntax, and `chunk_document` or `e-mail` match as written (as phrases)."""
+    return " OR ".join('"' + word.replace('"', '""') + '"' for word in words)
+
+
+class DocumentIndex:
+    """The documents of every conversation in one database; use it on the thread that opened the connection."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db  # autocommit (isolation_level=None), foreign keys on: as Store opens it
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def add(self, conversation_id: int, name: str, kind: str, size_bytes: int, sha256: str) -> str:
+        """Record a document about to be indexed (status `indexing`); returns its uid."""
+        uid = uuid.uuid4().hex
+        self._db.execute(
+            "INSERT INTO documents (uid, conversation_id, name, kind, size_bytes, sha256, status, added_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, 'indexing', ?)",
+            (uid, conversation_id, name, kind, size_bytes, sha256, time.time()),
+        )
+        return uid
+
+    def fill(self, uid: str, chunks: Iterable[Chunk], cancel: Cancel | None = None) -> bool:
+        """Write the document's chunks and make it `ready`, all or nothing; False if cancelled (nothing
+        written, still `indexing`: remove it or mark it failed) or if the document is gone."""
+        try:
+            with self._transaction():
+                row = self._db.execute("SELECT id FROM documents WHERE uid = ?", (uid,)).fetchone()
+                if row is None:
+                    return False
+                document_id = int(row[0])
+                self._db.execute("DELETE FROM chunks WHERE document_id = ?", (document_id,))
+                count = chars = 0
+                for batch in itertools.batched(chunks, BATCH):
+                    if cancel is not None and cancel.is_set():
+                        raise _CancelledError
+                    self._db.executemany(
+                        "INSERT INTO chunks (document_id, ordinal, text, page, line_start, line_end, heading) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [(document_id, c.ordinal, c.text, c.page, c.line_start, c.line_end, c.heading) for c in batch],
+                    )
+                    count += len(batch)
+                    chars += sum(len(c.text) for c in batch)
+                if cancel is not None and cancel.is_set():
+                    raise _CancelledError
+                self._db.execute(
+                    "UPDATE documents SET status = 'ready', error = NULL, chunk_count = ?, chars = ? WHERE id = ?",
+                    (count, chars, document_id),
+                )
+        except _CancelledError:
+            return False
+        return True
+
+    def fail(self, uid: str, error: str) -> None:
+        """Mark a document that could not be read, with why (for the person); it keeps no chunks."""
+        with self._transaction():
+            self._db.execute("DELETE FROM chunks WHERE document_id = (SELECT id FROM documents WHERE uid = ?)", (uid,))
+            self._db.execute("UPDATE documents SET status = 'failed', error = ? WHERE uid = ?", (error, uid))
+
+    def fail_interrupted(self, error: str = "Indexing was interrupted. Add the file again.") -> int:
+        """At start: documents left `indexing` by a process that died are failed; returns how many."""
+        return self._db.execute(
+            "UPDATE documents SET status = 'failed', error = ? WHERE status = 'indexing'", (error,)
+        ).rowcount
+
+    def remove(self, uid: str) -> bool:
+        """Forget a document with its chunks and their search entries; False if it was not there."""
+        with self._transaction():
+            removed = self._db.execute("DELETE FROM documents WHERE uid = ?", (uid,)).rowcount
+        return removed > 0
+
+    def document(self, uid: str) -> StoredDocument | None:
+        """One document, whatever its status."""
+        row = self._db.execute(f"SELECT {_DOCUMENT_COLUMNS} FROM documents WHERE uid = ?", (uid,)).fetchone()
+        return StoredDocument(*row) if row else None
+
+    def documents(self, conversation_id: int) -> list[StoredDocument]:
+        """A conversation's documents in the order they were added, with status and error."""
+        rows = self._db.execute(
+            f"SELECT {_DOCUMENT_COLUMNS} FROM documents WHERE conversation_id = ? ORDER BY id", (conversation_id,)
+        )
+        return [StoredDocument(*row) for row in rows]
+
+    def chunks(self, uid: str) -> list[Chunk]:
+        """A document's chunks in order."""
+        rows = self._db.execute(
+            f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN documents d ON d.id = c.document_id "
+            "WHERE d.uid = ? ORDER BY c.ordinal",
+            (uid,),
+        )
+        return [Chunk(*row) for row in rows]
+
+    def all_passages(self, conversation_id: int) -> list[Passage]:
+        """Every chunk of the conversation's ready documents, document by document, in order."""
+        rows = self._db.execute(
+            f"SELECT d.uid, d.name, {_CHUNK_COLUMNS} FROM documents d JOIN chunks c ON c.document_id = d.id "
+            "WHERE d.conversation_id = ? AND d.status = 'ready' ORDER BY d.id, c.ordinal",
+            (conversation_id,),
+        )
+        return [Passage(row[0], row[1], Chunk(*row[2:])) for row in rows]
+
+    def total_chars(self, conversation_id: int) -> int:
+        """Characters in the chunks of the conversation's ready documents (what quoting them all costs)."""
+        row = self._db.execute(
+            "SELECT COALESCE(SUM(chars), 0) FROM documents WHERE conversation_id = ? AND status = 'ready'",
+            (conversation_id,),
+        ).fetchone()
+        return int(row[0])
+
+    def search(self, conversation_id: int, question: str, k: int = 8) -> list[Passage]:
+        """The `k` chunks of the conversation's ready documents that best match `question` (BM25), best first."""
+        query = self._query(search_terms(question), k)
+        if not query or k <= 0:
+            return []
+        rows = self._db.execute(
+            f"SELECT d.uid, d.name, {_CHUNK_COLUMNS}, bm25(chunks_fts, 1.0, 0.5) AS score FROM chunks_fts f "
+            "CROSS JOIN chunks c ON c.id = f.rowid CROSS JOIN documents d ON d.id = c.document_id "
+            "WHERE chunks_fts MATCH ? AND d.conversation_id = ? AND d.status = 'ready' "
+            "ORDER BY score LIMIT ?",
+            (query, conversation_id, k),
+        )
+        return [Passage(row[0], row[1], Chunk(*row[2:8]), float(row[8])) for row in rows]
+
+    def _query(self, words: list[str], k: int) -> str:
+        """The FTS5 query for `words`, ranking as few chunks as it can without losing the best ones: any of
+        the words; or, when some are common (in over COMMON_ROWS chunks), the chunks with a rarer one, the
+        common ones still ranking them (the rarer ones count twice, sharpening what BM25's IDF already does);
+        or, when all are common, the chunks with every word, if there are `k`. "" when none is found."""
+        counts = {word: self._count(_any_of([word]), COMMON_ROWS + 1) for word in words}
+        found = [word for word in words if counts[word]]
+        rare = [word for word in found if counts[word] <= COMMON_ROWS]
+        if len(rare) == len(found):
+            return _any_of(found)
+        if not rare:
+            every = " AND ".join(_any_of([word]) for word in found)
+            if len(found) > 1 and self._count(every, k) >= k:
+                return every
+            rare = sorted(found, key=counts.__getitem__)[:1]
+        return f"({_any_of(rare)}) AND ({_any_of(found)})"
+
+    def _count(self, query: str, limit: int) -> int:
+        """How many chunks match `query`, counted up to `limit` (cheap: nothing is ranked)."""
+        row = self._db.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?)", (query, limit)
+        ).fetchone()
+        return int(row[0])
+
+    def source(self, conversation_id: int) -> ConversationPassages:
+        """One conversation's passages, as answer_with_documents asks for them."""
+        return ConversationPassages(self, conversation_id)
+
+
+@dataclass(frozen=True)
+class ConversationPassages:
+    """The passages of one conversation's documents (answer.PassageSource)."""
+
+    index: DocumentIndex
+    conversation_id: int
+
+    def all_passages(self) -> list[Passage]:
+        """Every chunk of the ready documents, in document order."""
+        return self.index.all_passages(self.conversation_id)
+
+    def search(self, question: str, k: int) -> list[Passage]:
+        """The `k` passages that best match `question`, best first."""
+        return self.index.search(self.conversation_id, question, k)
