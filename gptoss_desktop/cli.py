@@ -29,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--max-tokens", type=int, metavar="N", help="stop after N tokens")
     chat.add_argument("--context", type=int, metavar="N", help="context window in tokens (default 8192)")
     chat.add_argument("--json", action="store_true", help="one JSON event per line")
+    chat.add_argument(
+        "--doc", action="append", default=[], metavar="FILE", help="answer from FILE (PDF, DOCX, text…); repeatable"
+    )
     chat.add_argument("message", help="the message to answer")
 
     harmony = commands.add_parser("harmony", help="see exactly what the model gets and says")

@@ -6,16 +6,21 @@ import argparse
 import dataclasses
 import json
 import sys
+from collections.abc import Iterable
 from typing import TextIO
 
+from .cli_documents import DocumentProblem, DocumentReady, document_events
 from .core.cancel import CancelFlag
+from .core.documents.answer import DocumentEvent, DocumentsUsed, PartRead, SourcesCited
+from .core.documents.prompting import Source
 from .core.engine import ChatRequest, LocalEngine
-from .core.events import AnswerDelta, ContextTrimmed, Done, EngineEvent, Failed, ReasoningDelta
+from .core.events import AnswerDelta, ContextTrimmed, Done, Failed, ReasoningDelta
 from .core.harmony import Conversation, Message
 from .core.model_file import ModelLoadError
 from .core.sampling import SamplingParams
 
 DIM, RESET = "\033[2m", "\033[0m"
+Shown = DocumentEvent | DocumentProblem | DocumentReady
 
 
 def run_chat(args: argparse.Namespace) -> int:
@@ -35,10 +40,14 @@ def run_chat(args: argparse.Namespace) -> int:
     printer = _JsonPrinter(sys.stdout) if args.json else _TextPrinter(sys.stdout, sys.stdout.isatty())
     status = 0
     try:
-        for event in engine.generate(ChatRequest(conversation, sampling), cancel):
+        if args.doc:
+            events: Iterable[Shown] = document_events(args.doc, engine, conversation, sampling, cancel)
+        else:
+            events = engine.generate(ChatRequest(conversation, sampling), cancel)
+        for event in events:
             printer.show(event)
-            if isinstance(event, Failed):
-                status = 1
+            if isinstance(event, Failed | DocumentProblem):
+                status = 1  # like cp: the others still count, the exit code says not all went well
     except KeyboardInterrupt:
         cancel.set()
         status = 130
@@ -55,14 +64,29 @@ def _fail(as_json: bool, message: str) -> int:
 
 
 class _JsonPrinter:
-    """One JSON object per line: context_trimmed, reasoning, answer, done (with counts and timings), error."""
+    """One JSON object per line: context_trimmed, reasoning, answer, done (with counts and timings), error;
+    with --doc also document / document_error per file, documents (the strategy), progress, and the
+    sources cited in done."""
 
     def __init__(self, out: TextIO) -> None:
         self._out = out
+        self._sources: list[dict[str, object]] = []
 
-    def show(self, event: EngineEvent) -> None:
-        if isinstance(event, ReasoningDelta):
-            record: dict[str, object] = {"type": "reasoning", "text": event.text}
+    def show(self, event: Shown) -> None:
+        if isinstance(event, DocumentReady):
+            record: dict[str, object] = {"type": "document", "file": event.name, "chunks": event.chunks}
+        elif isinstance(event, DocumentProblem):
+            record = {"type": "document_error", "file": event.name, "text": event.message}
+            print(f"gptoss-desktop: {event.message}", file=sys.stderr)
+        elif isinstance(event, DocumentsUsed):
+            record = {"type": "documents", "strategy": event.strategy, "passages": event.passages, "text": event.note}
+        elif isinstance(event, PartRead):
+            record = {"type": "progress", "part": event.part, "parts": event.parts}
+        elif isinstance(event, SourcesCited):
+            self._sources = [dataclasses.asdict(source) for source in event.sources]
+            return
+        elif isinstance(event, ReasoningDelta):
+            record = {"type": "reasoning", "text": event.text}
         elif isinstance(event, AnswerDelta):
             record = {"type": "answer", "text": event.text}
         elif isinstance(event, ContextTrimmed):
@@ -71,6 +95,8 @@ class _JsonPrinter:
             stats = dataclasses.asdict(event.stats)
             stats["tokens_per_second"] = round(event.stats.tokens_per_second, 2)
             record = {"type": "done", "text": "", "stop_reason": event.stop_reason, **stats}
+            if self._sources:
+                record["sources"] = self._sources
         elif isinstance(event, Failed):
             record = {"type": "error", "text": event.message}
             print(f"gptoss-desktop: {event.message}", file=sys.stderr)
@@ -87,9 +113,16 @@ class _TextPrinter:
         self._out = out
         self._color = color
         self._section: str | None = None
+        self._sources: tuple[Source, ...] = ()
 
-    def show(self, event: EngineEvent) -> None:
-        if isinstance(event, ReasoningDelta):
+    def show(self, event: Shown) -> None:
+        if isinstance(event, DocumentProblem):
+            print(f"gptoss-desktop: {event.message}", file=sys.stderr)
+        elif isinstance(event, DocumentsUsed):
+            print(f"gptoss-desktop: {event.note}", file=sys.stderr)
+        elif isinstance(event, SourcesCited):
+            self._sources = event.sources
+        elif isinstance(event, ReasoningDelta):
             self._enter("reasoning")
             self._write(f"{DIM}{event.text}{RESET}" if self._color else event.text)
         elif isinstance(event, AnswerDelta):
@@ -97,6 +130,11 @@ class _TextPrinter:
             self._write(event.text)
         elif isinstance(event, Done):
             self._write("\n")
+            if self._sources:
+                self._enter("sources")
+                for source in self._sources:
+                    place = ", ".join(part for part in (source.document_name, source.anchor) if part)
+                    self._write(f"[{source.number}] {place}: {source.snippet}\n")
             if event.stop_reason == "length":
                 print("gptoss-desktop: the reply reached the token limit", file=sys.stderr)
         elif isinstance(event, ContextTrimmed):
