@@ -246,26 +246,53 @@ class SearchHit:
         return "".join(text for text, _matched in self.runs())
 
 
+#: How many times opening tries to switch a new database to WAL while another connection holds it.
+WAL_SWITCH_ATTEMPTS = 100
+
+
 class Store:
     """One SQLite database; open it on the thread that uses it (sqlite3 connections are per thread)."""
 
     def __init__(
-        self, path: Path, migrations: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = MIGRATIONS
+        self,
+        path: Path,
+        migrations: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = MIGRATIONS,
+        recover: bool = True,
     ):
+        """Open (creating and migrating as needed). `recover` is for the app's first connection only:
+        it labels what the last process left half-done; a second connection (the documents thread)
+        must not, or it would mark the answer streaming right now as interrupted."""
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        self._use_wal()
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.execute("PRAGMA synchronous=NORMAL")  # WAL keeps this crash-safe for the app (not for a power cut)
         self.applied = self._migrate(migrations)
+        #: The documents of every conversation, on this connection (so on this thread).
+        self.document_index = DocumentIndex(self._db)
+        if recover:
+            self._recover()
+
+    def _use_wal(self) -> None:
+        """WAL mode (kept in the file). Switching a new database takes a lock SQLite does not wait for:
+        when another connection is switching it at the same moment, try again shortly."""
+        for _ in range(WAL_SWITCH_ATTEMPTS - 1):
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc):
+                    raise
+                time.sleep(0.02)
+        self._db.execute("PRAGMA journal_mode=WAL")
+
+    def _recover(self) -> None:
         # Whatever was streaming when the last process died is a partial answer, kept and labelled.
         self._db.execute("UPDATE messages SET state = 'interrupted' WHERE state = 'streaming'")
         # A delete can be undone until the app quits; the next start makes it final.
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(conversations)")}
         if "deleted_at" in columns:  # absent only in a test's deliberately old schema
             self._db.execute("DELETE FROM conversations WHERE deleted_at IS NOT NULL")
-        #: The documents of every conversation, on this connection (so on this thread).
-        self.document_index = DocumentIndex(self._db)
         tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if "documents" in tables:  # a document being indexed when the last process died never became ready
             self.document_index.fail_interrupted()
@@ -278,6 +305,10 @@ class Store:
             if name in done:
                 continue
             with self._transaction():
+                # Read inside the write lock: another connection opening at the same moment
+                # (the storage and documents threads at start) may have just applied it.
+                if self._db.execute("SELECT 1 FROM migrations WHERE name = ?", (name,)).fetchone():
+                    continue
                 migrate(self._db)
                 self._db.execute("INSERT INTO migrations VALUES (?, ?)", (name, time.time()))
             applied.append(name)

@@ -150,3 +150,32 @@ def test_rows_are_found_by_uid_and_keep_what_the_answer_cost(tmp_path: Path) -> 
     assert store.delete_messages_from(conversation, answer) == 1  # regenerate: the answer goes, the question stays
     assert [m.id for m in store.messages(conversation)] == [question]
     store.close()
+
+
+def _open_and_close(path: Path, errors: list[BaseException]) -> None:
+    try:
+        Store(path, recover=False).close()
+    except BaseException as exc:
+        errors.append(exc)
+
+
+def test_two_connections_opening_together_both_work_and_the_second_recovers_nothing(tmp_path: Path) -> None:
+    """The storage and documents threads open the same database at start: no migration runs twice,
+    and the documents thread's connection never labels the answer streaming right now as interrupted."""
+    import threading
+
+    for attempt in range(5):
+        errors: list[BaseException] = []
+        path = tmp_path / f"history{attempt}.db"
+        threads = [threading.Thread(target=_open_and_close, args=(path, errors)) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+    main = Store(tmp_path / "history0.db")
+    main.add_message(main.create_conversation("live"), "assistant", state="streaming")
+    Store(tmp_path / "history0.db", recover=False).close()
+    assert [m.state for m in main.messages(main.conversations()[0].id)] == ["streaming"]
+    assert main.migrations_applied() == [name for name, _ in MIGRATIONS]
+    main.close()
