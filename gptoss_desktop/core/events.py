@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar, cast
 
 
 @dataclass(frozen=True)
@@ -104,21 +106,24 @@ ParserEvent = ReasoningDelta | AnswerDelta | ChannelDelta | MessageEnded
 EngineEvent = ReasoningDelta | AnswerDelta | ChannelDelta | MessageEnded | ContextTrimmed | Done | Failed
 
 
-def coalesce(events: list[EngineEvent]) -> list[EngineEvent]:
+_Event = TypeVar("_Event")
+
+
+def coalesce(events: Sequence[_Event]) -> list[_Event]:
     """Merge runs of deltas of the same kind, so a batch costs one UI update per kind; other events pass as they are."""
-    merged: list[EngineEvent] = []
+    merged: list[_Event] = []
     for event in events:
         last = merged[-1] if merged else None
         if isinstance(event, ReasoningDelta) and isinstance(last, ReasoningDelta):
-            merged[-1] = ReasoningDelta(last.text + event.text)
+            merged[-1] = cast(_Event, ReasoningDelta(last.text + event.text))
         elif isinstance(event, AnswerDelta) and isinstance(last, AnswerDelta):
-            merged[-1] = AnswerDelta(last.text + event.text)
+            merged[-1] = cast(_Event, AnswerDelta(last.text + event.text))
         elif (
             isinstance(event, ChannelDelta)
             and isinstance(last, ChannelDelta)
             and (event.channel, event.recipient) == (last.channel, last.recipient)
         ):
-            merged[-1] = ChannelDelta(event.channel, event.recipient, last.text + event.text)
+            merged[-1] = cast(_Event, ChannelDelta(event.channel, event.recipient, last.text + event.text))
         else:
             merged.append(event)
     return merged

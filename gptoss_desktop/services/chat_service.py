@@ -7,9 +7,10 @@ import itertools
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from ..core.cancel import CancelFlag
+from ..core.documents.answer import DocumentsUsed, PartRead, SourcesCited
 from ..core.engine import ChatRequest, ModelInfo
 from ..core.events import AnswerDelta, ContextTrimmed, Done, Failed, ReasoningDelta, coalesce
-from .chat_worker import ChatWorker, EngineFactory, Tagged
+from .chat_worker import ChatWorker, DocumentsRef, EngineFactory, Tagged
 from .event_buffer import EventBuffer
 from .threads import ThreadOwner
 
@@ -27,12 +28,15 @@ class ChatService(ThreadOwner):
     reasoning_received = Signal(str)
     answer_received = Signal(str)
     context_trimmed = Signal(object)  # ContextTrimmed, before the reply's text
+    documents_used = Signal(object)  # DocumentsUsed: the strategy, before the reply's text
+    part_read = Signal(int, int)  # map-reduce: part, parts
+    sources_cited = Signal(object)  # tuple[Source, ...], right before generation_finished
     generation_finished = Signal(object)  # Done
     generation_failed = Signal(str)
     busy_changed = Signal(bool)
 
     _load_requested = Signal(str)
-    _generate_requested = Signal(int, object, object)
+    _generate_requested = Signal(int, object, object, object)
 
     def __init__(self, engine_factory: EngineFactory | None = None, parent: QObject | None = None) -> None:
         self._buffer: EventBuffer[Tagged] = EventBuffer()
@@ -65,13 +69,14 @@ class ChatService(ThreadOwner):
         self.model_loading.emit(path)
         self._load_requested.emit(path)
 
-    def send(self, request: ChatRequest) -> int:
-        """Start answering `request`; text arrives through reasoning_received / answer_received."""
+    def send(self, request: ChatRequest, documents: DocumentsRef | None = None) -> int:
+        """Start answering `request` (from the conversation's documents, if it has some ready);
+        text arrives through reasoning_received / answer_received."""
         self.stop()
         self._current = next(self._request_ids)
         self._cancel = CancelFlag()
         self._set_busy(True)
-        self._generate_requested.emit(self._current, request, self._cancel)
+        self._generate_requested.emit(self._current, request, self._cancel, documents)
         return self._current
 
     def stop(self) -> None:
@@ -99,6 +104,12 @@ class ChatService(ThreadOwner):
                 self.answer_received.emit(event.text)
             elif isinstance(event, ContextTrimmed):
                 self.context_trimmed.emit(event)
+            elif isinstance(event, DocumentsUsed):
+                self.documents_used.emit(event)
+            elif isinstance(event, PartRead):
+                self.part_read.emit(event.part, event.parts)
+            elif isinstance(event, SourcesCited):
+                self.sources_cited.emit(event.sources)
             elif isinstance(event, Done):
                 self._set_busy(False)
                 self.generation_finished.emit(event)

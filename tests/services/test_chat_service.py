@@ -98,3 +98,35 @@ def test_a_conversation_longer_than_the_context_reports_the_cut_before_the_reply
         assert len(seen) > 1 and not any(isinstance(item, ContextTrimmed) for item in seen[1:])
     finally:
         assert service.shutdown(2000)
+
+
+def test_a_conversation_with_documents_is_answered_from_them(
+    service: ChatService, qtbot: QtBot, tmp_path: Path
+) -> None:
+    from gptoss_desktop.core.documents.ingest import ingest
+    from gptoss_desktop.core.storage import Store
+    from gptoss_desktop.services.chat_worker import DocumentsRef
+
+    store = Store(tmp_path / "history.db")
+    with_documents = store.conversation(store.create_conversation("lease"))
+    without = store.conversation(store.create_conversation("chat"))
+    notes = tmp_path / "lease.md"
+    notes.write_text("# Rent\nThe rent is 900 euros a month.\n")
+    assert with_documents is not None and without is not None
+    document = ingest(store.document_index, with_documents.id, notes)
+    assert document is not None and document.status == "ready"
+    store.close()
+    used: list[object] = []
+    cited: list[object] = []
+    service.documents_used.connect(used.append)
+    service.sources_cited.connect(cited.append)
+    rent = request("How much is the rent?", seed=1, max_tokens=40)
+
+    with qtbot.waitSignal(service.generation_finished, timeout=30_000):
+        service.send(rent, DocumentsRef(tmp_path / "history.db", without.uid))
+    assert used == [] and cited == []  # no documents: a plain chat
+
+    with qtbot.waitSignal(service.generation_finished, timeout=30_000):
+        service.send(rent, DocumentsRef(tmp_path / "history.db", with_documents.uid))
+    assert [(u.strategy, u.passages) for u in used] == [("whole", 1)]  # type: ignore[attr-defined]
+    assert cited == [()]  # the babbling model cites nothing, and says so before it finishes
