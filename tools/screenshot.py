@@ -4,6 +4,7 @@
     QT_QPA_PLATFORM=offscreen python tools/screenshot.py none OUT.png          # the first-run screen
     ... --history [--search TEXT]     # with the demo conversations (tools/demo_history.py) stored first;
                                       # the newest one is opened, or TEXT typed in the search box
+    ... --doc FILE [--doc FILE]       # documents added to the conversation before the questions
 
 Runs against a temporary home. The picture is taken when the last reply finishes,
 or with --mid-answer as soon as its answer starts to stream.
@@ -29,6 +30,7 @@ def main() -> None:
     parser.add_argument("--history", action="store_true", help="store the demo conversations and open the newest")
     parser.add_argument("--search", metavar="TEXT", help="type TEXT in the search box before the picture")
     parser.add_argument("--size", default="900x700", help="window size, WxH")
+    parser.add_argument("--doc", action="append", default=[], metavar="FILE", help="add FILE as a document first")
     args = parser.parse_args()
 
     from gptoss_desktop.core.paths import app_paths, use_home
@@ -73,6 +75,10 @@ def main() -> None:
         window.sidebar.start_search()
         window.sidebar.search.setText(args.search)
         while window.sidebar.list.count() == 0 or not window.sidebar.list.item(0).text().count("\n"):
+            app.processEvents()
+    if args.doc:
+        window.add_documents(args.doc)
+        while len(window.document_strip.chips) < len(args.doc) or window.document_strip.reading.text():
             app.processEvents()
     window.composer.set_effort(args.effort)
     shots: list[bool] = []

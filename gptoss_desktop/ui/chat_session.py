@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
+from pathlib import Path
 from typing import cast
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal, Slot
@@ -19,6 +20,7 @@ from ..core.harmony import Conversation, Effort, Message
 from ..core.storage import State, StoredConversation, StoredMessage, new_uid
 from ..core.titles import title_from
 from ..services.chat_service import ChatService
+from ..services.chat_worker import DocumentsRef
 from ..services.history_service import HistoryService
 from .chat_view import ChatView
 from .message_widgets import AssistantTurn, UserMessage
@@ -55,6 +57,8 @@ class ChatSession(QObject):
         self.uid = ""
         self.settings = ConversationSettings()
         self.show_reasoning_by_default = True
+        #: The history database, where the documents of a conversation are found (None: no documents).
+        self.documents_database: Path | None = None
         self._turn: AssistantTurn | None = None
         self._pending: list[StoredMessage] = []
         self._scroll_target = ""
@@ -66,6 +70,7 @@ class ChatSession(QObject):
         chat.generation_finished.connect(self._on_finished)
         chat.generation_failed.connect(self._on_failed)
         chat.context_trimmed.connect(self._on_context_trimmed)
+        chat.documents_used.connect(self._on_documents_used)
         history.conversation_loaded.connect(self._show_stored)
 
     # --- conversations -------------------------------------------------------------------
@@ -106,14 +111,19 @@ class ChatSession(QObject):
             self._drop_from(self.view.turns.index(replacing))
         if effort != self.settings.effort:
             self.update_settings(replace(self.settings, effort=cast(Effort, effort)))
-        if not self.uid:
-            self.uid = new_uid()
-            self.history.create_conversation(self.uid, title_from(text), self.settings.to_json())
-            self.opened.emit(self.uid)
+        self.ensure_saved(title_from(text))
         user = self.view.add_user_message(text, uid=new_uid())
         user.edit_requested.connect(self._on_edit_requested)
         self.history.add_user_message(self.uid, user.uid, text)
         self._answer(cast(Effort, effort))
+
+    def ensure_saved(self, title: str) -> str:
+        """The conversation's uid, storing it first (titled `title`) if it is new: documents need a home."""
+        if not self.uid:
+            self.uid = new_uid()
+            self.history.create_conversation(self.uid, title, self.settings.to_json())
+            self.opened.emit(self.uid)
+        return self.uid
 
     def regenerate(self) -> None:
         """Write the last answer again."""
@@ -159,7 +169,8 @@ class ChatSession(QObject):
         )
         self._turn.regenerate_requested.connect(self.regenerate)
         self.history.begin_answer(self.uid, self._turn.uid, effort, info.name)
-        self.chat.send(ChatRequest(conversation, self.settings.sampling()))
+        documents = DocumentsRef(self.documents_database, self.uid) if self.documents_database else None
+        self.chat.send(ChatRequest(conversation, self.settings.sampling()), documents)
 
     def prompt_messages(self) -> tuple[Message, ...]:
         """The prompt's turns: older ones not yet built, then what is on screen (empty answers left out)."""
@@ -219,6 +230,11 @@ class ChatSession(QObject):
             return
         self.history.end_answer(turn.uid, "error", None)
         turn.finish(None, message)
+
+    @Slot(object)
+    def _on_documents_used(self, used: object) -> None:
+        if self._turn is not None:
+            self._turn.show_notice(str(getattr(used, "note", "")))
 
     @Slot(object)
     def _on_context_trimmed(self, event: object) -> None:

@@ -25,6 +25,7 @@ from ..core.events import Done
 from ..core.paths import app_paths
 from ..core.settings import Settings, save_settings
 from ..services.chat_service import ChatService
+from ..services.document_service import DocumentService, StoredDocument
 from ..services.history_service import HistoryService
 from ..services.model_setup import ModelSetupService
 from .chat_session import STOP_NOTICES, ChatSession
@@ -32,6 +33,7 @@ from .chat_view import ChatView
 from .code_highlight import LexerWarmUp
 from .composer import Composer
 from .conversation_settings_dialog import ConversationSettingsDialog
+from .document_strip import DocumentStrip
 from .elided_label import ElidedLabel
 from .first_run import FirstRunPanel
 from .menus import build_menus
@@ -56,6 +58,7 @@ class MainWindow(QMainWindow):
         settings_path: Path,
         setup: ModelSetupService | None = None,
         history: HistoryService | None = None,
+        documents: DocumentService | None = None,
     ) -> None:
         super().__init__()
         self.setAcceptDrops(True)
@@ -66,6 +69,8 @@ class MainWindow(QMainWindow):
         self._settings_path = settings_path
         self.setup = setup or ModelSetupService(self)
         self.history = history or HistoryService(app_paths().database, self)
+        self.documents = documents or DocumentService(app_paths().database, self)
+        self._documents_waiting: dict[str, list[str]] = {}  # conversation uid -> files, until it is stored
         self.include_reasoning_in_exports = False
 
         self.first_run = FirstRunPanel(self.setup)
@@ -77,12 +82,15 @@ class MainWindow(QMainWindow):
         self.sidebar = ConversationSidebar()
         self.session = ChatSession(service, self.history, self.chat_view, self)
         self.session.show_reasoning_by_default = settings.show_reasoning
+        self.session.documents_database = app_paths().database
+        self.document_strip = DocumentStrip()
         self.session.settings = ConversationSettings(effort=settings.effort)
         chat_page = QWidget()
         layout = QVBoxLayout(chat_page)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.chat_view, 1)
+        layout.addWidget(self.document_strip)
         layout.addWidget(self.composer)
         self.pages = QStackedWidget()
         self.pages.addWidget(self.first_run)
@@ -141,6 +149,16 @@ class MainWindow(QMainWindow):
         history.failed.connect(self._show_problem)
         history.exported.connect(lambda path: self.statusBar().showMessage(f"Exported to {path}", 8000))
         self.undo_button.clicked.connect(self.undo_delete)
+        documents, strip = self.documents, self.document_strip
+        documents.documents_listed.connect(self._on_documents)
+        documents.reading.connect(lambda uid, name: strip.show_reading(name) if uid == session.uid else None)
+        documents.failed.connect(self._show_problem)
+        strip.attach_requested.connect(self.choose_documents)
+        strip.remove_requested.connect(lambda document: documents.remove(session.uid, document))
+        session.opened.connect(documents.list)
+        service.part_read.connect(
+            lambda part, parts: self.statusBar().showMessage(f"Reading the documents: part {part} of {parts}…", 4000)
+        )
         self.chat_view.copied.connect(lambda text: self.statusBar().showMessage(text, 3000))
 
     # --- conversations -----------------------------------------------------------------------
@@ -185,6 +203,8 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_conversations(self, conversations: list[object]) -> None:
         self._titles = {getattr(c, "uid", ""): getattr(c, "title", "") for c in conversations}
+        for uid in [uid for uid in self._documents_waiting if uid in self._titles]:
+            self.documents.add(uid, self._documents_waiting.pop(uid))
         self.sidebar.set_conversations(conversations)  # type: ignore[arg-type]
         self._update_title()
 
@@ -230,6 +250,8 @@ class MainWindow(QMainWindow):
         """Use and remember new app settings (appearance changes at once)."""
         self.settings = settings
         self.session.show_reasoning_by_default = settings.show_reasoning
+        self.session.documents_database = app_paths().database
+        self.document_strip = DocumentStrip()
         save_settings(self._settings_path, settings)
         app = QApplication.instance()
         if isinstance(app, QApplication):
@@ -336,22 +358,49 @@ class MainWindow(QMainWindow):
         self.pages.setCurrentIndex(0)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt's name)
-        """Accept a dragged GGUF file."""
-        if _dropped_model(event.mimeData()) is not None:
+        """Accept a dragged GGUF file (a model) or other local files and folders (documents)."""
+        if any(url.isLocalFile() for url in event.mimeData().urls()):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt's name)
-        """Load a GGUF file dropped onto the window."""
+        """A dropped GGUF file is loaded as the model; other files become the conversation's documents."""
         path = _dropped_model(event.mimeData())
         if path is not None:
             event.acceptProposedAction()
             self.load_model(path)
+            return
+        files = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        if files:
+            event.acceptProposedAction()
+            self.add_documents(files)
+
+    def add_documents(self, paths: list[str]) -> None:
+        """Add files (or folders) to this conversation, storing the conversation first if it is new."""
+        if not paths:
+            return
+        saved = bool(self.session.uid)
+        uid = self.session.ensure_saved(f"About {Path(paths[0]).name}")
+        if saved:
+            self.documents.add(uid, paths)
+        else:  # sent once the storage thread has stored the new conversation (it lists them then)
+            self._documents_waiting.setdefault(uid, []).extend(paths)
+
+    def choose_documents(self) -> None:
+        """Attach…: pick documents to add."""
+        paths, _filter = QFileDialog.getOpenFileNames(self, "Attach documents")
+        self.add_documents(paths)
+
+    @Slot(str, object)
+    def _on_documents(self, uid: str, documents: list[StoredDocument]) -> None:
+        if uid == self.session.uid:
+            self.document_strip.show_documents(documents)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         """Stop the worker threads before the window goes: the answer so far is saved, a download pauses."""
         self.session.close()
         self.service.shutdown(timeout_ms=2000)
         self.setup.shutdown(timeout_ms=2000)
+        self.documents.shutdown(timeout_ms=5000)
         self.history.shutdown(timeout_ms=5000)
         event.accept()
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QTextTable
-from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit, QWidget
+from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit, QToolButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from gptoss_desktop.core.conversation_settings import ConversationSettings
@@ -353,13 +353,14 @@ def focus_cycle(qtbot: QtBot, first: QWidget) -> list[QWidget]:
 
 
 def test_tab_order_follows_the_layout(make_window: WindowFactory, qtbot: QtBot, trained_model: Path) -> None:
-    """Sidebar, then the turns top to bottom, then the composer: live, and for a conversation opened later."""
+    """Sidebar, then the turns top to bottom, then documents and the composer: live, and when opened later."""
     window = exact_window(make_window, trained_model)
     ask(qtbot, window, "What is 12 + 7?")
     ask(qtbot, window, "Add 3 to that.")
     sidebar = ["New chat", "Search conversations", "Search reasoning too", "Conversations", "Conversation"]
     turn = ["Edit this message and send it again", "Show reasoning", "Answer", "Copy the answer"]
-    expected = [*sidebar, *turn, *turn, "Write this answer again", "Message", "Reasoning effort", "Send"]
+    composer = ["Attach documents", "Message", "Reasoning effort", "Send"]
+    expected = [*sidebar, *turn, *turn, "Write this answer again", *composer]
     uid = window.session.uid
     for opened_from_history in (False, True):
         if opened_from_history:
@@ -411,3 +412,51 @@ def test_at_twice_the_text_size_nothing_is_cut_off(
         assert window.chat_view.turns[-1].height() >= 2 * line
     finally:
         apply_appearance(app, Settings())
+
+
+def drop_files(window: MainWindow, *paths: Path) -> None:
+    """What a real drag of files delivers: enter (the window must accept it), then drop."""
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path)) for path in paths])
+    where, action, button, keys = (
+        QPointF(200, 200),
+        Qt.DropAction.CopyAction,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier(0),
+    )
+    enter = QDragEnterEvent(where, action, mime, button, keys)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    QApplication.sendEvent(window, QDropEvent(where, action, mime, button, keys))
+
+
+def test_dropped_documents_are_read_listed_and_answered_from(
+    make_window: WindowFactory, qtbot: QtBot, trained_model: Path, tmp_path: Path
+) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    lease = tmp_path / "lease.md"
+    lease.write_text("# Rent\nThe rent is 900 euros a month.\n")
+    photo = tmp_path / "photo.txt"
+    photo.write_bytes(bytes(range(256)) * 16)
+    window = exact_window(make_window, trained_model)
+    drop_files(window, lease, photo)  # into a new conversation: it is stored first, titled after the file
+    qtbot.waitUntil(lambda: len(window.document_strip.chips) == 2, timeout=20_000)
+    labels = [chip.findChild(QLabel) for chip in window.document_strip.chips]
+    assert [label.text() for label in labels if label is not None] == ["lease.md ✓", "photo.txt ✗"]
+    assert "not a text file" in (labels[1].toolTip() if labels[1] is not None else "")
+    qtbot.waitUntil(lambda: listed(window) == ["About lease.md"])
+    ask(qtbot, window, "How much is the rent?")
+    turn = window.chat_view.turns[-1]
+    assert isinstance(turn, AssistantTurn)
+    assert "Answered from the whole of the documents." in turn.notice.text()
+
+    remove = window.document_strip.chips[1].findChild(QToolButton)
+    assert remove is not None and remove.accessibleName() == "Remove photo.txt"
+    qtbot.mouseClick(remove, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(window.document_strip.chips) == 1)
+    window.new_chat()
+    qtbot.waitUntil(lambda: window.document_strip.chips == [])  # documents belong to their conversation
