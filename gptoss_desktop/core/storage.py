@@ -11,13 +11,14 @@ import re
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from .documents.index import DocumentIndex
+from .sqlite_transaction import write_transaction
 
 State = Literal["complete", "stopped", "interrupted", "error", "streaming"]
 
@@ -304,7 +305,7 @@ class Store:
         for name, migrate in migrations:
             if name in done:
                 continue
-            with self._transaction():
+            with write_transaction(self._db):
                 # Read inside the write lock: another connection opening at the same moment
                 # (the storage and documents threads at start) may have just applied it.
                 if self._db.execute("SELECT 1 FROM migrations WHERE name = ?", (name,)).fetchone():
@@ -313,16 +314,6 @@ class Store:
                 self._db.execute("INSERT INTO migrations VALUES (?, ?)", (name, time.time()))
             applied.append(name)
         return applied
-
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
 
     def migrations_applied(self) -> list[str]:
         """Names of every migration recorded in this database, in order."""
@@ -386,7 +377,7 @@ class Store:
     ) -> int:
         """Append a turn; an answer starts as `streaming` and is updated as it grows."""
         now = time.time()
-        with self._transaction():
+        with write_transaction(self._db):
             cursor = self._db.execute(
                 "INSERT INTO messages (uid, conversation_id, role, content, state, effort, model, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

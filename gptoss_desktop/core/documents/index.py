@@ -13,11 +13,11 @@ import re
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from ..sqlite_transaction import write_transaction
 from .types import Chunk, Passage
 
 Status = Literal["indexing", "ready", "failed"]
@@ -105,16 +105,6 @@ class DocumentIndex:
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db  # autocommit (isolation_level=None), foreign keys on: as Store opens it
 
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
-
     def add(self, conversation_id: int, name: str, kind: str, size_bytes: int, sha256: str) -> str:
         """Record a document about to be indexed (status `indexing`); returns its uid."""
         uid = uuid.uuid4().hex
@@ -129,7 +119,7 @@ class DocumentIndex:
         """Write the document's chunks and make it `ready`, all or nothing; False if cancelled (nothing
         written, still `indexing`: remove it or mark it failed) or if the document is gone."""
         try:
-            with self._transaction():
+            with write_transaction(self._db):
                 row = self._db.execute("SELECT id FROM documents WHERE uid = ?", (uid,)).fetchone()
                 if row is None:
                     return False
@@ -158,7 +148,7 @@ class DocumentIndex:
 
     def fail(self, uid: str, error: str) -> None:
         """Mark a document that could not be read, with why (for the person); it keeps no chunks."""
-        with self._transaction():
+        with write_transaction(self._db):
             self._db.execute("DELETE FROM chunks WHERE document_id = (SELECT id FROM documents WHERE uid = ?)", (uid,))
             self._db.execute("UPDATE documents SET status = 'failed', error = ? WHERE uid = ?", (error, uid))
 
@@ -170,7 +160,7 @@ class DocumentIndex:
 
     def remove(self, uid: str) -> bool:
         """Forget a document with its chunks and their search entries; False if it was not there."""
-        with self._transaction():
+        with write_transaction(self._db):
             removed = self._db.execute("DELETE FROM documents WHERE uid = ?", (uid,)).rowcount
         return removed > 0
 
