@@ -18,6 +18,7 @@ from ..core.cancel import CancelFlag
 from ..core.documents.extract import SUPPORTED_SUFFIXES
 from ..core.documents.index import StoredDocument
 from ..core.documents.ingest import ingest
+from ..core.documents.prompting import Source
 from ..core.storage import Store
 from .threads import ThreadOwner, Worker
 
@@ -47,6 +48,7 @@ class DocumentWorker(Worker):
 
     documents_listed = Signal(str, object)  # conversation uid, list[StoredDocument]
     reading = Signal(str, str)  # conversation uid, file name: being read now
+    passage_found = Signal(object, str)  # Source, the passage's whole text ("" if the document is gone)
     failed = Signal(str)
 
     def __init__(self, path: Path, cancel: CancelFlag) -> None:
@@ -98,6 +100,19 @@ class DocumentWorker(Worker):
                 self.failed.emit(f"Could not remove the document: {exc}.")
             self.list(conversation)
 
+    @Slot(object)
+    def find_passage(self, source: object) -> None:
+        """The whole passage a cited source points to, for the viewer."""
+        if self._store is None or not isinstance(source, Source):
+            return
+        try:
+            chunks = self._store.document_index.chunks(source.document_uid)
+        except sqlite3.Error as exc:
+            self.failed.emit(f"Could not read the passage: {exc}.")
+            return
+        text = next((chunk.text for chunk in chunks if chunk.ordinal == source.chunk_ordinal), "")
+        self.passage_found.emit(source, text)
+
     def _conversation_id(self, uid: str) -> int | None:
         return self._store.conversation_id(uid) if self._store is not None and uid else None
 
@@ -113,9 +128,11 @@ class DocumentService(ThreadOwner):
 
     documents_listed = Signal(str, object)  # conversation uid, list[StoredDocument]
     reading = Signal(str, str)  # conversation uid, file name ("" when done)
+    passage_found = Signal(object, str)  # Source, the passage's text ("" if its document was removed)
     failed = Signal(str)
 
     _open_requested = Signal()
+    _passage_requested = Signal(object)
     _add_requested = Signal(str, object)
     _list_requested = Signal(str)
     _remove_requested = Signal(str, str)
@@ -130,6 +147,8 @@ class DocumentService(ThreadOwner):
             (self._add_requested, worker.add),
             (self._list_requested, worker.list),
             (self._remove_requested, worker.remove),
+            (self._passage_requested, worker.find_passage),
+            (worker.passage_found, self.passage_found),
             (worker.documents_listed, self.documents_listed),
             (worker.reading, self.reading),
             (worker.failed, self.failed),
@@ -149,6 +168,10 @@ class DocumentService(ThreadOwner):
     def remove(self, conversation: str, document: str) -> None:
         """Take a document out of the conversation."""
         self._remove_requested.emit(conversation, document)
+
+    def find_passage(self, source: Source) -> None:
+        """Look up the whole passage of a cited source (answered by `passage_found`)."""
+        self._passage_requested.emit(source)
 
     def stop_work(self) -> None:
         """Stop reading files: the one being read is left out whole, the rest are not started."""

@@ -71,6 +71,7 @@ class ChatSession(QObject):
         chat.generation_failed.connect(self._on_failed)
         chat.context_trimmed.connect(self._on_context_trimmed)
         chat.documents_used.connect(self._on_documents_used)
+        chat.sources_cited.connect(self._on_sources_cited)
         history.conversation_loaded.connect(self._show_stored)
 
     # --- conversations -------------------------------------------------------------------
@@ -145,6 +146,7 @@ class ChatSession(QObject):
         self._loader.stop()
 
     edit_requested = Signal(object)  # UserMessage
+    source_requested = Signal(object)  # Source: a cited source was clicked
 
     @Slot()
     def _on_edit_requested(self) -> None:
@@ -235,6 +237,12 @@ class ChatSession(QObject):
     def _on_documents_used(self, used: object) -> None:
         if self._turn is not None:
             self._turn.show_notice(str(getattr(used, "note", "")))
+
+    @Slot(object)
+    def _on_sources_cited(self, sources: object) -> None:
+        if self._turn is not None and isinstance(sources, tuple):
+            self._turn.show_sources(sources)
+            self._turn.source_requested.connect(self.source_requested)
 
     @Slot(object)
     def _on_context_trimmed(self, event: object) -> None:

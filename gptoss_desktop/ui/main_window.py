@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.conversation_settings import ConversationSettings
+from ..core.documents.prompting import Source
 from ..core.engine import ModelInfo
 from ..core.events import Done
 from ..core.paths import app_paths
@@ -40,10 +41,13 @@ from .menus import build_menus
 from .message_widgets import UserMessage
 from .settings_dialog import SettingsDialog
 from .sidebar import UNTITLED, ConversationSidebar
+from .source_viewer import SourceViewer
 from .style import apply_appearance
 
 __all__ = ["STOP_NOTICES", "MainWindow"]
 
+#: How wide the source pane opens, taken from the conversation.
+SOURCE_PANE_WIDTH = 380
 #: How long "Deleted … Undo" stays in the status bar.
 UNDO_MS = 10_000
 
@@ -84,6 +88,7 @@ class MainWindow(QMainWindow):
         self.session.show_reasoning_by_default = settings.show_reasoning
         self.session.documents_database = app_paths().database
         self.document_strip = DocumentStrip()
+        self.source_viewer = SourceViewer()
         self.session.settings = ConversationSettings(effort=settings.effort)
         chat_page = QWidget()
         layout = QVBoxLayout(chat_page)
@@ -98,6 +103,7 @@ class MainWindow(QMainWindow):
         self.splitter = QSplitter()
         self.splitter.addWidget(self.sidebar)
         self.splitter.addWidget(self.pages)
+        self.splitter.addWidget(self.source_viewer)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([260, 860])
         self.setCentralWidget(self.splitter)
@@ -156,6 +162,8 @@ class MainWindow(QMainWindow):
         strip.attach_requested.connect(self.choose_documents)
         strip.remove_requested.connect(lambda document: documents.remove(session.uid, document))
         session.opened.connect(documents.list)
+        session.source_requested.connect(documents.find_passage)
+        documents.passage_found.connect(self._show_source)
         service.part_read.connect(
             lambda part, parts: self.statusBar().showMessage(f"Reading the documents: part {part} of {parts}…", 4000)
         )
@@ -250,8 +258,6 @@ class MainWindow(QMainWindow):
         """Use and remember new app settings (appearance changes at once)."""
         self.settings = settings
         self.session.show_reasoning_by_default = settings.show_reasoning
-        self.session.documents_database = app_paths().database
-        self.document_strip = DocumentStrip()
         save_settings(self._settings_path, settings)
         app = QApplication.instance()
         if isinstance(app, QApplication):
@@ -390,6 +396,16 @@ class MainWindow(QMainWindow):
         paths, _filter = QFileDialog.getOpenFileNames(self, "Attach documents")
         self.add_documents(paths)
 
+    @Slot(object, str)
+    def _show_source(self, source: Source, text: str) -> None:
+        """Open the source pane beside the conversation, wide enough to read."""
+        self.source_viewer.show_passage(source, text)
+        sizes = self.splitter.sizes()
+        if sizes[2] < SOURCE_PANE_WIDTH:
+            sizes[1] = max(sizes[1] - (SOURCE_PANE_WIDTH - sizes[2]), 300)
+            sizes[2] = SOURCE_PANE_WIDTH
+            self.splitter.setSizes(sizes)
+
     @Slot(str, object)
     def _on_documents(self, uid: str, documents: list[StoredDocument]) -> None:
         if uid == self.session.uid:
@@ -402,6 +418,7 @@ class MainWindow(QMainWindow):
         self.setup.shutdown(timeout_ms=2000)
         self.documents.shutdown(timeout_ms=5000)
         self.history.shutdown(timeout_ms=5000)
+
         event.accept()
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+import html
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QGuiApplication, QPalette, QResizeEvent, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QTextEdit, QToolButton, QVBoxLayout, QWidget
 
+from ..core.documents.prompting import Source
 from ..core.events import Stats
 from .auto_height import make_auto_height
 from .markdown_view import StreamingMarkdownView
@@ -118,6 +122,8 @@ class AssistantTurn(QFrame):
     """Reasoning (gpt-oss only) above the answer, which is rendered as Markdown, then Copy / Regenerate."""
 
     regenerate_requested = Signal()
+    #: A cited source was clicked: show its passage.
+    source_requested = Signal(object)  # Source
     #: What was put on the clipboard ("Answer copied", "Code copied"), for the status line.
     copied = Signal(str)
 
@@ -138,6 +144,15 @@ class AssistantTurn(QFrame):
         self.notice.setObjectName("turnNotice")
         self.notice.setWordWrap(True)
         self.notice.setVisible(False)
+        self.sources = QLabel()
+        self.sources.setObjectName("turnSources")
+        self.sources.setAccessibleName("Sources")
+        self.sources.setWordWrap(True)
+        self.sources.setTextFormat(Qt.TextFormat.RichText)
+        self.sources.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.sources.linkActivated.connect(self._on_source_link)
+        self.sources.setVisible(False)
+        self._cited: dict[int, Source] = {}
         self.copy_button = _action_button("Copy", "Copy the answer")
         self.copy_button.clicked.connect(self.copy_answer)
         self.answer.code_copied.connect(lambda _index: self.copied.emit("Code copied"))
@@ -154,6 +169,7 @@ class AssistantTurn(QFrame):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.reasoning)
         layout.addWidget(self.answer)
+        layout.addWidget(self.sources)
         layout.addWidget(self.notice)
         layout.addWidget(self.action_row)
 
@@ -204,6 +220,23 @@ class AssistantTurn(QFrame):
         if notice:
             self.show_notice(notice)
         self.action_row.setVisible(True)
+
+    def show_sources(self, sources: Sequence[Source]) -> None:
+        """The sources the answer cites, under it: number, document, page or lines, and the start of the passage."""
+        self._cited = {source.number: source for source in sources}
+        lines = []
+        for source in sources:
+            place = ", ".join(html.escape(part) for part in (source.document_name, source.anchor) if part)
+            snippet = html.escape(source.snippet)
+            lines.append(f"<a href='source:{source.number}'>[{source.number}] {place}</a> — {snippet}")
+        self.sources.setText("<b>Sources</b><br>" + "<br>".join(lines) if lines else "")
+        self.sources.setVisible(bool(lines))
+
+    @Slot(str)
+    def _on_source_link(self, link: str) -> None:
+        number = int(link.partition(":")[2] or 0)
+        if number in self._cited:
+            self.source_requested.emit(self._cited[number])
 
     def set_regenerate_visible(self, visible: bool) -> None:
         """Only the last answer can be regenerated."""

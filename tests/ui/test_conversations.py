@@ -270,7 +270,9 @@ def test_reasoning_is_folded_by_default_setting_and_toggles_per_message(
 
 def test_settings_persist_across_restarts(make_window: WindowFactory, qtbot: QtBot, trained_model: Path) -> None:
     window = exact_window(make_window, trained_model)
+    shown = window.document_strip, window.source_viewer
     window.apply_settings(window.settings.with_changes(theme="dark", font_size=14, show_reasoning=False))
+    assert (window.document_strip, window.source_viewer) == shown  # the same widgets, restyled in place
     window.session.update_settings(EXACT.with_changes(instructions="Answer tersely.", effort="high"))
     ask(qtbot, window, "What is 12 + 7?")
     window.close()
@@ -460,3 +462,38 @@ def test_dropped_documents_are_read_listed_and_answered_from(
     qtbot.waitUntil(lambda: len(window.document_strip.chips) == 1)
     window.new_chat()
     qtbot.waitUntil(lambda: window.document_strip.chips == [])  # documents belong to their conversation
+
+
+def test_a_cited_source_opens_its_passage_highlighted(
+    make_window: WindowFactory, qtbot: QtBot, trained_model: Path, tmp_path: Path
+) -> None:
+    """The test model cannot cite, so the sources are put under its answer as the engine thread reports
+    them; the list, the link and the viewer reading the passage from the real index are what is tested."""
+    from gptoss_desktop.core.documents.prompting import Source
+
+    lease = tmp_path / "lease.md"
+    lease.write_text("# Notice\nEither side may end the lease\nwith 30 days' notice in writing.\n")
+    window = exact_window(make_window, trained_model)
+    drop_files(window, lease)
+    qtbot.waitUntil(lambda: len(window.document_strip.chips) == 1, timeout=20_000)
+    ask(qtbot, window, "How can I end the lease?")
+    store = Store(app_paths().database, recover=False)
+    try:
+        conversation_id = store.conversation_id(window.session.uid)
+        assert conversation_id is not None
+        [document] = store.document_index.documents(conversation_id)
+    finally:
+        store.close()
+    source = Source(1, document.uid, "lease.md", 0, "lines 1-3", "Either side may end the lease with 30 days' notice…")
+    turn = window.chat_view.turns[-1]
+    assert isinstance(turn, AssistantTurn)
+    turn.show_sources([source])
+    turn.source_requested.connect(window.session.source_requested)
+    assert turn.sources.isVisible() and "[1] lease.md, lines 1-3" in turn.sources.text()
+    turn.sources.linkActivated.emit("source:1")  # the person clicks [1]
+    qtbot.waitUntil(lambda: window.source_viewer.isVisible(), timeout=5_000)
+    assert window.source_viewer.width() >= 300  # a pane beside the conversation, wide enough to read
+    assert window.source_viewer.place.text() == "[1] lease.md, lines 1-3"
+    assert "with 30 days' notice in writing." in window.source_viewer.text.toPlainText()
+    selected = window.source_viewer.text.textCursor().selectedText().replace("\u2029", "\n")
+    assert selected == "Either side may end the lease\nwith 30 days' notice"
