@@ -51,6 +51,8 @@ def export_markdown(conversation: StoredConversation, messages: list[StoredMessa
                 parts.append(f"<details>\n<summary>Reasoning</summary>\n\n{_fenced(message.reasoning)}\n\n</details>")
             if message.content.strip():
                 parts.append(_closed(message.content.strip("\n")))
+            if message.sources:
+                parts.append(_sources_markdown(message))
         if message.state in _NOTES:
             parts.append(_NOTES[message.state])
     return "\n\n".join(parts) + "\n"
@@ -177,4 +179,18 @@ def _message_json(message: StoredMessage, include_reasoning: bool) -> dict[str, 
         seconds=message.seconds,
         created_at=_iso(message.created_at),
     )
+    if message.sources:
+        fields["sources"] = [
+            {"number": s.number, "document": s.document_name, "place": s.anchor, "snippet": s.snippet}
+            for s in message.sources
+        ]
     return fields
+
+
+def _sources_markdown(message: StoredMessage) -> str:
+    """The cited sources as a list: number, document and place, and the start of the passage quoted."""
+    lines = ["**Sources**", ""]
+    for source in message.sources:
+        place = ", ".join(part for part in (_one_line(source.document_name), source.anchor) if part)
+        lines.append(f"- [{source.number}] {place}: {_one_line(source.snippet)}")  # [n] as cited, not renumbered
+    return "\n".join(lines)

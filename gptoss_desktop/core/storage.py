@@ -7,17 +7,19 @@ mid-answer leaves its partial answer behind, and the next start marks it
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from .documents.index import DocumentIndex
+from .documents.prompting import Source
 from .sqlite_transaction import write_transaction
 
 State = Literal["complete", "stopped", "interrupted", "error", "streaming"]
@@ -159,11 +161,16 @@ def _create_documents(db: sqlite3.Connection) -> None:
 
 
 #: Applied in order, each once, recorded by name. Never edit one that has shipped: add another.
+def _add_source_anchors(db: sqlite3.Connection) -> None:
+    db.execute("ALTER TABLE message_sources ADD COLUMN anchor TEXT NOT NULL DEFAULT ''")
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
     ("0001_conversations_and_messages", _create_conversations),
     ("0002_full_text_search", _create_search),
     ("0003_uids_settings_and_undoable_delete", _add_identities_and_settings),
     ("0004_documents", _create_documents),
+    ("0005_source_anchors", _add_source_anchors),
 )
 
 _CONVERSATION_COLUMNS = "id, uid, title, settings, created_at, updated_at"
@@ -208,6 +215,7 @@ class StoredMessage:
     reasoning_tokens: int | None = None
     seconds: float | None = None
     created_at: float = 0.0
+    sources: tuple[Source, ...] = ()  # what the answer cited from the conversation's documents
 
 
 @dataclass(frozen=True)
@@ -431,7 +439,34 @@ class Store:
         rows = self._db.execute(
             f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY id", (conversation_id,)
         )
-        return [StoredMessage(*row) for row in rows]
+        messages = [StoredMessage(*row) for row in rows]
+        cited = self._sources_of(conversation_id)
+        return [dataclasses.replace(m, sources=cited[m.id]) if m.id in cited else m for m in messages]
+
+    def set_sources(self, message_id: int, sources: Sequence[Source]) -> None:
+        """Keep the sources an answer cited with it (they outlive the document's removal)."""
+        with write_transaction(self._db):
+            self._db.execute("DELETE FROM message_sources WHERE message_id = ?", (message_id,))
+            self._db.executemany(
+                "INSERT INTO message_sources (message_id, number, document_uid, document_name, chunk_ordinal, "
+                "snippet, anchor) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (message_id, s.number, s.document_uid, s.document_name, s.chunk_ordinal, s.snippet, s.anchor)
+                    for s in sources
+                ],
+            )
+
+    def _sources_of(self, conversation_id: int) -> dict[int, tuple[Source, ...]]:
+        rows = self._db.execute(
+            "SELECT s.message_id, s.number, s.document_uid, s.document_name, s.chunk_ordinal, s.anchor, s.snippet "
+            "FROM message_sources s JOIN messages m ON m.id = s.message_id WHERE m.conversation_id = ? "
+            "ORDER BY s.message_id, s.number",
+            (conversation_id,),
+        )
+        cited: dict[int, list[Source]] = {}
+        for message_id, *fields in rows:
+            cited.setdefault(message_id, []).append(Source(*fields))
+        return {message_id: tuple(sources) for message_id, sources in cited.items()}
 
     def search(self, text: str, include_reasoning: bool = False, limit: int = 50) -> list[SearchHit]:
         """Messages containing every word of `text` (prefix match on the last one), best first."""

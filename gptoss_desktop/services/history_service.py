@@ -126,6 +126,13 @@ class HistoryWorker(Worker):
                 ),
             )
 
+    @Slot(str, object)
+    def set_sources(self, message: str, sources: object) -> None:
+        """Keep the sources an answer cited with it."""
+        message_id = self._store.message_id(message) if self._store is not None else None
+        if message_id is not None and isinstance(sources, tuple):
+            self._run("save the answer's sources", False, lambda store: store.set_sources(message_id, sources))
+
     @Slot(str, str)
     def rename(self, conversation: str, title: str) -> None:
         """Change a conversation's title."""
@@ -236,6 +243,7 @@ class HistoryService(ThreadOwner):
     _add_requested = Signal(str, str, str, str, str, object, object)
     _update_requested = Signal(str, str, str, str, object)
     _rename_requested = Signal(str, str)
+    _sources_requested = Signal(str, object)
     _settings_requested = Signal(str, str)
     _delete_requested = Signal(str)
     _restore_requested = Signal(str)
@@ -254,6 +262,7 @@ class HistoryService(ThreadOwner):
             (self._add_requested, worker.add_message),
             (self._update_requested, worker.update_message),
             (self._rename_requested, worker.rename),
+            (self._sources_requested, worker.set_sources),
             (self._settings_requested, worker.set_settings),
             (self._delete_requested, worker.delete),
             (self._restore_requested, worker.restore),
@@ -308,6 +317,10 @@ class HistoryService(ThreadOwner):
             seconds = stats.prefill_seconds + stats.generation_seconds
             cost = MessageStats(stats.prompt_tokens, stats.completion_tokens, stats.reasoning_tokens, seconds)
         self._update_requested.emit(uid, "".join(answer.content), "".join(answer.reasoning), state, cost)
+
+    def set_sources(self, message: str, sources: tuple[object, ...]) -> None:
+        """Store the sources an answer cited (shown again when the conversation is opened, and exported)."""
+        self._sources_requested.emit(message, sources)
 
     def rename(self, conversation: str, title: str) -> None:
         """Give a conversation a new title."""

@@ -240,9 +240,10 @@ class ChatSession(QObject):
 
     @Slot(object)
     def _on_sources_cited(self, sources: object) -> None:
-        if self._turn is not None and isinstance(sources, tuple):
+        if self._turn is not None and isinstance(sources, tuple) and sources:
             self._turn.show_sources(sources)
             self._turn.source_requested.connect(self.source_requested)
+            self.history.set_sources(self._turn.uid, sources)
 
     @Slot(object)
     def _on_context_trimmed(self, event: object) -> None:
@@ -312,6 +313,9 @@ class ChatSession(QObject):
         turn.regenerate_requested.connect(self.regenerate)
         turn.set_regenerate_visible(False)
         turn.show_stored(message.reasoning, message.content, STORED_NOTICES.get(message.state, ""))
+        if message.sources:
+            turn.show_sources(message.sources)
+            turn.source_requested.connect(self.source_requested)
 
     @property
     def loading(self) -> bool:

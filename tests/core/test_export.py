@@ -215,3 +215,24 @@ def test_replacing_a_file_keeps_its_permissions(tmp_path: Path) -> None:
     target.chmod(0o600)
     write_export(target, "new")
     assert target.stat().st_mode & 0o777 == 0o600
+
+
+def test_sources_an_answer_cited_are_exported_with_it(tmp_path: Path) -> None:
+    from gptoss_desktop.core.documents.prompting import Source
+
+    store = Store(tmp_path / "history.db")
+    conversation = store.create_conversation("Lease")
+    store.add_message(conversation, "user", "When is rent due?")
+    answer = store.add_message(conversation, "assistant", "Monthly [2].")
+    store.set_sources(answer, [Source(2, "doc", "lease.pdf", 4, "page 3", "The rent is due on the first day…")])
+    record = store.conversation(conversation)
+    messages = store.messages(conversation)  # as reopened: the sources come back with the message
+    store.close()
+    assert record is not None and messages[1].sources[0].anchor == "page 3"
+    markdown = export_markdown(record, messages, include_reasoning=False)
+    assert "**Sources**\n\n- [2] lease.pdf, page 3: The rent is due on the first day…" in markdown
+    exported = json.loads(export_json(record, messages, include_reasoning=False))
+    assert exported["messages"][1]["sources"] == [
+        {"number": 2, "document": "lease.pdf", "place": "page 3", "snippet": "The rent is due on the first day…"}
+    ]
+    assert "sources" not in exported["messages"][0]

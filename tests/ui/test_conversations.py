@@ -497,3 +497,30 @@ def test_a_cited_source_opens_its_passage_highlighted(
     assert "with 30 days' notice in writing." in window.source_viewer.text.toPlainText()
     selected = window.source_viewer.text.textCursor().selectedText().replace("\u2029", "\n")
     assert selected == "Either side may end the lease\nwith 30 days' notice"
+
+
+def test_cited_sources_come_back_with_the_conversation(
+    make_window: WindowFactory, qtbot: QtBot, trained_model: Path
+) -> None:
+    """Sources reported for an answer are stored with it: after a restart they are under it again."""
+    from gptoss_desktop.core.documents.prompting import Source
+
+    source = Source(1, "doc-uid", "lease.pdf", 3, "page 2", "The rent is 900 euros…")
+    window = exact_window(make_window, trained_model)
+
+    def report_sources(_text: str) -> None:  # as the engine thread reports them, while the answer is live
+        window.service.answer_received.disconnect(report_sources)
+        window.service.sources_cited.emit((source,))
+
+    window.service.answer_received.connect(report_sources)
+    ask(qtbot, window, "What is 12 + 7?")
+    assert "[1] lease.pdf, page 2" in window.chat_view.turns[-1].sources.text()  # type: ignore[union-attr]
+    window.close()
+
+    again = make_window(trained_model)
+    qtbot.waitUntil(lambda: again.sidebar.list.count() == 1)
+    again.session.open(again.sidebar.list.item(0).data(Qt.ItemDataRole.UserRole))
+    qtbot.waitUntil(lambda: answers(again) == ["19"])
+    turn = again.chat_view.turns[-1]
+    assert isinstance(turn, AssistantTurn) and turn.sources.isVisible()
+    assert "[1] lease.pdf, page 2" in turn.sources.text()
