@@ -35,7 +35,7 @@ def document_events(
             conversation_id = store.create_conversation("headless")
             ready = 0
             for file in files:
-                document = ingest(store.document_index, conversation_id, Path(file).expanduser(), cancel.is_set)
+                document = ingest(store.document_index, conversation_id, Path(file).expanduser(), cancel)
                 if document is None:
                     return
                 if document.status == "ready":

@@ -76,7 +76,7 @@ class DocumentWorker(Worker):
                 break
             self.reading.emit(conversation, path.name)
             try:
-                ingest(self._store.document_index, conversation_id, path, self._cancel.is_set)
+                ingest(self._store.document_index, conversation_id, path, self._cancel)
             except sqlite3.Error as exc:
                 self.failed.emit(f"Could not add {path.name}: {exc}.")
             self.list(conversation)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from gptoss_desktop.core.cancel import CancelFlag
 from gptoss_desktop.core.documents.ingest import ingest
 from gptoss_desktop.core.storage import Store
 from tests.fixtures.documents import write_encrypted_pdf, write_image_pdf, write_pdf, write_zip_bomb
@@ -60,5 +61,7 @@ def test_a_file_over_the_limit_is_refused_without_being_read(store: Store, tmp_p
 def test_a_stopped_ingest_leaves_nothing_behind(store: Store, tmp_path: Path) -> None:
     conversation = store.create_conversation("stop")
     pdf = write_pdf(tmp_path / "long.pdf", [f"Page {n} text." for n in range(40)])
-    assert ingest(store.document_index, conversation, pdf, cancelled=lambda: True) is None
+    stop = CancelFlag()
+    stop.set()
+    assert ingest(store.document_index, conversation, pdf, stop) is None
     assert store.document_index.documents(conversation) == []

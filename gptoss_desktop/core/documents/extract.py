@@ -25,6 +25,7 @@ __all__ = [
     "ExtractionError",
     "extract",
     "kind_of",
+    "reading_error",
 ]
 
 #: Larger files are refused before a byte is read: 200 MB is thousands of pages, far more than a prompt holds.
@@ -78,7 +79,7 @@ def extract(path: Path, cancel: Cancel = None) -> ExtractedDocument:
     try:
         spans = _spans(kind, path, cancel)
     except OSError as exc:  # moved, deleted or locked since it was looked at
-        raise _os_error(name, exc) from exc
+        raise reading_error(name, exc) from exc
     if not spans:
         raise ExtractionError(f"{name} is empty")
     return ExtractedDocument(name=name, kind=kind, spans=tuple(spans), size_bytes=size)
@@ -150,7 +151,7 @@ def _size(path: Path) -> int:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise _os_error(path.name, exc) from exc
+        raise reading_error(path.name, exc) from exc
     if path.is_dir():
         raise ExtractionError(f"{path.name} is a folder; add the files in it instead")
     if size > MAX_FILE_BYTES:
@@ -163,7 +164,7 @@ def _head(path: Path) -> bytes:
         with path.open("rb") as file:
             return file.read(SNIFF_BYTES)
     except OSError as exc:
-        raise _os_error(path.name, exc) from exc
+        raise reading_error(path.name, exc) from exc
 
 
 def _read_text(path: Path, name: str) -> str:
@@ -174,7 +175,8 @@ def _read_text(path: Path, name: str) -> str:
     return decode_text(data)
 
 
-def _os_error(name: str, exc: OSError) -> ExtractionError:
+def reading_error(name: str, exc: OSError) -> ExtractionError:
+    """What an operating-system error reading `name` means, for the person."""
     if isinstance(exc, FileNotFoundError):
         return ExtractionError(f"{name} was not found; was it moved or deleted?")
     if isinstance(exc, IsADirectoryError):

@@ -1,52 +1,40 @@
 """Add a file to a conversation: extract, chunk, index — all or nothing, with the reason when it fails.
 
-Runs on the thread that owns the index's connection (the storage worker, or the CLI).
+Runs on the thread that owns the index's connection (the documents thread, or the CLI).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from pathlib import Path
 
 from .chunking import chunk_document
-from .extract import ExtractionCancelled, extract
-from .index import DocumentIndex, StoredDocument
+from .extract import ExtractionCancelled, extract, reading_error
+from .index import Cancel, DocumentIndex, StoredDocument
 from .types import ExtractionError
 
 
-class _Flag:
-    """Adapts a `() -> bool` to the index's `is_set()` cancel protocol."""
-
-    def __init__(self, cancelled: Callable[[], bool]) -> None:
-        self._cancelled = cancelled
-
-    def is_set(self) -> bool:
-        return self._cancelled()
-
-
 def ingest(
-    index: DocumentIndex, conversation_id: int, path: Path, cancelled: Callable[[], bool] | None = None
+    index: DocumentIndex, conversation_id: int, path: Path, cancel: Cancel | None = None
 ) -> StoredDocument | None:
     """Index `path` for the conversation; the stored document says `ready`, or `failed` with the reason.
 
     Nothing half-indexed is ever searchable: the chunks are written in one transaction that
     also marks the document ready. A cancelled ingest leaves nothing behind and returns None.
     """
-    cancelled = cancelled or (lambda: False)
     name = path.name
     try:
-        document = extract(path, cancelled)  # checks the size before reading anything
+        document = extract(path, cancel.is_set if cancel else None)  # checks the size before reading anything
         chunks = chunk_document(document)
         digest = sha256_of(path)
     except ExtractionCancelled:
         return None
-    except (OSError, ExtractionError) as exc:
+    except (OSError, ExtractionError) as exc:  # OSError: the file went away between reading and hashing
         uid = index.add(conversation_id, name, "text", 0, "")
-        index.fail(uid, _reason(name, exc))
+        index.fail(uid, str(reading_error(name, exc) if isinstance(exc, OSError) else exc))
         return index.document(uid)
     uid = index.add(conversation_id, name, document.kind, document.size_bytes, digest)
-    if not index.fill(uid, chunks, _Flag(cancelled)):
+    if not index.fill(uid, chunks, cancel):
         index.remove(uid)
         return None
     return index.document(uid)
@@ -59,13 +47,3 @@ def sha256_of(path: Path) -> str:
         while block := file.read(1 << 20):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _reason(name: str, exc: BaseException) -> str:
-    if isinstance(exc, ExtractionError):
-        return str(exc)
-    if isinstance(exc, FileNotFoundError):
-        return f"{name} is no longer there."
-    if isinstance(exc, PermissionError):
-        return f"{name} cannot be read (permission denied)."
-    return f"{name} cannot be read: {getattr(exc, 'strerror', None) or exc}."
