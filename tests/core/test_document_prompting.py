@@ -10,6 +10,7 @@ import pytest
 from gptoss_desktop.core.documents.prompting import (
     CITATION_INSTRUCTIONS,
     choose_strategy,
+    citation_marks,
     cited_sources,
     group_for_map,
     question_with_sources,
@@ -71,6 +72,12 @@ def test_citations_name_the_passages_the_answer_used() -> None:
     assert [(s.number, s.anchor, s.chunk_ordinal) for s in sources] == [(1, "page 1", 1), (3, "page 3", 3)]
     assert sources[0].snippet.endswith("…") and len(sources[0].snippet) <= 240
     assert cited_sources("No citation here.", passages) == []
+
+
+def test_citation_marks_are_what_a_reader_clicks() -> None:
+    text = "Rent is monthly [3]. Notice [1, 12]; and [x]."
+    marks = [(text[m.start : m.end], m.number) for m in citation_marks(text)]
+    assert marks == [("[3]", 3), ("1", 1), ("12", 12)]
 
 
 def test_map_groups_fit_the_budget_and_keep_order() -> None:

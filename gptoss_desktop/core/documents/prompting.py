@@ -10,7 +10,7 @@ ordinary tokens, never a control token (tests assert this on the token ids).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -137,11 +137,32 @@ def group_for_map(passages: Sequence[Passage], count_tokens: Callable[[str], int
     return groups
 
 
+@dataclass(frozen=True)
+class CitationMark:
+    """Where an answer cites source `number`: text[start:end] is the part a reader clicks.
+
+    A lone `[2]` is clicked as a whole; inside `[1, 3]` each number is its own mark.
+    """
+
+    start: int
+    end: int
+    number: int
+
+
+def citation_marks(text: str) -> Iterator[CitationMark]:
+    """Every passage number cited in `text`, in order, as `[n]`, `[n, m]` or `[n; m]` markers."""
+    for match in _CITATION.finditer(text):
+        numbers = list(re.finditer(r"\d+", match.group(0)))
+        if len(numbers) == 1:
+            yield CitationMark(match.start(), match.end(), int(numbers[0].group()))
+            continue
+        for number in numbers:
+            yield CitationMark(match.start() + number.start(), match.start() + number.end(), int(number.group()))
+
+
 def cited_sources(answer: str, passages: Sequence[Passage], snippet_chars: int = 240) -> list[Source]:
     """The sources the answer cites, in number order; numbers that match no passage are ignored."""
-    numbers: set[int] = set()
-    for match in _CITATION.finditer(answer):
-        numbers.update(int(n) for n in re.split(r"\s*[,;]\s*", match.group(1)))
+    numbers = {mark.number for mark in citation_marks(answer)}
     sources = []
     for number in sorted(numbers):
         if 1 <= number <= len(passages):
