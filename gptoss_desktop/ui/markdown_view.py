@@ -8,6 +8,7 @@ striped, once. So an update costs what it adds, not what came before it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QUrl, Signal, Slot
@@ -27,6 +28,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
+from ..core.documents.prompting import citation_marks
 from ..core.markdown_blocks import MarkdownBlocks, fenced_code
 from .auto_height import make_auto_height
 from .code_highlight import CodeHighlighter
@@ -34,6 +36,8 @@ from .style import text_background
 
 #: Scheme of the "Copy" links above code blocks: `copy-code:N` copies block N.
 COPY_SCHEME = "copy-code"
+#: Scheme of citation links in the answer: `source:N` opens cited source N.
+CITATION_SCHEME = "source"
 #: Links the system may open; anything else (file:, relative paths) an answer cannot make us open.
 EXTERNAL_SCHEMES = frozenset({"http", "https", "mailto"})
 _HEADER_GAP = 6.0  # px above a code block's header line
@@ -65,6 +69,8 @@ class StreamingMarkdownView(QTextBrowser):
 
     #: The code of block N went to the clipboard (the window may say so).
     code_copied = Signal(int)
+    #: A citation marker [N] in the answer was clicked.
+    citation_clicked = Signal(int)
     _ready = False  # Qt may send change events while __init__ is still running
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -78,6 +84,7 @@ class StreamingMarkdownView(QTextBrowser):
         self._tail_start = 0  # document position where the plain-text tail begins
         self._code: list[_CodeBlock] = []
         self._tables: list[QTextTable] = []
+        self._citations: dict[int, str] = {}
         self._highlighter = CodeHighlighter(self.palette())
         self._palette_key = self._key(self.palette())
         self._ready = True
@@ -133,6 +140,45 @@ class StreamingMarkdownView(QTextBrowser):
         cursor.endEditBlock()
         self._style_new_tables(tables_from)
 
+    def link_citations(self, places: Mapping[int, str]) -> int:
+        """Make every [n] marker of a finished answer whose n is in `places` a link to that source,
+        its place ("lease.md, page 2") as the tooltip. Code stays as written. Returns the links made."""
+        self._citations = dict(places)
+        cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()
+        made = 0
+        block = self.document().firstBlock()
+        while block.isValid():
+            if not block.blockFormat().hasProperty(QTextFormat.Property.BlockCodeFence):
+                made += self._link_block(cursor, block)
+            block = block.next()
+        cursor.endEditBlock()
+        return made
+
+    def _link_block(self, cursor: QTextCursor, block: QTextBlock) -> int:
+        made = 0
+        for mark in citation_marks(block.text()):
+            place = self._citations.get(mark.number)
+            if place is None:
+                continue
+            cursor.setPosition(block.position() + mark.end)
+            existing = cursor.charFormat()  # the format of the mark's last character
+            if existing.fontFixedPitch() or (existing.isAnchor() and not self._is_citation(existing)):
+                continue  # inline code, or already a link of the answer's own
+            cursor.setPosition(block.position() + mark.start, QTextCursor.MoveMode.KeepAnchor)
+            link = QTextCharFormat()
+            link.setAnchor(True)
+            link.setAnchorHref(f"{CITATION_SCHEME}:{mark.number}")
+            link.setForeground(self.palette().color(QPalette.ColorRole.Link))
+            link.setToolTip(place)
+            cursor.mergeCharFormat(link)
+            made += 1
+        return made
+
+    @staticmethod
+    def _is_citation(char_format: QTextCharFormat) -> bool:
+        return char_format.anchorHref().startswith(f"{CITATION_SCHEME}:")
+
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
         """Recolour code for a new palette (light/dark switch): once per change, not per update."""
         super().changeEvent(event)
@@ -149,6 +195,10 @@ class StreamingMarkdownView(QTextBrowser):
             index = url.path()
             if index.isdigit() and int(index) < len(self._code):
                 self.copy_code_block(int(index))
+        elif url.scheme() == CITATION_SCHEME:
+            number = url.path()
+            if number.isdigit() and int(number) in self._citations:
+                self.citation_clicked.emit(int(number))
         elif url.scheme().lower() in EXTERNAL_SCHEMES:
             QDesktopServices.openUrl(url)
 
@@ -317,6 +367,8 @@ class StreamingMarkdownView(QTextBrowser):
         for table in self._tables:
             self._style_table(table)
         cursor.endEditBlock()
+        if self._citations:
+            self.link_citations(self._citations)  # in the new palette's link colour
 
     @staticmethod
     def _key(palette: QPalette) -> tuple[int, ...]:

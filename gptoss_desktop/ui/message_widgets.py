@@ -156,6 +156,8 @@ class AssistantTurn(QFrame):
         self.copy_button = _action_button("Copy", "Copy the answer")
         self.copy_button.clicked.connect(self.copy_answer)
         self.answer.code_copied.connect(lambda _index: self.copied.emit("Code copied"))
+        self.answer.citation_clicked.connect(self._on_citation_clicked)
+        self._finished = False  # citations become links once the answer is rendered whole
         self.regenerate_button = _action_button("Regenerate", "Write this answer again")
         self.regenerate_button.clicked.connect(self.regenerate_requested)
         self.action_row = QWidget()
@@ -199,8 +201,10 @@ class AssistantTurn(QFrame):
         return self.answer.markdown_source()
 
     def finish(self, stats: Stats | None, notice: str = "") -> None:
-        """The reply is over: fold reasoning, render the rest, show a notice (stopped, error)."""
+        """The reply is over: fold reasoning, render the rest, link its citations, show a notice (stopped, error)."""
         self.answer.finish()
+        self._finished = True
+        self._link_citations()
         if not self.reasoning.isHidden():
             self.reasoning.finish(stats)
         if notice:
@@ -216,6 +220,7 @@ class AssistantTurn(QFrame):
         if not self.reasoning.isHidden():
             self.reasoning.toggle.setText("Thoughts")
         self.answer.finish()
+        self._finished = True
         self.reasoning.set_expanded(False)
         if notice:
             self.show_notice(notice)
@@ -231,6 +236,18 @@ class AssistantTurn(QFrame):
             lines.append(f"<a href='source:{source.number}'>[{source.number}] {place}</a> — {snippet}")
         self.sources.setText("<b>Sources</b><br>" + "<br>".join(lines) if lines else "")
         self.sources.setVisible(bool(lines))
+        self._link_citations()
+
+    def _link_citations(self) -> None:
+        """The [n] markers in the answer open source n, as the list under it does."""
+        if self._finished and self._cited:
+            places = {n: ", ".join(p for p in (s.document_name, s.anchor) if p) for n, s in self._cited.items()}
+            self.answer.link_citations(places)
+
+    @Slot(int)
+    def _on_citation_clicked(self, number: int) -> None:
+        if number in self._cited:
+            self.source_requested.emit(self._cited[number])
 
     @Slot(str)
     def _on_source_link(self, link: str) -> None:

@@ -270,6 +270,27 @@ def test_clicking_a_link_opens_it_outside_and_leaves_the_answer_alone(qtbot: QtB
     assert view.source().isEmpty()
 
 
+def test_cited_numbers_become_links_that_say_where_they_point(qtbot: QtBot, browser: UrlCatcher) -> None:
+    answer = (
+        "Notice is 30 days [1]; rent is monthly [2, 3].\n\n"
+        "Not `x[1]` in code, nor [9] (no such source), nor [a link](https://example.com/1).\n\n"
+        "```python\nitems[1] = 2  # [1]\n```\n"
+    )
+    view = shown(qtbot, answer)
+    assert view.link_citations({1: "lease.md, lines 6-7", 3: "notes.md"}) == 2
+    links = [(text, fmt.anchorHref(), fmt.toolTip()) for text, fmt in fragments(view) if fmt.isAnchor()]
+    assert [link for link in links if link[1].startswith("source:")] == [
+        ("[1]", "source:1", "lease.md, lines 6-7"),
+        ("3]", "source:3", "notes.md"),
+    ]
+    with qtbot.waitSignal(view.citation_clicked) as clicked:
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=anchor_point(view, "source:3"))
+    assert clicked.args == [3]
+    assert browser.urls == [] and view.source().isEmpty()
+    assert view.markdown_source() == answer  # Copy still copies what the model wrote
+    assert view.code_blocks() == ["items[1] = 2  # [1]"]
+
+
 # --- Cost per update ------------------------------------------------------------------------------
 
 

@@ -141,7 +141,8 @@ def group_for_map(passages: Sequence[Passage], count_tokens: Callable[[str], int
 class CitationMark:
     """Where an answer cites source `number`: text[start:end] is the part a reader clicks.
 
-    A lone `[2]` is clicked as a whole; inside `[1, 3]` each number is its own mark.
+    A lone `[2]` is clicked as a whole; in `[1, 3]` each number is its own mark, the first and last
+    taking their bracket (`[1`, `3]`), so no mark is a single narrow digit.
     """
 
     start: int
@@ -153,11 +154,10 @@ def citation_marks(text: str) -> Iterator[CitationMark]:
     """Every passage number cited in `text`, in order, as `[n]`, `[n, m]` or `[n; m]` markers."""
     for match in _CITATION.finditer(text):
         numbers = list(re.finditer(r"\d+", match.group(0)))
-        if len(numbers) == 1:
-            yield CitationMark(match.start(), match.end(), int(numbers[0].group()))
-            continue
-        for number in numbers:
-            yield CitationMark(match.start() + number.start(), match.start() + number.end(), int(number.group()))
+        for index, number in enumerate(numbers):
+            start = match.start() if index == 0 else match.start() + number.start()
+            end = match.end() if index == len(numbers) - 1 else match.start() + number.end()
+            yield CitationMark(start, end, int(number.group()))
 
 
 def cited_sources(answer: str, passages: Sequence[Passage], snippet_chars: int = 240) -> list[Source]:

@@ -1,0 +1,219 @@
+"""Documents in the real window with the real engine, document thread and SQLite: drag and drop, the
+strip with each file's state and reason, answers from the documents, and the sources they cite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QTextCursor
+from PySide6.QtWidgets import QApplication, QLabel, QToolButton
+from pytestqt.qtbot import QtBot
+
+from gptoss_desktop.core.documents.prompting import Source
+from gptoss_desktop.core.paths import app_paths
+from gptoss_desktop.core.storage import Store
+from gptoss_desktop.ui.main_window import MainWindow
+from gptoss_desktop.ui.message_widgets import AssistantTurn
+from tests.fixtures.documents import write_encrypted_pdf, write_image_pdf, write_pdf, write_zip_bomb
+
+from .conftest import WindowFactory
+from .test_conversations import answers, ask, exact_window, listed
+
+
+def drop_files(window: MainWindow, *paths: Path) -> None:
+    """What a real drag of files delivers: enter (the window must accept it), then drop."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path)) for path in paths])
+    where, action, button, keys = (
+        QPointF(200, 200),
+        Qt.DropAction.CopyAction,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier(0),
+    )
+    enter = QDragEnterEvent(where, action, mime, button, keys)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    QApplication.sendEvent(window, QDropEvent(where, action, mime, button, keys))
+
+
+def test_dropped_documents_are_read_listed_and_answered_from(
+    make_window: WindowFactory, qtbot: QtBot, trained_model: Path, tmp_path: Path
+) -> None:
+    lease = tmp_path / "lease.md"
+    lease.write_text("# Rent\nThe rent is 900 euros a month.\n")
+    photo = tmp_path / "photo.txt"
+    photo.write_bytes(bytes(range(256)) * 16)
+    window = exact_window(make_window, trained_model)
+    drop_files(window, lease, photo)  # into a new conversation: it is stored first, titled after the file
+    qtbot.waitUntil(lambda: len(window.document_strip.chips) == 2, timeout=20_000)
+    labels = [chip.findChild(QLabel) for chip in window.document_strip.chips]
+    assert [label.text() for label in labels if label is not None] == ["lease.md ✓", "photo.txt ✗"]
+    assert "not a text file" in (labels[1].toolTip() if labels[1] is not None else "")
+    qtbot.waitUntil(lambda: listed(window) == ["About lease.md"])
+    ask(qtbot, window, "How much is the rent?")
+    turn = window.chat_view.turns[-1]
+    assert isinstance(turn, AssistantTurn)
+    assert "Answered from the whole of the documents." in turn.notice.text()
+
+    remove = window.document_strip.chips[1].findChild(QToolButton)
+    assert remove is not None and remove.accessibleName() == "Remove photo.txt"
+    qtbot.mouseClick(remove, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(window.document_strip.chips) == 1)
+    window.new_chat()
+    qtbot.waitUntil(lambda: window.document_strip.chips == [])  # documents belong to their conversation
+
+
+def test_a_cited_source_opens_its_passage_highlighted(
+    make_window: WindowFactory, qtbot: QtBot, trained_model: Path, tmp_path: Path
+) -> None:
+    """The test model cannot cite, so the sources are put under its answer as the engine thread reports
+    them; the list, the link and the viewer reading the passage from the real index are what is tested."""
+    lease = tmp_path / "lease.md"
+    lease.write_text("# Notice\nEither side may end the lease\nwith 30 days' notice in writing.\n")
+    window = exact_window(make_window, trained_model)
+    drop_files(window, lease)
+    qtbot.waitUntil(lambda: len(window.document_strip.chips) == 1, timeout=20_000)
+    ask(qtbot, window, "How can I end the lease?")
+    store = Store(app_paths().database, recover=False)
+    try:
+        conversation_id = store.conversation_id(window.session.uid)
+        assert conversation_id is not None
+        [document] = store.document_index.documents(conversation_id)
+    finally:
+        store.close()
+    source = Source(1, document.uid, "lease.md", 0, "lines 1-3", "Either side may end the lease with 30 days' notice…")
+    turn = window.chat_view.turns[-1]
+    assert isinstance(turn, AssistantTurn)
+    turn.show_sources([source])
+    turn.source_requested.connect(window.session.source_requested)
+    assert turn.sources.isVisible() and "[1] lease.md, lines 1-3" in turn.sources.text()
+    turn.sources.linkActivated.emit("source:1")  # the person clicks [1]
+    qtbot.waitUntil(lambda: window.source_viewer.isVisible(), timeout=5_000)
+    assert window.source_viewer.width() >= 300  # a pane beside the conversation, wide enough to read
+    assert window.source_viewer.place.text() == "[1] lease.md, lines 1-3"
+    assert "with 30 days' notice in writing." in window.source_viewer.text.toPlainText()
+    selected = window.source_viewer.text.textCursor().selectedText().replace("\u2029", "\n")
+    assert selected == "Either side may end the lease\nwith 30 days' notice"
+
+
+def test_cited_sources_come_back_with_the_conversation(
+    make_window: WindowFactory, qtbot: QtBot, trained_model: Path
+) -> None:
+    """Sources reported for an answer are stored with it: after a restart they are under it again."""
+    source = Source(1, "doc-uid", "lease.pdf", 3, "page 2", "The rent is 900 euros…")
+    window = exact_window(make_window, trained_model)
+
+    def report_sources(_text: str) -> None:  # as the engine thread reports them, while the answer is live
+        window.service.answer_received.disconnect(report_sources)
+        window.service.sources_cited.emit((source,))
+
+    window.service.answer_received.connect(report_sources)
+    ask(qtbot, window, "What is 12 + 7?")
+    assert "[1] lease.pdf, page 2" in window.chat_view.turns[-1].sources.text()  # type: ignore[union-attr]
+    window.close()
+
+    again = make_window(trained_model)
+    qtbot.waitUntil(lambda: again.sidebar.list.count() == 1)
+    again.session.open(again.sidebar.list.item(0).data(Qt.ItemDataRole.UserRole))
+    qtbot.waitUntil(lambda: answers(again) == ["19"])
+    turn = again.chat_view.turns[-1]
+    assert isinstance(turn, AssistantTurn) and turn.sources.isVisible()
+    assert "[1] lease.pdf, page 2" in turn.sources.text()
+
+
+def chips(window: MainWindow) -> dict[str, tuple[str, str]]:
+    """What the strip shows of each document: its mark (✓ ✗ …) and its tooltip (the reason, for a failure)."""
+    out = {}
+    for chip in window.document_strip.chips:
+        label = chip.findChild(QLabel)
+        assert label is not None
+        name, _, mark = label.text().rpartition(" ")
+        out[name] = (mark, label.toolTip())
+    return out
+
+
+def test_every_bad_file_says_why_and_the_good_ones_are_answered_from(
+    make_window: WindowFactory, qtbot: QtBot, trained_model: Path, tmp_path: Path
+) -> None:
+    """A folder of files a person might really drop: each bad one is refused with its reason in the strip,
+    the readable ones are used, and the window goes on answering."""
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    (folder / "lease.md").write_text("# Rent\nThe rent is 900 euros a month.\n")
+    (folder / "mixed.txt").write_bytes("Total: 12 €\n".encode() + b"broken \xff\xfe bytes\nlast line\n")
+    write_pdf(folder / "notice.pdf", ["Either side may end the lease", "with 30 days' notice."])
+    write_encrypted_pdf(folder / "salary.pdf", ["Confidential"])
+    write_image_pdf(folder / "scan.pdf")
+    write_zip_bomb(folder / "bomb.docx")
+    (folder / "photo.txt").write_bytes(b"\x7fELF\x02\x01\x01" + bytes(range(256)) * 40)
+    (folder / "empty.txt").write_bytes(b"")
+    with (folder / "huge.txt").open("wb") as huge:
+        huge.truncate(512_000_000)  # sparse: refused by its size before a byte is read
+    window = exact_window(make_window, trained_model)
+    drop_files(window, folder)
+    qtbot.waitUntil(
+        lambda: len(chips(window)) == 9 and "…" not in {m for m, _ in chips(window).values()}, timeout=30_000
+    )
+    shown = chips(window)
+    assert {name for name, (mark, _) in shown.items() if mark == "✓"} == {"lease.md", "mixed.txt", "notice.pdf"}
+    reasons = {name: tip for name, (mark, tip) in shown.items() if mark == "✗"}
+    assert reasons == {
+        "salary.pdf": "salary.pdf is password-protected",
+        "scan.pdf": "scan.pdf has no text layer (a scan?); text recognition is not supported",
+        "bomb.docx": reasons["bomb.docx"],
+        "photo.txt": "photo.txt is not a text file",
+        "empty.txt": "empty.txt is empty",
+        "huge.txt": "huge.txt is 512 MB; the limit is 200 MB",
+    }
+    assert reasons["bomb.docx"].startswith("bomb.docx looks like a zip bomb")
+    ask(qtbot, window, "How much is the rent?")
+    turn = window.chat_view.turns[-1]
+    assert isinstance(turn, AssistantTurn) and turn.answer.toPlainText()
+    assert "Answered from the whole of the documents." in turn.notice.text()
+    window.new_chat()
+    ask(qtbot, window, "What is 12 + 7?")  # the app keeps going
+    assert answers(window) == ["19"]
+
+
+def test_a_citation_in_the_answer_opens_its_source(
+    make_window: WindowFactory, qtbot: QtBot, trained_model: Path, tmp_path: Path
+) -> None:
+    """The [1] the answer writes is a link: clicking it opens the passage beside the conversation.
+    The test model cannot cite, so its answer gets the marker and the sources the way the engine
+    thread reports them; the link, the tooltip and the viewer reading the real index are what is tested."""
+    lease = tmp_path / "lease.md"
+    lease.write_text("# Notice\nEither side may end the lease\nwith 30 days' notice in writing.\n")
+    window = exact_window(make_window, trained_model)
+    drop_files(window, lease)
+    qtbot.waitUntil(lambda: chips(window).get("lease.md", ("", ""))[0] == "✓", timeout=20_000)
+    store = Store(app_paths().database, recover=False)
+    try:
+        conversation_id = store.conversation_id(window.session.uid)
+        assert conversation_id is not None
+        [document] = store.document_index.documents(conversation_id)
+    finally:
+        store.close()
+    source = Source(1, document.uid, "lease.md", 0, "lines 1-3", "Either side may end the lease with 30 days' notice…")
+
+    def cite(_text: str) -> None:  # as the engine thread reports it, while the answer is live
+        window.service.answer_received.disconnect(cite)
+        window.service.answer_received.emit(" Thirty days' notice [1].")
+        window.service.sources_cited.emit((source,))
+
+    window.service.answer_received.connect(cite)
+    ask(qtbot, window, "How can I end the lease?")
+    turn = window.chat_view.turns[-1]
+    assert isinstance(turn, AssistantTurn)
+    view = turn.answer
+    text = view.toPlainText()
+    start = text.index("[1]")
+    cursor = QTextCursor(view.document())
+    cursor.setPosition(start + 2)
+    assert cursor.charFormat().anchorHref() == "source:1"
+    assert cursor.charFormat().toolTip() == "lease.md, lines 1-3"
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.cursorRect(cursor).center())
+    qtbot.waitUntil(lambda: window.source_viewer.isVisible(), timeout=5_000)
+    assert window.source_viewer.place.text() == "[1] lease.md, lines 1-3"
+    assert "with 30 days' notice in writing." in window.source_viewer.text.toPlainText()
+    assert turn.answer_text().endswith("Thirty days' notice [1].")  # Copy copies what was written
