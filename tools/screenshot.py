@@ -5,6 +5,8 @@
     ... --history [--search TEXT]     # with the demo conversations (tools/demo_history.py) stored first;
                                       # the newest one is opened, or TEXT typed in the search box
     ... --doc FILE [--doc FILE]       # documents added to the conversation before the questions
+    ... --exact                       # temperature 0, seed 1: the same answers every time
+    ... --open-source N               # then click citation [N] of the last answer (opens the source pane)
 
 Runs against a temporary home. The picture is taken when the last reply finishes,
 or with --mid-answer as soon as its answer starts to stream.
@@ -31,6 +33,8 @@ def main() -> None:
     parser.add_argument("--search", metavar="TEXT", help="type TEXT in the search box before the picture")
     parser.add_argument("--size", default="900x700", help="window size, WxH")
     parser.add_argument("--doc", action="append", default=[], metavar="FILE", help="add FILE as a document first")
+    parser.add_argument("--exact", action="store_true", help="temperature 0 and seed 1, for repeatable answers")
+    parser.add_argument("--open-source", type=int, metavar="N", help="click citation [N] of the last answer")
     args = parser.parse_args()
 
     from gptoss_desktop.core.paths import app_paths, use_home
@@ -81,6 +85,10 @@ def main() -> None:
         while len(window.document_strip.chips) < len(args.doc) or window.document_strip.reading.text():
             app.processEvents()
     window.composer.set_effort(args.effort)
+    if args.exact:
+        from gptoss_desktop.core.conversation_settings import ConversationSettings
+
+        window.session.update_settings(ConversationSettings(temperature=0.0, seed=1))
     shots: list[bool] = []
 
     def shoot_mid_answer(_text: str) -> None:
@@ -95,6 +103,10 @@ def main() -> None:
         window.composer.edit.setPlainText(question)
         window.composer._submit()
         while window.service.busy:
+            app.processEvents()
+    if args.open_source:
+        window.chat_view.turns[-1].answer.citation_clicked.emit(args.open_source)
+        while not window.source_viewer.isVisible():
             app.processEvents()
     for _ in range(20):
         app.processEvents()

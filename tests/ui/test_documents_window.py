@@ -176,44 +176,31 @@ def test_every_bad_file_says_why_and_the_good_ones_are_answered_from(
     assert answers(window) == ["19"]
 
 
-def test_a_citation_in_the_answer_opens_its_source(
-    make_window: WindowFactory, qtbot: QtBot, trained_model: Path, tmp_path: Path
+def test_a_real_model_cites_and_the_citation_opens_its_source(
+    make_window: WindowFactory, qtbot: QtBot, smollm2_model: Path, tmp_path: Path
 ) -> None:
-    """The [1] the answer writes is a link: clicking it opens the passage beside the conversation.
-    The test model cannot cite, so its answer gets the marker and the sources the way the engine
-    thread reports them; the link, the tooltip and the viewer reading the real index are what is tested."""
+    """End to end with a real model (SmolLM2, temperature 0): it writes a [1], the engine thread names the
+    source, and the [1] in the answer is a link that opens the passage beside the conversation. What the
+    small model chose to cite is its own business: the test checks that what it cites is what is shown."""
     lease = tmp_path / "lease.md"
-    lease.write_text("# Notice\nEither side may end the lease\nwith 30 days' notice in writing.\n")
-    window = exact_window(make_window, trained_model)
+    lease.write_text(
+        "# Notice\nEither side may end the lease with 30 days' notice in writing.\n\n"
+        "# Rent\nThe rent is 900 euros a month, due on the first day.\n"
+    )
+    window = exact_window(make_window, smollm2_model)
     drop_files(window, lease)
     qtbot.waitUntil(lambda: chips(window).get("lease.md", ("", ""))[0] == "✓", timeout=20_000)
-    store = Store(app_paths().database, recover=False)
-    try:
-        conversation_id = store.conversation_id(window.session.uid)
-        assert conversation_id is not None
-        [document] = store.document_index.documents(conversation_id)
-    finally:
-        store.close()
-    source = Source(1, document.uid, "lease.md", 0, "lines 1-3", "Either side may end the lease with 30 days' notice…")
-
-    def cite(_text: str) -> None:  # as the engine thread reports it, while the answer is live
-        window.service.answer_received.disconnect(cite)
-        window.service.answer_received.emit(" Thirty days' notice [1].")
-        window.service.sources_cited.emit((source,))
-
-    window.service.answer_received.connect(cite)
-    ask(qtbot, window, "How can I end the lease?")
+    ask(qtbot, window, "How much is the rent? Cite it like [1].")
     turn = window.chat_view.turns[-1]
     assert isinstance(turn, AssistantTurn)
     view = turn.answer
-    text = view.toPlainText()
-    start = text.index("[1]")
+    assert "[1]" in turn.answer_text()
+    assert turn.sources.isVisible() and "[1] lease.md, lines 1-2" in turn.sources.text()
     cursor = QTextCursor(view.document())
-    cursor.setPosition(start + 2)
+    cursor.setPosition(view.toPlainText().index("[1]") + 2)
     assert cursor.charFormat().anchorHref() == "source:1"
-    assert cursor.charFormat().toolTip() == "lease.md, lines 1-3"
+    assert cursor.charFormat().toolTip() == "lease.md, lines 1-2"
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.cursorRect(cursor).center())
     qtbot.waitUntil(lambda: window.source_viewer.isVisible(), timeout=5_000)
-    assert window.source_viewer.place.text() == "[1] lease.md, lines 1-3"
-    assert "with 30 days' notice in writing." in window.source_viewer.text.toPlainText()
-    assert turn.answer_text().endswith("Thirty days' notice [1].")  # Copy copies what was written
+    assert window.source_viewer.place.text() == "[1] lease.md, lines 1-2"
+    assert "30 days' notice in writing." in window.source_viewer.text.toPlainText()
