@@ -21,13 +21,24 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     chat = commands.add_parser("chat", help="answer one message in the terminal")
-    chat.add_argument("--model", required=True, metavar="PATH", help="GGUF model file")
+    where = chat.add_mutually_exclusive_group(required=True)
+    where.add_argument("--model", metavar="PATH", help="GGUF model file, run on this computer")
+    where.add_argument("--server", metavar="URL", help="an OpenAI-compatible server instead, e.g. http://host:8080/v1")
+    chat.add_argument("--server-model", metavar="NAME", help="model on the server (default: its first gpt-oss)")
+    chat.add_argument(
+        "--api-key-env",
+        metavar="VAR",
+        help="read the server's API key from environment variable VAR (default: the keyring)",
+    )
+    chat.add_argument("--ca-file", metavar="FILE", help="certificate authority of a server with its own certificate")
     chat.add_argument("--effort", choices=EFFORTS, default="medium", help="reasoning effort (gpt-oss)")
     chat.add_argument("--instructions", metavar="TEXT", help="developer instructions (the system prompt)")
     chat.add_argument("--seed", type=int, help="fix the sampling seed for a repeatable reply")
     chat.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (default 1.0)")
     chat.add_argument("--max-tokens", type=int, metavar="N", help="stop after N tokens")
-    chat.add_argument("--context", type=int, metavar="N", help="context window in tokens (default 8192)")
+    chat.add_argument(
+        "--context", type=int, metavar="N", help="context window in tokens (default 8192; on a server: its context)"
+    )
     chat.add_argument("--json", action="store_true", help="one JSON event per line")
     chat.add_argument(
         "--doc", action="append", default=[], metavar="FILE", help="answer from FILE (PDF, DOCX, text…); repeatable"

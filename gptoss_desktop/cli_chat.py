@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from collections.abc import Iterable
 from typing import TextIO
 
 from .cli_documents import DocumentProblem, DocumentReady, document_events
 from .core.cancel import CancelFlag
+from .core.chat_engine import ChatEngine
 from .core.documents.answer import DocumentEvent, DocumentsUsed, PartRead, SourcesCited
 from .core.documents.prompting import Source
 from .core.engine import ChatRequest, LocalEngine
@@ -30,7 +32,7 @@ def run_chat(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return _fail(args.json, str(exc))
     try:
-        engine = LocalEngine(args.model, context_size=args.context)
+        engine = _open_engine(args)
     except ModelLoadError as exc:
         return _fail(args.json, str(exc))
     conversation = Conversation(
@@ -54,6 +56,34 @@ def run_chat(args: argparse.Namespace) -> int:
     finally:
         engine.close()
     return status
+
+
+def _open_engine(args: argparse.Namespace) -> ChatEngine:
+    """The local model, or the server named by --server (its key from --api-key-env, else the keyring)."""
+    if not getattr(args, "server", None):
+        return LocalEngine(args.model, context_size=args.context)
+    from .core.remote.api_keys import KeyringUnavailableError, get_api_key
+    from .core.remote.openai_engine import ServerEngine
+    from .core.remote.server_errors import ServerUnavailableError
+
+    if args.api_key_env:
+        key = os.environ.get(args.api_key_env, "").strip()
+        if not key:
+            raise ServerUnavailableError(f"The environment variable {args.api_key_env} holds no API key.")
+    else:
+        try:
+            key = get_api_key(args.server) or ""
+        except (KeyringUnavailableError, ValueError):
+            key = ""  # no keyring here: try without a key; the server says if it needs one
+    engine = ServerEngine(
+        args.server, model=args.server_model, api_key=key or None, context_size=args.context, ca_file=args.ca_file
+    )
+    print(f"gptoss-desktop: {engine.info.name} runs {engine.info.where}", file=sys.stderr)
+    if args.doc:
+        print("gptoss-desktop: passages of the documents are sent to that server", file=sys.stderr)
+    if engine.info.effort_note:
+        print(f"gptoss-desktop: {engine.info.effort_note}", file=sys.stderr)
+    return engine
 
 
 def _fail(as_json: bool, message: str) -> int:

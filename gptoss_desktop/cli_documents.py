@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .core.cancel import CancelFlag
+from .core.chat_engine import ChatEngine
 from .core.documents.answer import DocumentEvent, answer_with_documents
 from .core.documents.ingest import ingest
-from .core.engine import LocalEngine
 from .core.events import Failed
 from .core.harmony import Conversation
 from .core.sampling import SamplingParams
@@ -23,7 +23,7 @@ from .core.storage import Store
 
 def document_events(
     files: Sequence[str],
-    engine: LocalEngine,
+    engine: ChatEngine,
     conversation: Conversation,
     sampling: SamplingParams,
     cancel: CancelFlag,

@@ -164,6 +164,14 @@ class LocalEngine:
             return self._template.ids(conversation)
         return self.vocabulary.encode(render_segments(conversation))
 
+    def count_prompt_tokens(self, conversation: Conversation) -> int:
+        """Tokens of the exact prompt for `conversation` (the ChatEngine protocol)."""
+        return len(self.prompt_ids(conversation))
+
+    def count_text_tokens(self, text: str) -> int:
+        """Tokens of `text` as plain text (the ChatEngine protocol)."""
+        return len(self.vocabulary.tokenize_plain(text))
+
     def generate(self, request: ChatRequest, cancel: CancelFlag | None = None) -> Iterator[EngineEvent]:
         """Answer the last user message; stops within one token (or one graph node) of `cancel` being set.
 

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ..cancel import CancelFlag
+from ..chat_engine import ChatEngine
 from ..context_window import reply_reserve
-from ..engine import ChatRequest, LocalEngine
+from ..engine import ChatRequest
 from ..events import AnswerDelta, Done, EngineEvent, Failed
 from ..harmony import Conversation, Message
 from ..sampling import SamplingParams
@@ -85,7 +86,7 @@ DocumentEvent = EngineEvent | DocumentsUsed | PartRead | SourcesCited
 
 
 def answer_with_documents(
-    engine: LocalEngine,
+    engine: ChatEngine,
     conversation: Conversation,
     source: PassageSource,
     sampling: SamplingParams | None = None,
@@ -120,7 +121,7 @@ def answer_with_documents(
 
 
 def _read_parts(
-    engine: LocalEngine,
+    engine: ChatEngine,
     base: Conversation,
     question: str,
     passages: Sequence[Passage],
@@ -132,7 +133,7 @@ def _read_parts(
     prompt; returns them (None if stopped or failed, the event saying why already yielded)."""
 
     def tokens(text: str) -> int:
-        return len(engine.vocabulary.tokenize_plain(text))
+        return engine.count_text_tokens(text)
 
     quiet = dataclasses.replace(sampling, max_tokens=min(sampling.max_tokens or MAP_REPLY_TOKENS, MAP_REPLY_TOKENS))
     part = Conversation(messages=(), effort="low", instructions=base.instructions, date=base.date)
@@ -169,7 +170,7 @@ def _read_parts(
 
 
 def _quiet_answer(
-    engine: LocalEngine, conversation: Conversation, sampling: SamplingParams, cancel: CancelFlag
+    engine: ChatEngine, conversation: Conversation, sampling: SamplingParams, cancel: CancelFlag
 ) -> Generator[DocumentEvent, None, str | None]:
     """Run one request without streaming it; its answer text, or None after yielding why it ended early."""
     text: list[str] = []
@@ -196,14 +197,14 @@ def _batches(notes: Sequence[str], fits: Callable[[list[str]], bool]) -> list[li
     return batches
 
 
-def _room(engine: LocalEngine, base: Conversation, sampling: SamplingParams) -> int:
+def _room(engine: ChatEngine, base: Conversation, sampling: SamplingParams) -> int:
     """Tokens left for quoted sources once the conversation and the reply have their room."""
     n_ctx = engine.info.context_size
-    used = len(engine.prompt_ids(base))
+    used = engine.count_prompt_tokens(base)
     return max(n_ctx - reply_reserve(n_ctx, sampling.max_tokens) - used - 64, 0)
 
 
-def _document_tokens(engine: LocalEngine, passages: Sequence[Passage], room: int) -> int:
+def _document_tokens(engine: ChatEngine, passages: Sequence[Passage], room: int) -> int:
     """Tokens the passages take quoted; counted only when they might fit (a token is rarely over 8 characters)."""
     characters = sum(len(p.chunk.text) for p in passages)
     if characters > 8 * room:
@@ -211,11 +212,11 @@ def _document_tokens(engine: LocalEngine, passages: Sequence[Passage], room: int
     return sum(_cost(engine, p) for p in passages)
 
 
-def _cost(engine: LocalEngine, passage: Passage) -> int:
-    return len(engine.vocabulary.tokenize_plain(passage.chunk.text)) + QUOTE_OVERHEAD
+def _cost(engine: ChatEngine, passage: Passage) -> int:
+    return engine.count_text_tokens(passage.chunk.text) + QUOTE_OVERHEAD
 
 
-def _fill(engine: LocalEngine, passages: Sequence[Passage], room: int) -> list[Passage]:
+def _fill(engine: ChatEngine, passages: Sequence[Passage], room: int) -> list[Passage]:
     """The best passages that fit in `room`, in the order found."""
     chosen: list[Passage] = []
     used = 0

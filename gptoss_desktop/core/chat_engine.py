@@ -1,0 +1,51 @@
+"""What every engine offers, local (llama.cpp) or on a server: callers depend on this, not on one engine."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Protocol
+
+from .cancel import CancelFlag
+from .events import EngineEvent
+from .harmony import Conversation
+
+if TYPE_CHECKING:
+    from .engine import ChatRequest
+
+
+class EngineInfo(Protocol):
+    """What the window shows about the model: ModelInfo (local) and ServerModelInfo both have it."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def architecture(self) -> str: ...
+    @property
+    def is_harmony(self) -> bool: ...
+    @property
+    def context_size(self) -> int: ...
+    @property
+    def plan_message(self) -> str: ...
+
+
+class ChatEngine(Protocol):
+    """Answers requests as typed events and counts tokens for planning prompts (documents, history)."""
+
+    @property
+    def info(self) -> EngineInfo: ...
+
+    def generate(self, request: ChatRequest, cancel: CancelFlag | None = None) -> Iterator[EngineEvent]:
+        """Answer the last user message; stop soon after `cancel` is set."""
+        ...
+
+    def count_prompt_tokens(self, conversation: Conversation) -> int:
+        """Tokens the model gets for `conversation` (exact locally, estimated on a server)."""
+        ...
+
+    def count_text_tokens(self, text: str) -> int:
+        """Tokens `text` takes as plain text in a message."""
+        ...
+
+    def close(self) -> None:
+        """Free the model or the connections."""
+        ...

@@ -1,0 +1,102 @@
+"""Chat completion chunks into the engine's typed events, whichever way the server sends reasoning.
+
+Servers return gpt-oss's reasoning in one of three ways: a separate delta field
+(`reasoning_content`: llama-server, vLLM; `reasoning`: Ollama, LM Studio), or not at all,
+leaving the raw harmony text in `content` (llama-cpp-python's server, llama-server with
+`--reasoning-format none`). Content is watched for harmony's control strings: from the
+first one on it goes through our own streaming parser, so no `<|channel|>` reaches the screen.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..events import AnswerDelta, ParserEvent, ReasoningDelta
+from ..harmony import HarmonyStreamParser, split_spelled_out
+
+REASONING_FIELDS = ("reasoning_content", "reasoning")
+_HARMONY = re.compile(r"<\|(?:start|end|message|channel|constrain|return|call)\|>")
+#: The longest control string held back in case the next chunk finishes it.
+_LONGEST_CONTROL = len("<|constrain|>")
+
+
+@dataclass
+class Counts:
+    """What came back: chunks with text (one token each on llama.cpp servers), those with reasoning."""
+
+    chunks: int = 0
+    reasoning_chunks: int = 0
+
+
+class DeltaReader:
+    """Fed the `delta` objects of one streamed reply; returns the events each one gives."""
+
+    def __init__(self) -> None:
+        self.counts = Counts()
+        self.reasoning_field: str | None = None  # which field carried reasoning, once seen
+        self._parser: HarmonyStreamParser | None = None
+        self._pending = ""  # content that may end inside a control string
+
+    @property
+    def raw_harmony(self) -> bool:
+        """True once the content turned out to be raw harmony text."""
+        return self._parser is not None
+
+    def feed(self, delta: dict[str, object]) -> list[ParserEvent]:
+        """The events for one chunk's delta."""
+        events: list[ParserEvent] = []
+        for field in REASONING_FIELDS:
+            text = delta.get(field)
+            if isinstance(text, str) and text:
+                self.reasoning_field = self.reasoning_field or field
+                events.append(ReasoningDelta(text))
+                break
+        content = delta.get("content")
+        has_content = isinstance(content, str) and bool(content)
+        if isinstance(content, str) and content:
+            events += self._content(self._pending + content, final=False)
+        if events or has_content:
+            self.counts.chunks += 1
+        if any(isinstance(e, ReasoningDelta) for e in events):
+            self.counts.reasoning_chunks += 1
+        return events
+
+    def finish(self) -> list[ParserEvent]:
+        """The stream ended: what was held back, and the parser's last message."""
+        events = self._content(self._pending, final=True) if self._pending else []
+        if self._parser is not None:
+            events += self._parser.finish()
+        return events
+
+    def _content(self, text: str, final: bool) -> list[ParserEvent]:
+        cut = len(text) if final else _safe_end(text)
+        text, self._pending = text[:cut], text[cut:]
+        if self._parser is None:
+            found = _HARMONY.search(text)
+            if found is None:
+                return [AnswerDelta(text)] if text else []
+            # Harmony from here on; what came before it had no header, so it was shown as it came.
+            before, text = text[: found.start()], text[found.start() :]
+            self._parser = HarmonyStreamParser()
+            events: list[ParserEvent] = [AnswerDelta(before)] if before.strip() else []
+            return events + self._harmony(text)
+        return self._harmony(text)
+
+    def _harmony(self, text: str) -> list[ParserEvent]:
+        assert self._parser is not None
+        events: list[ParserEvent] = []
+        for is_special, piece in split_spelled_out(text):
+            if is_special:
+                events += self._parser.feed_special(piece)
+            else:
+                events += self._parser.feed_text(piece.encode("utf-8"))
+        return events
+
+
+def _safe_end(text: str) -> int:
+    """Where text can be cut without splitting a control string that the next chunk may finish."""
+    start = text.rfind("<", max(0, len(text) - _LONGEST_CONTROL))
+    if start == -1 or ">" in text[start:]:
+        return len(text)
+    return start if re.fullmatch(r"<(\|[a-z]*\|?)?", text[start:]) else len(text)

@@ -1,0 +1,227 @@
+"""The server engine: gpt-oss (or any model) on an OpenAI-compatible server, behind the local engine's interface.
+
+`generate(request, cancel)` yields the same typed events as LocalEngine: reasoning apart
+from the answer whichever way the server returns it, ContextTrimmed, then Done with Stats,
+or Failed with a sentence for people. Stop (the CancelFlag) cuts the connection at once,
+even while the server has not sent its first byte. Not thread-safe: one caller at a time,
+on any thread; cancel from any other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+import httpx
+
+from ..cancel import CancelFlag
+from ..context_window import fit_window, reply_reserve
+from ..events import ContextTrimmed, EngineEvent, Failed
+from ..harmony import Conversation
+from .exchange import Exchange, Reply
+from .models import EFFORT_HONOURED, ModelChoiceError, ServerKind, ServerModel, choose_model, parse_models, server_kind
+from .server_errors import ServerUnavailableError, status_message, transport_message
+from .server_url import BadServerAddressError, normalize_base_url, where_it_runs
+from .transport import make_client
+
+if TYPE_CHECKING:
+    from ..engine import ChatRequest
+
+#: Assumed when the server does not say (llama-cpp-python's server defaults to 2048: pass it).
+DEFAULT_CONTEXT = 8192
+#: Bytes of UTF-8 per token assumed when counting without the server's tokenizer (o200k averages ~4
+#: for English): an overestimate, so documents and history planned with it still fit.
+BYTES_PER_TOKEN = 3
+#: Tokens of a message's framing in a chat template, and of the system header.
+MESSAGE_OVERHEAD = 4
+SYSTEM_OVERHEAD = 40
+
+
+@dataclass(frozen=True)
+class ServerModelInfo:
+    """What the UI needs about the model on a server; the same fields as ModelInfo where they apply."""
+
+    name: str
+    architecture: str
+    is_harmony: bool
+    context_size: int
+    base_url: str
+    server_kind: ServerKind
+    effort_honoured: bool | None
+    context_known: bool
+
+    @property
+    def where(self) -> str:
+        """Where conversations with it run, for the conversation to show."""
+        return where_it_runs(self.base_url)
+
+    @property
+    def plan_message(self) -> str:
+        """The line the window shows where a local model shows its memory plan."""
+        context = "" if self.context_known else f"; context assumed {self.context_size:,} tokens"
+        return f"runs {self.where}{context}"
+
+    @property
+    def effort_note(self) -> str:
+        """Said when this server is known to ignore the reasoning effort; empty otherwise."""
+        if self.is_harmony and self.effort_honoured is False:
+            return (
+                f"This server ({self.server_kind}) does not pass the reasoning effort to the model: "
+                "every answer uses the server's own setting."
+            )
+        return ""
+
+
+@dataclass(frozen=True)
+class ServerTimeouts:
+    """Seconds to connect, and to wait for the next byte (a big model may read a long prompt for minutes)."""
+
+    connect: float = 10.0
+    read: float = 600.0
+
+
+class ServerEngine:
+    """One model on one server, over one HTTP client. Connecting lists the server's models."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        model: str | None = None,
+        api_key: str | None = None,
+        context_size: int | None = None,
+        ca_file: str | None = None,
+        timeouts: ServerTimeouts = ServerTimeouts(),
+    ) -> None:
+        """Connect and choose the model (`model`, else the first gpt-oss one); ServerUnavailableError says why not."""
+        try:
+            self.base_url = normalize_base_url(base_url)
+        except BadServerAddressError as exc:
+            raise ServerUnavailableError(str(exc)) from exc
+        self.server = f"The server at {urlsplit(self.base_url).netloc}"
+        self._has_key = bool(api_key)
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        timeout = httpx.Timeout(timeouts.read, connect=timeouts.connect)
+        self._client, self._sockets = make_client(self.base_url, headers, timeout, ca_file)
+        try:
+            models = self._models()
+            chosen = choose_model(models, model, self.server)
+        except ModelChoiceError as exc:
+            self.close()
+            raise ServerUnavailableError(str(exc)) from exc
+        except ServerUnavailableError:
+            self.close()
+            raise
+        self.model: ServerModel = chosen
+        kind = server_kind(models)
+        self.info = ServerModelInfo(
+            name=chosen.id,
+            architecture="gpt-oss" if chosen.looks_gpt_oss else "unknown",
+            is_harmony=chosen.looks_gpt_oss,
+            context_size=context_size or chosen.context_size or DEFAULT_CONTEXT,
+            base_url=self.base_url,
+            server_kind=kind,
+            effort_honoured=EFFORT_HONOURED[kind],
+            context_known=bool(context_size or chosen.context_size),
+        )
+        # llama-server reads effort from chat_template_kwargs; strict servers reject the unknown field.
+        self._template_kwargs = kind in ("llama-server", "llama-cpp-python", "unknown")
+
+    def _models(self) -> list[ServerModel]:
+        try:
+            response = self._client.get("models")
+        except httpx.TransportError as exc:
+            raise ServerUnavailableError(transport_message(exc, self.server, answering=False)) from exc
+        if response.status_code >= 400:
+            said = status_message(response.status_code, response.text, self.server, has_key=self._has_key)
+            raise ServerUnavailableError(said)
+        try:
+            return parse_models(response.json())
+        except ValueError as exc:
+            raise ServerUnavailableError(
+                f"{self.server} did not answer like an OpenAI-compatible server ({exc}). "
+                "Check the address: it usually ends in /v1."
+            ) from exc
+
+    def count_text_tokens(self, text: str) -> int:
+        """Tokens `text` takes, estimated from its length (the server's tokenizer is not at hand)."""
+        return -(-len(text.encode("utf-8")) // BYTES_PER_TOKEN)
+
+    def count_prompt_tokens(self, conversation: Conversation) -> int:
+        """Tokens the server's chat template will make of `conversation`, estimated."""
+        texts = [m.content for m in conversation.messages]
+        if conversation.instructions:
+            texts.append(conversation.instructions)
+        return SYSTEM_OVERHEAD + sum(self.count_text_tokens(t) + MESSAGE_OVERHEAD for t in texts)
+
+    def generate(self, request: ChatRequest, cancel: CancelFlag | None = None) -> Iterator[EngineEvent]:
+        """Answer the last user message; Stop (`cancel`) ends it at once, keeping what arrived."""
+        cancel = cancel or CancelFlag()
+        n_ctx = self.info.context_size
+        try:
+            window = fit_window(
+                request.conversation, self.count_prompt_tokens, n_ctx, reply_reserve(n_ctx, request.sampling.max_tokens)
+            )
+        except ValueError as exc:
+            yield Failed(str(exc))
+            return
+        if window.dropped:
+            yield ContextTrimmed(window.dropped, len(window.conversation.messages))
+        body = self._body(window.conversation, request)
+        reply = Reply(is_harmony=self.info.is_harmony, context_size=n_ctx, prompt_estimate=window.tokens)
+        exchange = Exchange(self._client, self._sockets, self.server, self._has_key)
+        events = exchange.events(body, cancel, reply)
+        if self._template_kwargs and "chat_template_kwargs" in body:
+            events = self._without_kwargs_if_refused(events, exchange, body, cancel, reply)
+        yield from events
+
+    def _without_kwargs_if_refused(
+        self,
+        events: Iterator[EngineEvent],
+        exchange: Exchange,
+        body: dict[str, object],
+        cancel: CancelFlag,
+        reply: Reply,
+    ) -> Iterator[EngineEvent]:
+        """A server that refuses `chat_template_kwargs` gets the request again without it, from then on."""
+        for event in events:
+            if isinstance(event, Failed) and exchange.refused_field("chat_template_kwargs"):
+                self._template_kwargs = False
+                retry = {k: v for k, v in body.items() if k != "chat_template_kwargs"}
+                yield from exchange.events(retry, cancel, reply)
+                return
+            yield event
+
+    def _body(self, conversation: Conversation, request: ChatRequest) -> dict[str, object]:
+        """The chat completion request: history answers only (earlier reasoning is dropped, as gpt-oss's
+        template does), developer instructions as the system message, effort the ways servers take it."""
+        messages: list[dict[str, str]] = []
+        if conversation.instructions:
+            messages.append({"role": "system", "content": conversation.instructions})
+        messages += [{"role": m.role, "content": m.content} for m in conversation.messages]
+        sampling = request.sampling
+        body: dict[str, object] = {
+            "model": self.model.id,
+            "messages": messages,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            "temperature": sampling.temperature,
+            "top_p": sampling.top_p,
+        }
+        if sampling.max_tokens is not None:
+            body["max_tokens"] = sampling.max_tokens
+        if sampling.seed is not None:
+            body["seed"] = sampling.seed
+        if self.info.is_harmony:
+            body["reasoning_effort"] = conversation.effort
+            if self._template_kwargs:
+                body["chat_template_kwargs"] = {"reasoning_effort": conversation.effort}
+        return body
+
+    def close(self) -> None:
+        """Close the connections now."""
+        client = getattr(self, "_client", None)
+        if client is not None:
+            client.close()
