@@ -165,12 +165,41 @@ def _add_source_anchors(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE message_sources ADD COLUMN anchor TEXT NOT NULL DEFAULT ''")
 
 
+def _create_chunk_vectors(db: sqlite3.Connection) -> None:
+    """Semantic search: each chunk's vector per embedding model (so switching models never mixes them),
+    and which documents a model has embedded whole (written in the same transaction as their vectors)."""
+    _run(
+        db,
+        """CREATE TABLE embedding_models (
+            id INTEGER PRIMARY KEY,
+            identity TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            dimensions INTEGER NOT NULL,
+            path TEXT NOT NULL DEFAULT '',
+            active INTEGER NOT NULL DEFAULT 0
+        )""",
+        """CREATE TABLE chunk_vectors (
+            chunk_id INTEGER NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,
+            model_id INTEGER NOT NULL REFERENCES embedding_models(id) ON DELETE CASCADE,
+            vector BLOB NOT NULL,
+            PRIMARY KEY (chunk_id, model_id)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE document_embeddings (
+            document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            model_id INTEGER NOT NULL REFERENCES embedding_models(id) ON DELETE CASCADE,
+            embedded_at REAL NOT NULL,
+            PRIMARY KEY (document_id, model_id)
+        )""",
+    )
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
     ("0001_conversations_and_messages", _create_conversations),
     ("0002_full_text_search", _create_search),
     ("0003_uids_settings_and_undoable_delete", _add_identities_and_settings),
     ("0004_documents", _create_documents),
     ("0005_source_anchors", _add_source_anchors),
+    ("0006_chunk_vectors", _create_chunk_vectors),
 )
 
 _CONVERSATION_COLUMNS = "id, uid, title, settings, created_at, updated_at"

@@ -9,6 +9,8 @@ import sys
 from contextlib import closing
 from pathlib import Path
 
+import pytest
+
 from gptoss_desktop.core.storage import MATCH_START, MIGRATIONS, MessageStats, Store, schema_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -179,3 +181,46 @@ def test_two_connections_opening_together_both_work_and_the_second_recovers_noth
     assert [m.state for m in main.messages(main.conversations()[0].id)] == ["streaming"]
     assert main.migrations_applied() == [name for name, _ in MIGRATIONS]
     main.close()
+
+
+def test_documents_indexed_before_vectors_existed_upgrade_and_wait_to_be_embedded(tmp_path: Path) -> None:
+    import numpy as np
+
+    path = tmp_path / "chats.db"
+    before = [name for name, _ in MIGRATIONS].index("0006_chunk_vectors")
+    Store(path, MIGRATIONS[:before]).close()
+    with closing(sqlite3.connect(path)) as db, db:  # a ready document as 0004 and 0005 wrote it
+        conversation = db.execute(
+            "INSERT INTO conversations (title, created_at, updated_at) VALUES ('lease', 0, 0)"
+        ).lastrowid
+        document = db.execute(
+            "INSERT INTO documents (uid, conversation_id, name, kind, status, chunk_count, added_at) "
+            "VALUES ('d1', ?, 'lease.md', 'markdown', 'ready', 1, 0)",
+            (conversation,),
+        ).lastrowid
+        db.execute(
+            "INSERT INTO chunks (document_id, ordinal, text) VALUES (?, 0, 'The rent is 900 euros a month.')",
+            (document,),
+        )
+    assert conversation is not None
+    uid = "d1"
+
+    upgraded = Store(path)
+    try:
+        assert upgraded.applied == ["0006_chunk_vectors"]
+        assert [p.document_name for p in upgraded.document_index.search(conversation, "rent", 8)] == ["lease.md"]
+        vectors = upgraded.document_index.vectors
+        model = vectors.register("f" * 64, "all-MiniLM-L6-v2", 3, "/models/minilm.gguf")
+        assert vectors.pending(model) == [uid] and vectors.active() is None
+        chunk_ids = [row[0] for row in upgraded._db.execute("SELECT id FROM chunks")]
+        assert vectors.store(uid, model, chunk_ids, np.array([[1.0, 0.0, 0.0]], dtype=np.float32))
+        assert vectors.pending(model) == []
+        ((_chunk, cosine),) = vectors.nearest(conversation, model, np.array([0.6, 0.8, 0.0], dtype=np.float32), 1)
+        assert cosine == pytest.approx(0.6)
+        vectors.activate(model)
+        active = vectors.active()
+        assert active is not None and (active.id, active.name) == (model, "all-MiniLM-L6-v2")
+        vectors.activate(None)
+        assert vectors.active() is None
+    finally:
+        upgraded.close()

@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from ..sqlite_transaction import write_transaction
+from .semantic import FusedPassages, QueryEmbedder
 from .types import Chunk, Passage
+from .vectors import VectorIndex
 
 Status = Literal["indexing", "ready", "failed"]
 
@@ -104,6 +106,8 @@ class DocumentIndex:
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db  # autocommit (isolation_level=None), foreign keys on: as Store opens it
+        #: Their chunks' vectors for semantic search (migration 0006), on the same connection.
+        self.vectors = VectorIndex(db)
 
     def add(self, conversation_id: int, name: str, kind: str, size_bytes: int, sha256: str) -> str:
         """Record a document about to be indexed (status `indexing`); returns its uid."""
@@ -125,6 +129,7 @@ class DocumentIndex:
                     return False
                 document_id = int(row[0])
                 self._db.execute("DELETE FROM chunks WHERE document_id = ?", (document_id,))
+                self._db.execute("DELETE FROM document_embeddings WHERE document_id = ?", (document_id,))
                 count = chars = 0
                 for batch in itertools.batched(chunks, BATCH):
                     if cancel is not None and cancel.is_set():
@@ -240,9 +245,14 @@ class DocumentIndex:
         ).fetchone()
         return int(row[0])
 
-    def source(self, conversation_id: int) -> ConversationPassages:
-        """One conversation's passages, as answer_with_documents asks for them."""
-        return ConversationPassages(self, conversation_id)
+    def source(
+        self, conversation_id: int, embedder: QueryEmbedder | None = None, model_id: int | None = None
+    ) -> ConversationPassages | FusedPassages:
+        """One conversation's passages, as answer_with_documents asks for them: found by words (BM25), or,
+        given the embedding model that made the vectors of `model_id`, by words and meaning fused."""
+        if embedder is None or model_id is None:
+            return ConversationPassages(self, conversation_id)
+        return FusedPassages(self, conversation_id, embedder, model_id)
 
 
 @dataclass(frozen=True)
