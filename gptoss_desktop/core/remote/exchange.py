@@ -18,7 +18,7 @@ import httpx
 from ..cancel import CancelFlag
 from ..events import AnswerDelta, Done, EngineEvent, Failed, Stats
 from .deltas import DeltaReader
-from .server_errors import error_text, server_said, status_message, transport_message
+from .server_errors import error_text, sentence, server_said, status_message, transport_message
 from .sse import DONE, event_data
 from .transport import SocketRegistry, cut_on_cancel
 
@@ -101,8 +101,10 @@ class _Run:
             except ValueError:
                 yield from self.reader_finish()
                 yield Failed(
-                    f'{server} sent an event that is not valid JSON ("{server_said(data)}"); '
-                    "the answer stopped there and what came before is kept."
+                    sentence(
+                        f'{server} sent an event that is not valid JSON ("{server_said(data)}"); '
+                        "the answer stopped there and what came before is kept."
+                    )
                 )
                 return
             if not isinstance(chunk, dict):
@@ -110,7 +112,9 @@ class _Run:
             if "error" in chunk:
                 yield from self.reader_finish()
                 said = error_text(chunk) or "no reason given"
-                yield Failed(f'{server} stopped the answer with an error: "{said}". What came before is kept.')
+                yield Failed(
+                    sentence(f'{server} stopped the answer with an error: "{said}". What came before is kept.')
+                )
                 return
             if isinstance(chunk.get("usage"), dict):
                 self.usage = chunk["usage"]

@@ -67,7 +67,7 @@ def parse_models(payload: object) -> list[ServerModel]:
 def choose_model(models: list[ServerModel], name: str | None, server: str) -> ServerModel:
     """The model named `name`, else the first gpt-oss-looking one, else the first one."""
     if not models:
-        raise ModelChoiceError(f"{server} lists no models: load one on the server first.")
+        raise ModelChoiceError(f"{server[:1].upper()}{server[1:]} lists no models: load one on the server first.")
     if name:
         for model in models:
             if model.id == name:
@@ -76,7 +76,7 @@ def choose_model(models: list[ServerModel], name: str | None, server: str) -> Se
         if len(matches) == 1:
             return matches[0]
         available = ", ".join(m.id for m in models[:12]) + (" …" if len(models) > 12 else "")
-        raise ModelChoiceError(f"{server} has no model named {name!r}. It offers: {available}.")
+        raise ModelChoiceError(f"{server[:1].upper()}{server[1:]} has no model named {name!r}. It offers: {available}.")
     return next((m for m in models if m.looks_gpt_oss), models[0])
 
 

@@ -22,7 +22,7 @@ from ..events import ContextTrimmed, EngineEvent, Failed
 from ..harmony import Conversation
 from .exchange import Exchange, Reply
 from .models import EFFORT_HONOURED, ModelChoiceError, ServerKind, ServerModel, choose_model, parse_models, server_kind
-from .server_errors import ServerUnavailableError, status_message, transport_message
+from .server_errors import ServerUnavailableError, sentence, status_message, transport_message
 from .server_url import BadServerAddressError, normalize_base_url, where_it_runs
 from .transport import make_client
 
@@ -100,7 +100,7 @@ class ServerEngine:
             self.base_url = normalize_base_url(base_url)
         except BadServerAddressError as exc:
             raise ServerUnavailableError(str(exc)) from exc
-        self.server = f"The server at {urlsplit(self.base_url).netloc}"
+        self.server = f"the server at {urlsplit(self.base_url).netloc}"
         self._has_key = bool(api_key)
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         timeout = httpx.Timeout(timeouts.read, connect=timeouts.connect)
@@ -141,8 +141,10 @@ class ServerEngine:
             return parse_models(response.json())
         except ValueError as exc:
             raise ServerUnavailableError(
-                f"{self.server} did not answer like an OpenAI-compatible server ({exc}). "
-                "Check the address: it usually ends in /v1."
+                sentence(
+                    f"{self.server} did not answer like an OpenAI-compatible server ({exc}). "
+                    "Check the address: it usually ends in /v1."
+                )
             ) from exc
 
     def count_text_tokens(self, text: str) -> int:

@@ -50,8 +50,17 @@ def error_text(parsed: object) -> str:
     return ""
 
 
+def sentence(text: str) -> str:
+    """`text` with its first letter upper case (messages start with "the server at …")."""
+    return text[:1].upper() + text[1:]
+
+
 def status_message(status: int, body: str, server: str, *, has_key: bool) -> str:
     """A sentence for an HTTP error status from `server`."""
+    return sentence(_status_message(status, body, server, has_key=has_key))
+
+
+def _status_message(status: int, body: str, server: str, *, has_key: bool) -> str:
     said = server_said(body)
     detail = f' It said: "{said}"' if said else ""
     if status == 401:
@@ -76,6 +85,10 @@ def status_message(status: int, body: str, server: str, *, has_key: bool) -> str
 
 def transport_message(exc: httpx.TransportError, server: str, *, answering: bool) -> str:
     """A sentence for a network failure; `answering` when part of an answer had already arrived."""
+    return sentence(_transport_message(exc, server, answering=answering))
+
+
+def _transport_message(exc: httpx.TransportError, server: str, *, answering: bool) -> str:
     if isinstance(exc, httpx.ConnectTimeout):
         return f"{server} did not accept the connection in time. Is the address right and the server up?"
     if isinstance(exc, httpx.ReadTimeout):
@@ -101,9 +114,9 @@ def transport_message(exc: httpx.TransportError, server: str, *, answering: bool
 
 
 def _root(exc: BaseException) -> BaseException:
-    """The innermost cause: httpx wraps the ssl or socket error twice."""
-    while exc.__cause__ is not None:
-        exc = exc.__cause__
+    """The innermost cause: httpx wraps the ssl or socket error twice (httpcore only as its context)."""
+    while (inner := exc.__cause__ or exc.__context__) is not None:
+        exc = inner
     return exc
 
 
