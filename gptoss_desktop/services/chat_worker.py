@@ -1,4 +1,11 @@
-"""The object that lives on the engine thread and is the only one to touch llama.cpp."""
+"""The object that lives on the engine thread and is the only one to touch its llama.cpp contexts.
+
+Besides the chat model it holds its own Embedder for questions when semantic search is on:
+the documents thread embeds passages with another one, and no llama.cpp context is shared
+by two threads. Which embedding model is on is read from the history database (the documents
+thread records it once it has loaded it), so a question is embedded by the model that made
+the passages' vectors, or not at all.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,7 @@ from PySide6.QtCore import Signal, Slot
 
 from ..core.cancel import CancelFlag
 from ..core.documents.answer import DocumentEvent, answer_with_documents
+from ..core.documents.embeddings import Embedder, EmbeddingModelError
 from ..core.engine import ChatRequest, LocalEngine
 from ..core.events import Failed
 from ..core.model_file import ModelLoadError
@@ -42,6 +50,8 @@ class ChatWorker(Worker):
         self._engine_factory = engine_factory
         self._engine: LocalEngine | None = None
         self._stores: dict[Path, Store] = {}  # read connections to history databases, on this thread
+        self._embedder: Embedder | None = None  # questions' embedding model, loaded when first needed
+        self._refused: str | None = None  # identity of an embedding model that could not be used here
 
     @Slot(str)
     def load(self, path: str) -> None:
@@ -78,14 +88,44 @@ class ChatWorker(Worker):
             if conversation_id is not None and any(
                 d.status == "ready" for d in store.document_index.documents(conversation_id)
             ):
-                source = store.document_index.source(conversation_id)
+                semantic = self._semantic(store)  # (embedder, model id): by words and meaning; None: by words
+                source = store.document_index.source(conversation_id, *(semantic or ()))
                 yield from answer_with_documents(engine, request.conversation, source, request.sampling, cancel)
                 return
         yield from engine.generate(request, cancel)
 
+    def _semantic(self, store: Store) -> tuple[Embedder, int] | None:
+        """The embedding model semantic search uses now and its id in `store`, loaded on this thread; None
+        when it is off, or its file is gone or no longer the one that made the vectors (words only, then)."""
+        record = store.document_index.vectors.active()
+        if record is None:
+            return None
+        if self._embedder is not None and self._embedder.info.identity == record.identity:
+            return self._embedder, record.id
+        if self._refused == record.identity:
+            return None
+        self._close_embedder()
+        try:
+            embedder = Embedder(record.path)
+        except EmbeddingModelError:
+            self._refused = record.identity  # the documents thread has said why, when it was set
+            return None
+        if embedder.info.identity != record.identity:
+            embedder.close()
+            self._refused = record.identity
+            return None
+        self._embedder = embedder
+        return embedder, record.id
+
+    def _close_embedder(self) -> None:
+        if self._embedder is not None:
+            self._embedder.close()
+            self._embedder = None
+
     def release(self) -> None:
-        """Free the model and close the history connections before the engine thread ends (engine thread)."""
+        """Free the models and close the history connections before the engine thread ends (engine thread)."""
         self._close_engine()
+        self._close_embedder()
         for store in self._stores.values():
             store.close()
         self._stores.clear()

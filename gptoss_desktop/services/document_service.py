@@ -4,6 +4,13 @@ Indexing a long PDF takes seconds; it runs on the "documents" thread with its ow
 connection to the history database (SQLite in WAL mode lets it write while the storage
 thread keeps saving the conversation). Files are added one at a time, in order; each
 ends `ready` or `failed` with the reason, and the list is sent again after each.
+
+With an embedding model set, this thread also embeds the passages of every ready document
+the model has not embedded yet (new ones, and those added before the model was set), one
+document per turn of its event loop, so adding a file never waits behind a long backlog.
+A document is searchable by its words as soon as it is ready; by meaning once embedded.
+The engine thread embeds questions with its own Embedder: one llama.cpp context is never
+shared by two threads.
 """
 
 from __future__ import annotations
@@ -12,9 +19,10 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from ..core.cancel import CancelFlag
+from ..core.documents.embeddings import Embedder, EmbeddingModelError
 from ..core.documents.extract import SUPPORTED_SUFFIXES
 from ..core.documents.index import StoredDocument
 from ..core.documents.ingest import ingest
@@ -43,19 +51,37 @@ def files_in(paths: list[str]) -> Iterator[Path]:
                     break
 
 
+class _Either:
+    """Set when either flag is: the app shutting down, or this embedding model being replaced."""
+
+    def __init__(self, *flags: CancelFlag) -> None:
+        self._flags = flags
+
+    def is_set(self) -> bool:
+        return any(flag.is_set() for flag in self._flags)
+
+
 class DocumentWorker(Worker):
-    """Owns a Store connection on the documents thread; every slot runs there."""
+    """Owns a Store connection (and the passages' Embedder) on the documents thread; every slot runs there."""
 
     documents_listed = Signal(str, object)  # conversation uid, list[StoredDocument]
     reading = Signal(str, str)  # conversation uid, file name: being read now
     passage_found = Signal(object, str)  # Source, the passage's whole text ("" if the document is gone)
     failed = Signal(str)
+    embedding_model_set = Signal(str)  # the model's name, "" when semantic search is off
+    document_embedded = Signal(str, str)  # conversation uid, document uid: found by meaning from now on
+    embedding_progressed = Signal(str, int, int)  # document uid, passages embedded, passages in all
 
     def __init__(self, path: Path, cancel: CancelFlag) -> None:
         super().__init__()
         self._path = path
         self._cancel = cancel
         self._store: Store | None = None
+        self._embedder: Embedder | None = None
+        self._model_id: int | None = None
+        self._embedding_cancel = CancelFlag()
+        self._embedding_queued = False
+        self._skipped: set[str] = set()  # documents that changed while embedded: not retried in a loop
 
     @Slot()
     def open(self) -> None:
@@ -81,6 +107,80 @@ class DocumentWorker(Worker):
                 self.failed.emit(f"Could not add {path.name}: {exc}.")
             self.list(conversation)
         self.reading.emit(conversation, "")
+        self._queue_embedding()
+
+    @Slot(str, object)
+    def set_embedding_model(self, path: str, cancel: object) -> None:
+        """Load the embedding model at `path` ("" for none), make it the one questions use, and embed
+        what it has not embedded yet; a file that is no embedding model is reported and leaves search
+        to the words."""
+        self._close_embedder()
+        self._embedding_cancel = cancel if isinstance(cancel, CancelFlag) else CancelFlag()
+        self._skipped.clear()
+        if self._store is None:
+            return
+        vectors = self._store.document_index.vectors
+        try:
+            embedder = Embedder(path) if path else None
+        except EmbeddingModelError as exc:
+            embedder = None
+            self.failed.emit(str(exc))
+        try:
+            if embedder is None:
+                vectors.activate(None)
+                self.embedding_model_set.emit("")
+                return
+            info = embedder.info
+            self._model_id = vectors.register(info.identity, info.name, info.dimensions, str(info.path))
+            vectors.activate(self._model_id)
+        except sqlite3.Error as exc:
+            if embedder is not None:
+                embedder.close()
+            self.failed.emit(f"Semantic search cannot be set up: {exc}.")
+            return
+        self._embedder = embedder
+        self.embedding_model_set.emit(info.name)
+        self._queue_embedding()
+
+    def _queue_embedding(self) -> None:
+        """Embed the next document on a later turn of the event loop (requests queued meanwhile go first)."""
+        if self._embedder is not None and not self._embedding_queued:
+            self._embedding_queued = True
+            QTimer.singleShot(0, self._embed_next)
+
+    @Slot()
+    def _embed_next(self) -> None:
+        """Embed one document the model has not embedded yet, then queue the next."""
+        self._embedding_queued = False
+        embedder, model_id, store = self._embedder, self._model_id, self._store
+        stop = _Either(self._cancel, self._embedding_cancel)
+        if embedder is None or model_id is None or store is None or stop.is_set():
+            return
+        index = store.document_index
+        try:
+            pending = [uid for uid in index.vectors.pending(model_id) if uid not in self._skipped]
+            if not pending:
+                return
+            uid = pending[0]
+            progressed = self.embedding_progressed.emit
+            if not index.vectors.embed_document(uid, model_id, embedder, stop, lambda n, of: progressed(uid, n, of)):
+                if stop.is_set():
+                    return  # nothing written: embedded again when a model is next set
+                self._skipped.add(uid)  # removed or changed meanwhile
+            else:
+                document = index.document(uid)
+                conversation = store.conversation(document.conversation_id) if document else None
+                self.document_embedded.emit(conversation.uid if conversation else "", uid)
+        except (sqlite3.Error, RuntimeError, ValueError) as exc:
+            self.failed.emit(f"Could not prepare documents for semantic search: {exc}.")
+            return
+        self._queue_embedding()
+
+    def _close_embedder(self) -> None:
+        if self._embedder is not None:
+            self._embedder.close()
+        self._embedder = None
+        self._model_id = None
 
     @Slot(str)
     def list(self, conversation: str) -> None:
@@ -117,7 +217,8 @@ class DocumentWorker(Worker):
         return self._store.conversation_id(uid) if self._store is not None and uid else None
 
     def release(self) -> None:
-        """Close the connection on the thread that opened it."""
+        """Free the embedding model and close the connection on the thread that opened them."""
+        self._close_embedder()
         if self._store is not None:
             self._store.close()
             self._store = None
@@ -130,8 +231,12 @@ class DocumentService(ThreadOwner):
     reading = Signal(str, str)  # conversation uid, file name ("" when done)
     passage_found = Signal(object, str)  # Source, the passage's text ("" if its document was removed)
     failed = Signal(str)
+    embedding_model_set = Signal(str)  # the embedding model's name, "" when semantic search is off
+    document_embedded = Signal(str, str)  # conversation uid, document uid
+    embedding_progressed = Signal(str, int, int)  # document uid, passages embedded, passages in all
 
     _open_requested = Signal()
+    _embedding_model_requested = Signal(str, object)
     _passage_requested = Signal(object)
     _add_requested = Signal(str, object)
     _list_requested = Signal(str)
@@ -139,6 +244,7 @@ class DocumentService(ThreadOwner):
 
     def __init__(self, path: Path, parent: QObject | None = None) -> None:
         self._cancel = CancelFlag()
+        self._embedding_cancel = CancelFlag()
         self._worker = DocumentWorker(path, self._cancel)
         super().__init__(self._worker, "documents", parent)
         worker = self._worker
@@ -148,6 +254,10 @@ class DocumentService(ThreadOwner):
             (self._list_requested, worker.list),
             (self._remove_requested, worker.remove),
             (self._passage_requested, worker.find_passage),
+            (self._embedding_model_requested, worker.set_embedding_model),
+            (worker.embedding_model_set, self.embedding_model_set),
+            (worker.document_embedded, self.document_embedded),
+            (worker.embedding_progressed, self.embedding_progressed),
             (worker.passage_found, self.passage_found),
             (worker.documents_listed, self.documents_listed),
             (worker.reading, self.reading),
@@ -173,9 +283,19 @@ class DocumentService(ThreadOwner):
         """Look up the whole passage of a cited source (answered by `passage_found`)."""
         self._passage_requested.emit(source)
 
+    def set_embedding_model(self, path: str | None) -> None:
+        """Search by meaning too, with the embedding GGUF at `path` (None: by words only); the documents
+        thread loads it, says so with `embedding_model_set` (or `failed` with why), and embeds the passages
+        it has not embedded yet. Whatever the previous model was embedding stops at once."""
+        self._embedding_cancel.set()
+        self._embedding_cancel = CancelFlag()
+        self._embedding_model_requested.emit(path or "", self._embedding_cancel)
+
     def stop_work(self) -> None:
-        """Stop reading files: the one being read is left out whole, the rest are not started."""
+        """Stop reading files: the one being read is left out whole, the rest are not started; embedding
+        stops within a batch of passages, its document left to be embedded at the next start."""
         self._cancel.set()
+        self._embedding_cancel.set()
 
 
 __all__ = ["DocumentService", "DocumentWorker", "StoredDocument", "files_in"]

@@ -118,14 +118,14 @@ def test_a_cancelled_embedding_writes_nothing(store: Store, embedder: Embedder) 
     uid = add_document(index, conversation, LEASE * 4)
     model = index.vectors.register(embedder.info.identity, embedder.info.name, 384, str(embedder.info.path))
     cancel = threading.Event()
+    seen: list[tuple[int, int]] = []
 
-    class CancelAfterFirstBatch:
-        def embed_passages(self, texts: list[str], _cancel: object = None) -> np.ndarray | None:
-            first = embedder.embed_passages(texts[:8])
-            cancel.set()
-            return embedder.embed_passages(texts, cancel) if first is not None else None
+    def after_each_batch(done: int, total: int) -> None:  # the person presses Stop after the first batch
+        seen.append((done, total))
+        cancel.set()
 
-    assert not index.vectors.embed_document(uid, model, CancelAfterFirstBatch(), cancel)
+    assert not index.vectors.embed_document(uid, model, embedder, cancel, after_each_batch)
+    assert seen == [(8, len(LEASE) * 4)]  # the next batch never started
     assert index.vectors.pending(model) == [uid]
     assert index.vectors.nearest(conversation, model, embedder.embed_query(QUESTION), 3) == []
     assert [p.chunk.text for p in index.source(conversation, embedder, model).search(QUESTION, 1)] == [LEASE[0]]

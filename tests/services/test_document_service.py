@@ -90,3 +90,92 @@ def test_shutdown_stops_a_long_list_of_files(
     finally:
         store.close()
     assert len(documents) < 20 and all(d.status == "ready" for d in documents)
+
+
+# --- semantic search: the embedding model on the documents thread -------------------------------------
+
+
+@pytest.fixture(scope="session")
+def minilm_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.fixtures.minilm_gguf import session_minilm
+
+    return session_minilm(tmp_path_factory.getbasetemp())
+
+
+def pending_and_active(path: Path) -> tuple[list[str], str | None]:
+    """What a later start would find: documents still to embed for the active model, and its name."""
+    store = Store(path, recover=False)
+    try:
+        vectors = store.document_index.vectors
+        active = vectors.active()
+        return (vectors.pending(active.id) if active else []), (active.name if active else None)
+    finally:
+        store.close()
+
+
+def test_documents_added_before_and_after_the_model_is_set_are_embedded(
+    service: DocumentService, conversation: str, qtbot: QtBot, tmp_path: Path, minilm_model: Path
+) -> None:
+    before = tmp_path / "lease.md"
+    before.write_text("# Ending\nEither party may terminate this tenancy with three months' notice.\n")
+    after = tmp_path / "rent.md"
+    after.write_text("# Rent\nThe rent is 900 euros, paid on the first day of each month.\n")
+    embedded: list[tuple[str, str]] = []
+    service.document_embedded.connect(lambda uid, document: embedded.append((uid, document)))
+    with qtbot.waitSignal(service.reading, timeout=20_000, check_params_cb=lambda _uid, name: name == ""):
+        service.add(conversation, [str(before)])
+
+    with qtbot.waitSignal(service.embedding_model_set, timeout=20_000) as chosen:
+        service.set_embedding_model(str(minilm_model))
+    assert chosen.args == ["all-MiniLM-L6-v2"]
+    qtbot.waitUntil(lambda: len(embedded) == 1, timeout=20_000)  # the document added before: lazily
+    with qtbot.waitSignal(service.documents_listed, timeout=20_000):
+        service.add(conversation, [str(after)])
+    qtbot.waitUntil(lambda: len(embedded) == 2, timeout=20_000)  # the new one: right after it is read
+    assert {uid for uid, _document in embedded} == {conversation}
+    assert pending_and_active(tmp_path / "history.db") == ([], "all-MiniLM-L6-v2")
+
+    with qtbot.waitSignal(service.embedding_model_set, timeout=20_000) as off:
+        service.set_embedding_model(None)
+    assert off.args == [""]
+    assert pending_and_active(tmp_path / "history.db") == ([], None)
+
+
+def test_a_chat_model_set_as_the_embedding_model_is_refused_with_a_reason(
+    service: DocumentService, conversation: str, qtbot: QtBot, tmp_path: Path, trained_model: Path
+) -> None:
+    problems: list[str] = []
+    service.failed.connect(problems.append)
+    with qtbot.waitSignal(service.embedding_model_set, timeout=20_000) as chosen:
+        service.set_embedding_model(str(trained_model))
+    assert chosen.args == [""]
+    assert len(problems) == 1 and "not an embedding model" in problems[0]
+    assert "still searched by their words" in problems[0]
+    assert pending_and_active(tmp_path / "history.db") == ([], None)
+
+
+def test_shutdown_stops_embedding_within_a_batch_and_keeps_the_document_searchable(
+    service: DocumentService, conversation: str, qtbot: QtBot, tmp_path: Path, minilm_model: Path
+) -> None:
+    sentence = "The tenant shall keep the premises in good repair and return them in the same condition. "
+    long = tmp_path / "long.txt"
+    long.write_text("\n\n".join(f"Clause {n}. " + sentence * 12 for n in range(150)))  # ~150 passages, ~30 s
+    with qtbot.waitSignal(service.reading, timeout=20_000, check_params_cb=lambda _uid, name: name == ""):
+        service.add(conversation, [str(long)])
+    embedded: list[str] = []
+    service.document_embedded.connect(lambda _uid, document: embedded.append(document))
+    with qtbot.waitSignal(service.embedding_progressed, timeout=20_000) as started:
+        service.set_embedding_model(str(minilm_model))
+    done, total = started.args[1:]
+    assert done == 8 and total > 100  # one batch of the long document is embedded, the rest to come
+    assert service.shutdown(5000)  # within one batch of passages, not after the whole document (~30 s)
+    assert embedded == []
+    pending, active = pending_and_active(tmp_path / "history.db")
+    assert len(pending) == 1 and active == "all-MiniLM-L6-v2"  # embedded again at the next start
+    store = Store(tmp_path / "history.db", recover=False)
+    try:
+        conversation_id = store.conversation_id(conversation)
+        assert conversation_id is not None
+        assert store.document_index.search(conversation_id, "Clause 149 repair", 1)[0].document_name == "long.txt"
+    finally:
+        store.close()

@@ -24,7 +24,7 @@ from ..engine import default_threads
 from ..gguf_file import GGUFError, read_gguf
 from ..llama_log import route_llama_logs
 from ..model_file import ModelLoadError
-from .vectors import Cancel, Vectors
+from .vectors import Cancel, Progress, Vectors
 
 #: Tokens an embedding sees at most: a passage (about 1,200 characters, ~300 tokens) fits whole.
 #: Longer texts are cut here; BERT-like models attend over the whole batch at once, so a larger
@@ -153,13 +153,20 @@ class Embedder:
             pooling=_POOLED[pooled],
         )
 
-    def embed_passages(self, texts: Sequence[str], cancel: Cancel | None = None) -> Vectors | None:
-        """Unit vectors of `texts`, one row each, in order; None once `cancel` is set (checked per batch)."""
+    def embed_passages(
+        self, texts: Sequence[str], cancel: Cancel | None = None, progress: Progress | None = None
+    ) -> Vectors | None:
+        """Unit vectors of `texts`, one row each, in order; None once `cancel` is set (checked per batch).
+        `progress(done, total)` is called after each batch."""
         rows: list[Vectors] = [np.zeros((0, self.info.dimensions), dtype=np.float32)]
+        done = 0
         for batch in itertools.batched(texts, BATCH_TEXTS):
             if cancel is not None and cancel.is_set():
                 return None
             rows.append(self._embed([self._passage_prefix + text for text in batch]))
+            done += len(batch)
+            if progress is not None:
+                progress(done, len(texts))
         if cancel is not None and cancel.is_set():
             return None
         return np.concatenate(rows)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -23,6 +24,8 @@ from .types import Chunk, Passage
 
 #: Unit vectors, one row per text, float32.
 Vectors = npt.NDArray[np.float32]
+#: Called with (passages embedded so far, passages in all) while a document is embedded.
+Progress = Callable[[int, int], None]
 
 #: Conversations whose vector matrix is kept in memory (50,000 chunks x 384 floats: 77 MB each).
 CACHED_CONVERSATIONS = 2
@@ -50,7 +53,9 @@ class Cancel(Protocol):
 class PassageEmbedder(Protocol):
     """What embedding a document takes: unit vectors of passages, None once cancelled."""
 
-    def embed_passages(self, texts: list[str], cancel: Cancel | None = None) -> Vectors | None: ...
+    def embed_passages(
+        self, texts: list[str], cancel: Cancel | None = None, progress: Progress | None = None
+    ) -> Vectors | None: ...
 
 
 @dataclass
@@ -98,7 +103,14 @@ class VectorIndex:
         )
         return [row[0] for row in rows]
 
-    def embed_document(self, uid: str, model_id: int, embedder: PassageEmbedder, cancel: Cancel | None = None) -> bool:
+    def embed_document(
+        self,
+        uid: str,
+        model_id: int,
+        embedder: PassageEmbedder,
+        cancel: Cancel | None = None,
+        progress: Progress | None = None,
+    ) -> bool:
         """Embed a ready document's chunks and store their vectors, all or nothing; False if cancelled, or
         if the document went away or changed meanwhile (nothing written either way)."""
         rows = self._db.execute(
@@ -108,7 +120,7 @@ class VectorIndex:
         ).fetchall()
         if not rows:
             return False
-        vectors = embedder.embed_passages([text for _id, text in rows], cancel)
+        vectors = embedder.embed_passages([text for _id, text in rows], cancel, progress)
         if vectors is None or len(vectors) != len(rows):
             return False
         chunk_ids = [int(chunk_id) for chunk_id, _text in rows]

@@ -1,0 +1,97 @@
+"""The engine thread answers from passages found by meaning once an embedding model is on, by words before."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from gptoss_desktop.core.cancel import CancelFlag
+from gptoss_desktop.core.documents.answer import DocumentsUsed
+from gptoss_desktop.core.documents.embeddings import Embedder
+from gptoss_desktop.core.documents.prompting import Source
+from gptoss_desktop.core.documents.types import Chunk
+from gptoss_desktop.core.engine import ChatRequest, LocalEngine
+from gptoss_desktop.core.events import AnswerDelta, Done, EngineEvent
+from gptoss_desktop.core.harmony import Conversation, Message
+from gptoss_desktop.core.sampling import SamplingParams
+from gptoss_desktop.core.storage import Store
+from gptoss_desktop.services.chat_service import ChatService
+from gptoss_desktop.services.chat_worker import DocumentsRef
+from tests.core.test_document_semantic import LEASE, QUESTION
+from tests.fixtures.minilm_gguf import session_minilm
+
+#: Enough unrelated passages that the lease cannot go in whole: the answer quotes the best-matching ones.
+FILLER = tuple(f"Note {n}: the blue kettle in the kitchen holds {n % 7 + 1} cups of water." for n in range(120))
+
+
+class CitingEngine(LocalEngine):
+    """The real engine and model; its answer cites [1], as a real model cites the passage it used."""
+
+    def generate(self, request: ChatRequest, cancel: CancelFlag | None = None) -> Iterator[EngineEvent]:
+        for event in super().generate(request, cancel):
+            if isinstance(event, Done):
+                yield AnswerDelta(" [1]")
+            yield event
+
+
+@pytest.fixture(scope="session")
+def minilm_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return session_minilm(tmp_path_factory.getbasetemp())
+
+
+@pytest.fixture
+def service(qtbot: QtBot, tiny_model: Path) -> Iterator[ChatService]:
+    service = ChatService(CitingEngine)
+    with qtbot.waitSignal(service.model_loaded, timeout=20_000):
+        service.load_model(str(tiny_model))
+    yield service
+    assert service.shutdown(5000)
+
+
+def first_source(service: ChatService, qtbot: QtBot, ref: DocumentsRef) -> Source:
+    cited: list[tuple[Source, ...]] = []
+    used: list[DocumentsUsed] = []
+    service.sources_cited.connect(cited.append)
+    service.documents_used.connect(used.append)
+    request = ChatRequest(Conversation((Message("user", QUESTION),)), SamplingParams(seed=1, max_tokens=4))
+    with qtbot.waitSignal(service.generation_finished, timeout=30_000):
+        service.send(request, ref)
+    service.sources_cited.disconnect(cited.append)
+    service.documents_used.disconnect(used.append)
+    assert [u.strategy for u in used] == ["retrieve"]  # the best passages are quoted, not the whole lease
+    assert len(cited) == 1 and cited[0], "the answer lists the passage it cites"
+    return cited[0][0]
+
+
+def test_the_answer_cites_the_clause_found_by_meaning_once_the_model_is_on(
+    service: ChatService, qtbot: QtBot, tmp_path: Path, minilm_model: Path
+) -> None:
+    path = tmp_path / "history.db"
+    store = Store(path)
+    conversation = store.conversation(store.create_conversation("lease"))
+    assert conversation is not None
+    index = store.document_index
+    uid = index.add(conversation.id, "lease.md", "markdown", 1, "")
+    texts = LEASE + FILLER
+    assert index.fill(uid, [Chunk(i, text, line_start=i + 1, line_end=i + 1) for i, text in enumerate(texts)])
+    ref = DocumentsRef(path, conversation.uid)
+
+    by_words = first_source(service, qtbot, ref)
+    assert (by_words.document_name, by_words.snippet) == ("lease.md", LEASE[0])  # the street, not the notice
+
+    embedder = Embedder(minilm_model)
+    try:
+        model = index.vectors.register(embedder.info.identity, embedder.info.name, 384, str(minilm_model))
+        assert index.vectors.embed_document(uid, model, embedder)
+        index.vectors.activate(model)  # what the documents thread records once it has loaded the model
+    finally:
+        embedder.close()
+    by_meaning = first_source(service, qtbot, ref)
+    assert (by_meaning.document_name, by_meaning.anchor, by_meaning.snippet) == ("lease.md", "line 2", LEASE[1])
+
+    index.vectors.activate(None)  # semantic search off again: exactly the old results
+    assert first_source(service, qtbot, ref) == by_words
+    store.close()
