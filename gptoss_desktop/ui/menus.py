@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QKeySequence
 
+from .about_dialog import show_about
+
 if TYPE_CHECKING:
     from .main_window import MainWindow
 
@@ -14,7 +16,7 @@ Shortcut = QKeySequence.StandardKey | str | None
 
 
 def build_menus(window: MainWindow) -> dict[str, QAction]:
-    """Add File / Edit / Conversation menus to `window`; returns the actions by name."""
+    """Add File / Edit / Conversation / Help menus to `window`; returns the actions by name."""
     actions: dict[str, QAction] = {}
 
     def add(menu_name: str, key: str, text: str, shortcut: Shortcut, slot: Callable[[], object]) -> QAction:
@@ -29,7 +31,7 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
         return action
 
     bar = window.menuBar()
-    menus = {name: bar.addMenu(name) for name in ("&File", "&Edit", "&Conversation")}
+    menus = {name: bar.addMenu(name) for name in ("&File", "&Edit", "&Conversation", "&Help")}
     add("&File", "new", "&New Chat", QKeySequence.StandardKey.New, window.new_chat)
     add("&File", "open_model", "&Open Model…", QKeySequence.StandardKey.Open, window.choose_model)
     menus["&File"].addSeparator()
@@ -54,6 +56,8 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
     add("&Conversation", "rename", "Re&name…", "F2", window.rename_conversation)
     add("&Conversation", "delete", "&Delete", None, lambda: window.delete_conversation(window.session.uid))
     add("&Conversation", "settings", "Conversation &Settings…", "Ctrl+Shift+,", window.edit_conversation_settings)
+    about = add("&Help", "about", "&About gptoss-desktop", None, lambda: show_about(window))
+    about.setMenuRole(QAction.MenuRole.AboutRole)  # macOS moves it into the application menu
     actions["stop"].setEnabled(False)
     window.service.busy_changed.connect(actions["stop"].setEnabled)
     return actions
