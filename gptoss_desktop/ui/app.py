@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import gc
+import os
 import sys
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from .. import __version__
 from ..core.paths import app_paths
 from ..core.settings import load_settings
 from ..services.chat_service import ChatService
+from .about_dialog import app_icon
 from .main_window import MainWindow
 from .style import apply_appearance
+
+#: The .desktop file's name (packaging/linux/): Wayland shows that file's icon and name for the window.
+DESKTOP_ID = "org.gptoss_desktop.GptossDesktop"
+#: Set (to anything) to close the window as soon as it has been shown: the packaged app's smoke test.
+QUIT_AFTER_SHOWN_ENV = "GPTOSS_DESKTOP_QUIT_AFTER_SHOWN"
 
 
 def create_window(model_path: str | None = None) -> MainWindow:
@@ -33,11 +41,22 @@ def run_app(model_path: str | None = None) -> int:
     app.setApplicationName("gptoss-desktop")
     app.setApplicationDisplayName("gpt-oss desktop")
     app.setApplicationVersion(__version__)
+    app.setWindowIcon(app_icon())
+    app.setDesktopFileName(DESKTOP_ID)
     apply_appearance(app, load_settings(app_paths().settings_file))  # before any widget exists: no re-layout
     window = create_window(model_path)
     window.show()
+    if os.environ.get(QUIT_AFTER_SHOWN_ENV):
+        QTimer.singleShot(0, lambda: _report_and_close(window))
     settle_garbage_collector()
     return app.exec()
+
+
+def _report_and_close(window: MainWindow) -> None:
+    """Say what was shown, then close through the normal path (threads joined), so exit 0 means a clean run."""
+    state = "visible" if window.isVisible() else "hidden"
+    print(f"shown: {window.windowTitle()} {window.width()}x{window.height()} {state}", flush=True)
+    window.close()
 
 
 def settle_garbage_collector() -> None:
