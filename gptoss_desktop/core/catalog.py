@@ -53,6 +53,26 @@ SOURCES: tuple[ModelSource, ...] = (
 )
 
 
+#: Small embedding models for semantic search over documents (Edit ▸ Preferences ▸ Semantic search).
+#: Fetched with the same machinery: `gptoss-desktop models download --repo R --file F`.
+EMBEDDING_SOURCES: tuple[ModelSource, ...] = (
+    ModelSource(
+        "second-state/All-MiniLM-L6-v2-Embedding-GGUF",
+        "all-MiniLM-L6-v2-Q8_0.gguf",
+        "all-MiniLM-L6-v2 Q8_0 (second-state)",
+        "sentence-transformers' all-MiniLM-L6-v2 (Apache-2.0), about 25 MB: English, 384 dimensions, "
+        "the model the tests use (converted there from the same weights).",
+    ),
+    ModelSource(
+        "ggml-org/bge-small-en-v1.5-Q8_0-GGUF",
+        "bge-small-en-v1.5-q8_0.gguf",
+        "bge-small-en-v1.5 Q8_0 (ggml-org)",
+        "BAAI's bge-small-en-v1.5 (MIT), converted by the llama.cpp project: English, 384 dimensions.",
+    ),
+)
+DEFAULT_EMBEDDING_SOURCE = EMBEDDING_SOURCES[0]
+
+
 @dataclass(frozen=True)
 class RepoGguf:
     """A GGUF file as the hub lists it right now."""

@@ -29,6 +29,7 @@ _CHECKS: dict[str, Callable[[object], bool]] = {
     "theme": lambda value: value in THEMES,
     "font_size": _is_font_size,
     "show_reasoning": lambda value: type(value) is bool,
+    "embedding_model_path": lambda value: value is None or (isinstance(value, str) and value != ""),
 }
 
 
@@ -37,7 +38,9 @@ class Settings:
     """What the app remembers between runs.
 
     ``effort`` is the default reasoning effort of new conversations; ``font_size`` is in points,
-    None meaning the system's size; ``show_reasoning`` says whether reasoning panels start open.
+    None meaning the system's size; ``show_reasoning`` says whether reasoning panels start open;
+    ``embedding_model_path`` is the embedding GGUF that semantic search uses, None meaning off
+    (documents are then searched by their words only).
     """
 
     model_path: str | None = None
@@ -45,6 +48,7 @@ class Settings:
     theme: Theme = "system"
     font_size: int | None = None
     show_reasoning: bool = True
+    embedding_model_path: str | None = None
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -164,6 +164,10 @@ class MainWindow(QMainWindow):
         session.opened.connect(documents.list)
         session.source_requested.connect(documents.find_passage)
         documents.passage_found.connect(self._show_source)
+        documents.embedding_model_set.connect(
+            lambda name: self.statusBar().showMessage(f"Semantic search uses {name}.", 6000) if name else None
+        )
+        documents.set_embedding_model(self.settings.embedding_model_path)
         service.part_read.connect(
             lambda part, parts: self.statusBar().showMessage(f"Reading the documents: part {part} of {parts}…", 4000)
         )
@@ -256,6 +260,8 @@ class MainWindow(QMainWindow):
 
     def apply_settings(self, settings: Settings) -> None:
         """Use and remember new app settings (appearance changes at once)."""
+        if settings.embedding_model_path != self.settings.embedding_model_path:
+            self.documents.set_embedding_model(settings.embedding_model_path)
         self.settings = settings
         self.session.show_reasoning_by_default = settings.show_reasoning
         save_settings(self._settings_path, settings)

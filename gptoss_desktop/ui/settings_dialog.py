@@ -1,4 +1,4 @@
-"""Preferences: theme, font size, default reasoning effort, whether reasoning starts open.
+"""Preferences: theme, font size, default reasoning effort, whether reasoning starts open, semantic search.
 
 Theme and font size preview live while the dialog is open and are undone by Cancel; the caller
 saves what settings() returns after OK.
@@ -6,18 +6,27 @@ saves what settings() returns after OK.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
+from ..core.catalog import DEFAULT_EMBEDDING_SOURCE
+from ..core.documents.embeddings import EmbeddingModelError, check_embedding_model
 from ..core.harmony import EFFORTS, Effort
 from ..core.settings import MAX_FONT_SIZE, MIN_FONT_SIZE, Settings, Theme
 from .style import apply_appearance, system_font_size
@@ -76,6 +85,78 @@ class FontSizeSpin(QSpinBox):
             super().stepBy(steps)
 
 
+#: Short lines rather than word wrap: the dialog grows to fit them at any text size.
+SEMANTIC_HELP = (
+    "Finds passages worded differently\n"
+    "from your question, with a small\n"
+    f"embedding model ({DEFAULT_EMBEDDING_SOURCE.label.split(' (')[0]}).\n"
+    "Off: documents are searched by\n"
+    "their words only."
+)
+SEMANTIC_DOWNLOAD = (
+    f"Download it from {DEFAULT_EMBEDDING_SOURCE.repo_id} with\n"
+    f"gptoss-desktop models download --repo {DEFAULT_EMBEDDING_SOURCE.repo_id}"
+    f" --file {DEFAULT_EMBEDDING_SOURCE.filename}\n"
+    "then choose the file."
+)
+
+
+class SemanticSearchBox(QGroupBox):
+    """The embedding model file, or Off: Choose… checks the file's header before taking it."""
+
+    def __init__(self, path: str | None) -> None:
+        super().__init__("Se&mantic search")
+        self.path = path
+        self.file = QLabel()
+        self.file.setAccessibleName("Semantic search model")
+        self.choose = QPushButton("C&hoose…")
+        self.choose.setAccessibleName("Choose an embedding model")
+        self.choose.setToolTip(f"An embedding model in GGUF, such as all-MiniLM-L6-v2. {SEMANTIC_DOWNLOAD}")
+        self.off = QPushButton("&Off")
+        self.off.setAccessibleName("Turn semantic search off")
+        self.problem = QLabel()
+        self.problem.setWordWrap(True)
+        self.problem.setAccessibleName("Why the model cannot be used")
+        self.problem.setVisible(False)
+        self.help = QLabel(SEMANTIC_HELP)
+        self.help.setToolTip(SEMANTIC_DOWNLOAD)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.file, 1)
+        row.addWidget(self.choose)
+        row.addWidget(self.off)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.problem)
+        layout.addWidget(self.help)
+        self.choose.clicked.connect(self._choose)
+        self.off.clicked.connect(lambda: self.set_path(None))
+        self.set_path(path)
+
+    def set_path(self, path: str | None) -> str | None:
+        """Use the embedding model at `path` (None: off); a file that is not one is refused, and why is
+        shown. Returns the reason, or None when taken."""
+        if path is not None:
+            try:
+                check_embedding_model(Path(path))
+            except EmbeddingModelError as exc:
+                self.problem.setText(str(exc))
+                self.problem.setVisible(True)
+                return str(exc)
+        self.path = path
+        self.problem.setVisible(False)
+        self.file.setText(Path(path).name if path else "Off")
+        self.file.setToolTip(path or "Documents are searched by their words only")
+        self.off.setEnabled(path is not None)
+        return None
+
+    def _choose(self) -> None:
+        start = str(Path(self.path).parent) if self.path else str(Path.home())
+        path, _ = QFileDialog.getOpenFileName(self, "Choose an embedding model", start, "GGUF models (*.gguf)")
+        if path:
+            self.set_path(path)
+
+
 class SettingsDialog(QDialog):
     """The Preferences dialog."""
 
@@ -97,6 +178,7 @@ class SettingsDialog(QDialog):
         self.show_reasoning = QCheckBox("&Show reasoning by default")
         self.show_reasoning.setAccessibleName("Show reasoning by default")
         self.show_reasoning.setToolTip("Open each reply's reasoning panel instead of folding it away")
+        self.semantic = SemanticSearchBox(settings.embedding_model_path)
         buttons = ok_cancel_buttons(self)
 
         form = QFormLayout()
@@ -106,6 +188,7 @@ class SettingsDialog(QDialog):
         form.addRow(self.show_reasoning)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(self.semantic)
         layout.addStretch(1)
         layout.addWidget(buttons)
 
@@ -125,6 +208,7 @@ class SettingsDialog(QDialog):
             font_size=self.font_size.point_size(),
             effort=effort,
             show_reasoning=self.show_reasoning.isChecked(),
+            embedding_model_path=self.semantic.path,
         )
 
     def reject(self) -> None:

@@ -145,7 +145,13 @@ def test_preferences_tab_order_follows_the_layout(app: QApplication, qtbot: QtBo
     box = dialog.findChild(QDialogButtonBox)
     assert box is not None
     buttons: list[QWidget] = list(box.buttons())
-    fields: list[QWidget] = [dialog.theme, dialog.font_size, dialog.effort, dialog.show_reasoning]
+    fields: list[QWidget] = [
+        dialog.theme,
+        dialog.font_size,
+        dialog.effort,
+        dialog.show_reasoning,
+        dialog.semantic.choose,
+    ]
     assert in_reading_order(fields, dialog) == fields  # the expected order is the one on screen
     assert tab_cycle(qtbot, dialog.theme) == [*fields, *in_reading_order(buttons, dialog)]
 
