@@ -13,6 +13,7 @@ base installation, are hidden under empty folders: the bundle must bring everyth
   docs     `chat --doc` reads a PDF (bundled PDFium) and a DOCX (python-docx, lxml) into the answer
   models   `models list --json` runs model discovery and the hub catalogue (huggingface_hub, offline)
   window   the window opens offscreen and the process exits 0 by itself (GPTOSS_DESKTOP_QUIT_AFTER_SHOWN)
+  x11      (where Xvfb is installed) the same on a real X server, through the bundled xcb plugin
   licences the licence texts the About dialog points to are in the bundle
   install  (Linux) install.sh puts program, menu entry and icons under a temporary prefix; the
            installed program runs; --uninstall removes them again
@@ -191,6 +192,33 @@ class Smoke:
         subprocess.run(["sh", str(script), "--uninstall"], env=env, capture_output=True, timeout=60, check=False)
         self.expect(not program.exists() and not desktop.exists(), "install: --uninstall left files")
 
+    def check_x11(self) -> None:
+        xvfb = shutil.which("Xvfb")
+        if xvfb is None or not sys.platform.startswith("linux"):
+            print("  x11: skipped (no Xvfb)")
+            return
+        read, write = os.pipe()
+        server = subprocess.Popen(
+            [xvfb, "-displayfd", str(write), "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
+            pass_fds=(write,),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        os.close(write)
+        try:
+            with os.fdopen(read) as pipe:
+                display = pipe.readline().strip()
+            self.expect(display.isdigit(), "x11: Xvfb did not start")
+            if display.isdigit():
+                done = self.run(
+                    "x11", [], QT_QPA_PLATFORM="xcb", DISPLAY=f":{display}", GPTOSS_DESKTOP_QUIT_AFTER_SHOWN="1"
+                )
+                print(f"  x11: {done.stdout.strip()!r} on display :{display}")
+                self.expect(done.stdout.strip().endswith(" visible"), "x11: not shown")
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
     def check_licences(self) -> None:
         places = (self.bundle / "_internal", self.bundle / "Contents/Resources", self.bundle)
         root = next((place for place in places if (place / "licenses").is_dir()), None)
@@ -217,7 +245,7 @@ def main() -> int:
         print("  the build's Python stays visible (hiding it needs Linux, root and unshare); PATH and cwd are clean")
     checks = (smoke.check_version, smoke.check_chat, smoke.check_documents, smoke.check_models, smoke.check_window)
     try:
-        for check in (*checks, smoke.check_licences, smoke.check_install):
+        for check in (*checks, smoke.check_x11, smoke.check_licences, smoke.check_install):
             check()
     finally:
         shutil.rmtree(smoke.scratch, ignore_errors=True)
