@@ -14,6 +14,7 @@ base installation, are hidden under empty folders: the bundle must bring everyth
   models   `models list --json` runs model discovery and the hub catalogue (huggingface_hub, offline)
   window   the window opens offscreen and the process exits 0 by itself (GPTOSS_DESKTOP_QUIT_AFTER_SHOWN)
   x11      (where Xvfb is installed) the same on a real X server, through the bundled xcb plugin
+  about    Help ▸ About shows the version, the icon, and each component's version and licence
   licences the licence texts the About dialog points to are in the bundle
   install  (Linux) install.sh puts program, menu entry and icons under a temporary prefix; the
            installed program runs; --uninstall removes them again
@@ -192,6 +193,20 @@ class Smoke:
         subprocess.run(["sh", str(script), "--uninstall"], env=env, capture_output=True, timeout=60, check=False)
         self.expect(not program.exists() and not desktop.exists(), "install: --uninstall left files")
 
+    def check_about(self) -> None:
+        done = self.run("about", [], GPTOSS_DESKTOP_QUIT_AFTER_SHOWN="about")
+        lines = [line.removeprefix("about: ") for line in done.stdout.splitlines() if line.startswith("about: ")]
+        expected = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+        print(f"  about: {lines[0] if lines else 'nothing'}; {len(lines) - 1} components")
+        self.expect(bool(lines) and lines[0] == f"Version {expected}, icon", f"about: shows {lines[:1]}")
+        rows = [line.split(" | ") for line in lines[1:]]
+        licences = {row[0]: row[2] for row in rows if len(row) == 3}
+        self.expect(licences.get("Qt for Python (PySide6)") == "LGPL-3.0", "about: no Qt licence")
+        self.expect(licences.get("llama.cpp (llama-cpp-python)") == "MIT", "about: no llama.cpp licence")
+        self.expect(licences.get("gpt-oss weights") == "Apache-2.0", "about: no model licence")
+        unknown = [row[0] for row in rows if len(row) == 3 and row[1] == "unknown"]
+        self.expect(not unknown, f"about: versions unknown (metadata not bundled): {unknown}")
+
     def check_x11(self) -> None:
         xvfb = shutil.which("Xvfb")
         if xvfb is None or not sys.platform.startswith("linux"):
@@ -245,7 +260,7 @@ def main() -> int:
         print("  the build's Python stays visible (hiding it needs Linux, root and unshare); PATH and cwd are clean")
     checks = (smoke.check_version, smoke.check_chat, smoke.check_documents, smoke.check_models, smoke.check_window)
     try:
-        for check in (*checks, smoke.check_x11, smoke.check_licences, smoke.check_install):
+        for check in (*checks, smoke.check_about, smoke.check_x11, smoke.check_licences, smoke.check_install):
             check()
     finally:
         shutil.rmtree(smoke.scratch, ignore_errors=True)

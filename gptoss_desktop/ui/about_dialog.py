@@ -44,7 +44,7 @@ COMPONENTS = (
     Component("Python", None, "PSF-2.0"),
     Component("Pygments", "pygments", "BSD-2-Clause"),
     Component("pypdfium2", "pypdfium2", "Apache-2.0 / BSD-3-Clause"),
-    Component("PDFium (inside pypdfium2)", None, "BSD-3-Clause / Apache-2.0"),
+    Component("PDFium", None, "BSD-3-Clause / Apache-2.0"),
     Component("python-docx", "python-docx", "MIT"),
     Component("lxml", "lxml", "BSD-3-Clause"),
     Component("charset-normalizer", "charset-normalizer", "MIT"),
@@ -85,6 +85,8 @@ def component_version(component: Component) -> str:
         return ".".join(str(n) for n in sys.version_info[:3])
     if component.name == "gpt-oss weights":
         return "separate download"
+    if component.name == "PDFium":
+        return "inside pypdfium2"
     if component.distribution is None:
         return ""
     try:
@@ -104,10 +106,11 @@ class AboutDialog(QDialog):
         self.setWindowTitle("About gptoss-desktop")
         self.setAccessibleName("About gptoss-desktop")
         self.resize(620, 560)
-        icon = QLabel()
+        self.icon = QLabel()
+        self.icon.setAccessibleName("gptoss-desktop icon")
         pixmap = app_icon().pixmap(64, 64)
         if not pixmap.isNull():
-            icon.setPixmap(pixmap)
+            self.icon.setPixmap(pixmap)
         self.title = QLabel("gpt-oss desktop")
         font = self.title.font()
         font.setPointSizeF(font.pointSizeF() * 1.4)
@@ -126,7 +129,7 @@ class AboutDialog(QDialog):
         heading.addWidget(self.version)
         heading.addWidget(summary)
         top = QHBoxLayout()
-        top.addWidget(icon, 0, Qt.AlignmentFlag.AlignTop)
+        top.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignTop)
         top.addLayout(heading, 1)
 
         self.components = self._component_table()
@@ -150,6 +153,15 @@ class AboutDialog(QDialog):
         layout.addWidget(self.components, 1)
         layout.addWidget(notice)
         layout.addWidget(buttons)
+
+    def rows(self) -> list[tuple[str, str, str]]:
+        """What the components table shows: component, version, licence."""
+
+        def cell(row: int, column: int) -> str:
+            item = self.components.item(row, column)
+            return item.text() if item is not None else ""
+
+        return [(cell(row, 0), cell(row, 1), cell(row, 2)) for row in range(self.components.rowCount())]
 
     def _component_table(self) -> QTableWidget:
         """A read-only table: component, version, licence."""

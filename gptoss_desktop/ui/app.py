@@ -13,13 +13,14 @@ from .. import __version__
 from ..core.paths import app_paths
 from ..core.settings import load_settings
 from ..services.chat_service import ChatService
-from .about_dialog import app_icon
+from .about_dialog import AboutDialog, app_icon
 from .main_window import MainWindow
 from .style import apply_appearance
 
 #: The .desktop file's name (packaging/linux/): Wayland shows that file's icon and name for the window.
 DESKTOP_ID = "org.gptoss_desktop.GptossDesktop"
-#: Set (to anything) to close the window as soon as it has been shown: the packaged app's smoke test.
+#: Set to close the window as soon as it has been shown (the packaged app's smoke test); set to
+#: "about" to open Help ▸ About first and print what it shows.
 QUIT_AFTER_SHOWN_ENV = "GPTOSS_DESKTOP_QUIT_AFTER_SHOWN"
 
 
@@ -56,6 +57,14 @@ def _report_and_close(window: MainWindow) -> None:
     """Say what was shown, then close through the normal path (threads joined), so exit 0 means a clean run."""
     state = "visible" if window.isVisible() else "hidden"
     print(f"shown: {window.windowTitle()} {window.width()}x{window.height()} {state}", flush=True)
+    if os.environ.get(QUIT_AFTER_SHOWN_ENV) == "about":
+        window.menu_actions["about"].trigger()
+        about = window.findChild(AboutDialog)
+        if about is not None:
+            icon = "no icon" if about.icon.pixmap().isNull() else "icon"
+            print(f"about: {about.version.text()}, {icon}", flush=True)
+            for row in about.rows():
+                print("about: " + " | ".join(row), flush=True)
     window.close()
 
 

@@ -5,24 +5,39 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
+from gptoss_desktop.ui.about_dialog import COMPONENTS
 from gptoss_desktop.ui.app import QUIT_AFTER_SHOWN_ENV
 
 #: What the offscreen platform plugin says about itself (no window manager), as in pyproject's qt_log_ignore.
 OFFSCREEN_LIMITS = ("This plugin does not support propagateSizeHints()",)
 
 
-def test_the_app_shows_its_window_and_exits_cleanly_when_asked(tmp_path: Path) -> None:
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", QUIT_AFTER_SHOWN_ENV: "1"}
+def run_app(home: Path, hook: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", QUIT_AFTER_SHOWN_ENV: hook}
     done = subprocess.run(
-        [sys.executable, "-m", "gptoss_desktop", "--home", str(tmp_path / "home")],
+        [sys.executable, "-m", "gptoss_desktop", "--home", str(home)],
         env=env,
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "shown: gpt-oss desktop 1120x760 visible"
     assert [line for line in done.stderr.splitlines() if line not in OFFSCREEN_LIMITS] == []
+    return done
+
+
+def test_the_app_shows_its_window_and_exits_cleanly_when_asked(tmp_path: Path) -> None:
+    done = run_app(tmp_path / "home", "1")
+    assert done.stdout.strip() == "shown: gpt-oss desktop 1120x760 visible"
     assert (tmp_path / "home" / "data" / "conversations.db").is_file(), "the window really started (its history)"
+
+
+def test_asked_for_about_it_prints_what_the_about_dialog_shows(tmp_path: Path) -> None:
+    lines = run_app(tmp_path / "home", "about").stdout.splitlines()
+    assert lines[0] == "shown: gpt-oss desktop 1120x760 visible"
+    assert lines[1] == f"about: Version {version('gptoss-desktop')}, icon"
+    assert f"about: llama.cpp (llama-cpp-python) | {version('llama-cpp-python')} | MIT" in lines
+    assert len(lines) == 2 + len(COMPONENTS)
