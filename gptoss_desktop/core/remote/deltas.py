@@ -53,10 +53,11 @@ class DeltaReader:
                 events.append(ReasoningDelta(text))
                 break
         content = delta.get("content")
-        has_content = isinstance(content, str) and bool(content)
         if isinstance(content, str) and content:
             events += self._content(self._pending + content, final=False)
-        if events or has_content:
+        # A token whose text is held back or empty (a control token) still comes as a chunk with
+        # content ""; the chunk that only announces the role does not count.
+        if events or (isinstance(content, str) and not (content == "" and "role" in delta)):
             self.counts.chunks += 1
         if any(isinstance(e, ReasoningDelta) for e in events):
             self.counts.reasoning_chunks += 1
