@@ -17,7 +17,7 @@ from PySide6.QtCore import Signal, Slot
 
 from ..core.cancel import CancelFlag
 from ..core.documents.answer import DocumentEvent, answer_with_documents
-from ..core.documents.embeddings import Embedder, EmbeddingModelError
+from ..core.documents.embeddings import Embedder, EmbeddingModelError, file_identity
 from ..core.engine import ChatRequest, LocalEngine
 from ..core.events import Failed
 from ..core.model_file import ModelLoadError
@@ -51,7 +51,6 @@ class ChatWorker(Worker):
         self._engine: LocalEngine | None = None
         self._stores: dict[Path, Store] = {}  # read connections to history databases, on this thread
         self._embedder: Embedder | None = None  # questions' embedding model, loaded when first needed
-        self._refused: str | None = None  # identity of an embedding model that could not be used here
 
     @Slot(str)
     def load(self, path: str) -> None:
@@ -102,20 +101,14 @@ class ChatWorker(Worker):
             return None
         if self._embedder is not None and self._embedder.info.identity == record.identity:
             return self._embedder, record.id
-        if self._refused == record.identity:
-            return None
         self._close_embedder()
         try:
-            embedder = Embedder(record.path)
-        except EmbeddingModelError:
-            self._refused = record.identity  # the documents thread has said why, when it was set
-            return None
-        if embedder.info.identity != record.identity:
-            embedder.close()
-            self._refused = record.identity
-            return None
-        self._embedder = embedder
-        return embedder, record.id
+            if file_identity(Path(record.path)) != record.identity:
+                return None  # replaced by another file since: its vectors would not match the passages'
+            self._embedder = Embedder(record.path)
+        except (EmbeddingModelError, OSError):
+            return None  # gone or unusable: the documents thread said why when the model was set
+        return self._embedder, record.id
 
     def _close_embedder(self) -> None:
         if self._embedder is not None:

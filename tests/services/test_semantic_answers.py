@@ -95,3 +95,22 @@ def test_the_answer_cites_the_clause_found_by_meaning_once_the_model_is_on(
     index.vectors.activate(None)  # semantic search off again: exactly the old results
     assert first_source(service, qtbot, ref) == by_words
     store.close()
+
+
+def test_an_unusable_embedding_model_leaves_the_answer_to_the_words(
+    service: ChatService, qtbot: QtBot, tmp_path: Path, trained_model: Path
+) -> None:
+    path = tmp_path / "history.db"
+    store = Store(path)
+    conversation = store.conversation(store.create_conversation("lease"))
+    assert conversation is not None
+    index = store.document_index
+    uid = index.add(conversation.id, "lease.md", "markdown", 1, "")
+    texts = LEASE + FILLER
+    assert index.fill(uid, [Chunk(i, text, line_start=i + 1, line_end=i + 1) for i, text in enumerate(texts)])
+    gone = tmp_path / "moved-away.gguf"
+    for model_path in (gone, trained_model):  # deleted since it was set; a chat model recorded by an old version
+        index.vectors.activate(index.vectors.register(f"{model_path}", "broken", 384, str(model_path)))
+        found = first_source(service, qtbot, DocumentsRef(path, conversation.uid))
+        assert (found.document_name, found.snippet) == ("lease.md", LEASE[0])
+    store.close()
