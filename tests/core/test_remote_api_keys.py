@@ -97,3 +97,21 @@ def test_no_keyring_on_the_system_is_said_plainly() -> None:
             get_api_key("http://gpu-box:8000/v1")
     finally:
         keyring.set_keyring(previous)
+
+
+def test_a_remembered_server_holds_no_key_and_connects_with_the_keyrings(memory_keyring: MemoryKeyring) -> None:
+    from gptoss_desktop.core.remote.profile import ServerProfile, open_engine
+    from tests.fixtures.sse_server import ScriptedServer
+
+    with ScriptedServer(api_key="sk-kept") as server:
+        profile = ServerProfile(server.url.removesuffix("/v1"), model="gpt-oss-20b")
+        stored = profile.to_json()
+        assert stored == {"base_url": server.url, "model": "gpt-oss-20b"}
+        set_api_key(server.url, "sk-kept")
+        again = ServerProfile.from_json(stored)
+        assert again == profile
+        engine = open_engine(again)
+        engine.close()
+    assert server.authorizations[-1] == "Bearer sk-kept"
+    assert ServerProfile.from_json({"base_url": "ftp://x"}) is None
+    assert ServerProfile.from_json(None) is None

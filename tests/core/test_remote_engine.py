@@ -311,3 +311,10 @@ def test_a_long_conversation_is_trimmed_to_the_servers_context(server: ScriptedS
     sent = server.requests[-1]["messages"]
     assert sent[-1] == {"role": "user", "content": "Last?"} and len(sent) < 81
     assert engine.count_prompt_tokens(Conversation(messages=tuple(Message(**m) for m in sent))) <= 1024
+
+
+def test_asking_a_closed_engine_says_so(server: ScriptedServer) -> None:
+    engine = connect(server)
+    engine.close()
+    [failed] = ask(engine)
+    assert isinstance(failed, Failed) and "disconnected from this conversation" in failed.message

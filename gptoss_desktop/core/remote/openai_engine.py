@@ -161,6 +161,9 @@ class ServerEngine:
     def generate(self, request: ChatRequest, cancel: CancelFlag | None = None) -> Iterator[EngineEvent]:
         """Answer the last user message; Stop (`cancel`) ends it at once, keeping what arrived."""
         cancel = cancel or CancelFlag()
+        if self._client.is_closed:
+            yield Failed(sentence(f"{self.server} was disconnected from this conversation; connect again."))
+            return
         n_ctx = self.info.context_size
         try:
             window = fit_window(
