@@ -167,6 +167,11 @@ class MainWindow(QMainWindow):
         documents.embedding_model_set.connect(
             lambda name: self.statusBar().showMessage(f"Semantic search uses {name}.", 6000) if name else None
         )
+        documents.embedding_progressed.connect(
+            lambda _uid, done, total: self.statusBar().showMessage(
+                f"Preparing semantic search: {done} of {total} passages…", 4000
+            )
+        )
         documents.set_embedding_model(self.settings.embedding_model_path)
         service.part_read.connect(
             lambda part, parts: self.statusBar().showMessage(f"Reading the documents: part {part} of {parts}…", 4000)

@@ -8,7 +8,10 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from gptoss_desktop.core.documents.ingest import ingest
+from gptoss_desktop.core.paths import app_paths
 from gptoss_desktop.core.settings import Settings
+from gptoss_desktop.core.storage import Store
 from gptoss_desktop.ui.settings_dialog import SettingsDialog
 from tests.fixtures.minilm_gguf import session_minilm
 from tests.ui.conftest import WindowFactory
@@ -53,12 +56,19 @@ def test_a_chat_model_is_refused_with_the_reason_and_the_choice_is_kept(
 def test_the_window_turns_semantic_search_on_at_once_and_again_at_the_next_start(
     make_window: WindowFactory, qtbot: QtBot, minilm_model: Path
 ) -> None:
+    store = Store(app_paths().database)  # a conversation with a document read before the model was chosen
+    notes = app_paths().database.parent / "lease.md"
+    notes.write_text("Either party may terminate this tenancy with three months' notice.\n")
+    assert ingest(store.document_index, store.create_conversation("lease"), notes) is not None
+    store.close()
     window = make_window()
     on = "Semantic search uses all-MiniLM-L6-v2."
     window.apply_settings(window.settings.with_changes(embedding_model_path=str(minilm_model)))
-    qtbot.waitUntil(lambda: window.statusBar().currentMessage() == on, timeout=20_000)
+    qtbot.waitUntil(
+        lambda: window.statusBar().currentMessage() == "Preparing semantic search: 1 of 1 passages…", timeout=20_000
+    )
     window.close()
 
-    again = make_window()  # the setting was saved: the next start turns it on by itself
+    again = make_window()  # the setting was saved: the next start turns it on by itself, nothing left to embed
     assert again.settings.embedding_model_path == str(minilm_model)
     qtbot.waitUntil(lambda: again.statusBar().currentMessage() == on, timeout=20_000)
