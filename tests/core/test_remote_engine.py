@@ -318,3 +318,16 @@ def test_asking_a_closed_engine_says_so(server: ScriptedServer) -> None:
     engine.close()
     [failed] = ask(engine)
     assert isinstance(failed, Failed) and "disconnected from this conversation" in failed.message
+
+
+def test_llama_servers_props_give_its_context_and_whether_its_template_reads_the_effort(server: ScriptedServer) -> None:
+    server.models = [{"id": "gpt-oss-20b", "owned_by": "llamacpp"}]
+    server.props = {"default_generation_settings": {"n_ctx": 16384}, "chat_template": "{{ messages }} no effort here"}
+    deaf = connect(server)
+    deaf.close()
+    server.props["chat_template"] = "Reasoning: {{ reasoning_effort | default('medium') }}"
+    hearing = connect(server)
+    hearing.close()
+    assert deaf.info.context_size == hearing.info.context_size == 16384 and deaf.info.context_known
+    assert "does not pass the reasoning effort" in deaf.info.effort_note
+    assert hearing.info.effort_honoured is True and hearing.info.effort_note == ""

@@ -97,3 +97,25 @@ def _context_of(entry: dict[str, object]) -> int | None:
                 if isinstance(value, int) and value > 0:
                     return value
     return None
+
+
+@dataclass(frozen=True)
+class ServerProps:
+    """What llama-server's `GET /props` adds: the context it was started with, and whether its chat
+    template reads `reasoning_effort` at all (a gpt-oss template without it ignores the effort)."""
+
+    context_size: int | None = None
+    template_reads_effort: bool | None = None
+
+
+def parse_props(payload: object) -> ServerProps:
+    """The useful part of a `/props` reply; anything missing stays unknown."""
+    if not isinstance(payload, dict):
+        return ServerProps()
+    settings = payload.get("default_generation_settings")
+    n_ctx = settings.get("n_ctx") if isinstance(settings, dict) else None
+    template = payload.get("chat_template")
+    return ServerProps(
+        context_size=n_ctx if isinstance(n_ctx, int) and n_ctx > 0 else None,
+        template_reads_effort=("reasoning_effort" in template) if isinstance(template, str) and template else None,
+    )

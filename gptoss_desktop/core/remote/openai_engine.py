@@ -21,7 +21,17 @@ from ..context_window import fit_window, reply_reserve
 from ..events import ContextTrimmed, EngineEvent, Failed
 from ..harmony import Conversation
 from .exchange import Exchange, Reply
-from .models import EFFORT_HONOURED, ModelChoiceError, ServerKind, ServerModel, choose_model, parse_models, server_kind
+from .models import (
+    EFFORT_HONOURED,
+    ModelChoiceError,
+    ServerKind,
+    ServerModel,
+    ServerProps,
+    choose_model,
+    parse_models,
+    parse_props,
+    server_kind,
+)
 from .server_errors import ServerUnavailableError, sentence, status_message, transport_message
 from .server_url import BadServerAddressError, normalize_base_url, where_it_runs
 from .transport import make_client
@@ -116,15 +126,18 @@ class ServerEngine:
             raise
         self.model: ServerModel = chosen
         kind = server_kind(models)
+        props = self._props() if kind == "llama-server" else ServerProps()
+        effort_honoured = EFFORT_HONOURED[kind] if props.template_reads_effort is None else props.template_reads_effort
+        known_context = context_size or props.context_size or chosen.context_size
         self.info = ServerModelInfo(
             name=chosen.id,
             architecture="gpt-oss" if chosen.looks_gpt_oss else "unknown",
             is_harmony=chosen.looks_gpt_oss,
-            context_size=context_size or chosen.context_size or DEFAULT_CONTEXT,
+            context_size=known_context or DEFAULT_CONTEXT,
             base_url=self.base_url,
             server_kind=kind,
-            effort_honoured=EFFORT_HONOURED[kind],
-            context_known=bool(context_size or chosen.context_size),
+            effort_honoured=effort_honoured,
+            context_known=known_context is not None,
         )
         # llama-server reads effort from chat_template_kwargs; strict servers reject the unknown field.
         self._template_kwargs = kind in ("llama-server", "llama-cpp-python", "unknown")
@@ -146,6 +159,14 @@ class ServerEngine:
                     "Check the address: it usually ends in /v1."
                 )
             ) from exc
+
+    def _props(self) -> ServerProps:
+        """llama-server's `/props` (beside /v1, not under it); unknown when it cannot be read."""
+        try:
+            response = self._client.get(self.base_url.removesuffix("/v1") + "/props")
+            return parse_props(response.json()) if response.status_code == 200 else ServerProps()
+        except (httpx.TransportError, ValueError):
+            return ServerProps()
 
     def count_text_tokens(self, text: str) -> int:
         """Tokens `text` takes, estimated from its length (the server's tokenizer is not at hand)."""
