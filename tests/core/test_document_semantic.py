@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gptoss_desktop.core.documents.embeddings import Embedder, EmbeddingModelError, check_embedding_model
+from gptoss_desktop.core.documents.embeddings import BATCH_TEXTS, Embedder, EmbeddingModelError, check_embedding_model
 from gptoss_desktop.core.documents.index import DocumentIndex
 from gptoss_desktop.core.documents.semantic import RRF_K, reciprocal_rank_fusion
 from gptoss_desktop.core.documents.types import Chunk
@@ -125,7 +125,7 @@ def test_a_cancelled_embedding_writes_nothing(store: Store, embedder: Embedder) 
         cancel.set()
 
     assert not index.vectors.embed_document(uid, model, embedder, cancel, after_each_batch)
-    assert seen == [(8, len(LEASE) * 4)]  # the next batch never started
+    assert seen == [(BATCH_TEXTS, len(LEASE) * 4)]  # the next batch never started
     assert index.vectors.pending(model) == [uid]
     assert index.vectors.nearest(conversation, model, embedder.embed_query(QUESTION), 3) == []
     assert [p.chunk.text for p in index.source(conversation, embedder, model).search(QUESTION, 1)] == [LEASE[0]]

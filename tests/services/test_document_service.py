@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
+from gptoss_desktop.core.documents.embeddings import BATCH_TEXTS
 from gptoss_desktop.core.storage import Store
 from gptoss_desktop.services.document_service import MAX_FILES_FROM_FOLDER, DocumentService, StoredDocument, files_in
 from tests.fixtures.documents import write_encrypted_pdf, write_pdf
@@ -167,7 +168,7 @@ def test_shutdown_stops_embedding_within_a_batch_and_keeps_the_document_searchab
     with qtbot.waitSignal(service.embedding_progressed, timeout=20_000) as started:
         service.set_embedding_model(str(minilm_model))
     done, total = started.args[1:]
-    assert done == 8 and total > 100  # one batch of the long document is embedded, the rest to come
+    assert done == BATCH_TEXTS and total > 100  # one batch of the long document is embedded, the rest to come
     assert service.shutdown(5000)  # within one batch of passages, not after the whole document (~30 s)
     assert embedded == []
     pending, active = pending_and_active(tmp_path / "history.db")

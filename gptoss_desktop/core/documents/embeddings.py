@@ -30,8 +30,8 @@ from .vectors import Cancel, Progress, Vectors
 #: Longer texts are cut here; BERT-like models attend over the whole batch at once, so a larger
 #: context costs memory quadratically for nothing.
 MAX_CONTEXT = 512
-#: Texts handed to llama.cpp per call: cancel is checked between calls (a few tenths of a second).
-BATCH_TEXTS = 8
+#: Texts handed to llama.cpp per call: cancel is checked between calls (under a second for 4 passages here).
+BATCH_TEXTS = 4
 
 # llama.cpp's pooling types (enum llama_pooling_type): what turns a text's token vectors into one.
 _POOLED = {1: "mean", 2: "cls", 3: "last"}
