@@ -331,3 +331,8 @@ def test_llama_servers_props_give_its_context_and_whether_its_template_reads_the
     assert deaf.info.context_size == hearing.info.context_size == 16384 and deaf.info.context_known
     assert "does not pass the reasoning effort" in deaf.info.effort_note
     assert hearing.info.effort_honoured is True and hearing.info.effort_note == ""
+
+
+def test_an_address_without_the_api_says_what_to_check(server: ScriptedServer) -> None:
+    with pytest.raises(ServerUnavailableError, match=r"404 Not Found\)\. Check the address: it usually ends in /v1"):
+        ServerEngine(server.url.removesuffix("/v1") + "/api/v1")
