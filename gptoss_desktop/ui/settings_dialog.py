@@ -101,6 +101,15 @@ SEMANTIC_DOWNLOAD = (
 )
 
 
+def _problem_with(path: str) -> str | None:
+    """Why the file at `path` cannot be the embedding model (its header is read), or None."""
+    try:
+        check_embedding_model(Path(path))
+    except EmbeddingModelError as exc:
+        return str(exc)
+    return None
+
+
 class SemanticSearchBox(QGroupBox):
     """The embedding model file, or Off: Choose… checks the file's header before taking it."""
 
@@ -131,24 +140,28 @@ class SemanticSearchBox(QGroupBox):
         layout.addWidget(self.help)
         self.choose.clicked.connect(self._choose)
         self.off.clicked.connect(lambda: self.set_path(None))
-        self.set_path(path)
+        self._show(path)
+        if path is not None:  # the saved model may have gone or been replaced since: say so, keep it until changed
+            self._show_problem(_problem_with(path))
 
     def set_path(self, path: str | None) -> str | None:
         """Use the embedding model at `path` (None: off); a file that is not one is refused, and why is
         shown. Returns the reason, or None when taken."""
-        if path is not None:
-            try:
-                check_embedding_model(Path(path))
-            except EmbeddingModelError as exc:
-                self.problem.setText(str(exc))
-                self.problem.setVisible(True)
-                return str(exc)
+        problem = _problem_with(path) if path is not None else None
+        self._show_problem(problem)
+        if problem is None:
+            self._show(path)
+        return problem
+
+    def _show(self, path: str | None) -> None:
         self.path = path
-        self.problem.setVisible(False)
         self.file.setText(Path(path).name if path else "Off")
         self.file.setToolTip(path or "Documents are searched by their words only")
         self.off.setEnabled(path is not None)
-        return None
+
+    def _show_problem(self, problem: str | None) -> None:
+        self.problem.setText(problem or "")
+        self.problem.setVisible(problem is not None)
 
     def _choose(self) -> None:
         start = str(Path(self.path).parent) if self.path else str(Path.home())

@@ -72,3 +72,13 @@ def test_the_window_turns_semantic_search_on_at_once_and_again_at_the_next_start
     again = make_window()  # the setting was saved: the next start turns it on by itself, nothing left to embed
     assert again.settings.embedding_model_path == str(minilm_model)
     qtbot.waitUntil(lambda: again.statusBar().currentMessage() == on, timeout=20_000)
+
+
+def test_a_saved_model_that_has_gone_is_shown_with_the_reason(qtbot: QtBot, tmp_path: Path) -> None:
+    gone = tmp_path / "all-MiniLM-L6-v2-Q8_0.gguf"
+    dialog = dialog_for(qtbot, Settings(embedding_model_path=str(gone)))
+    box = dialog.semantic
+    assert box.file.text() == gone.name and box.off.isEnabled()
+    assert box.problem.isVisible() and "Semantic search is off" in box.problem.text()
+    qtbot.mouseClick(box.off, Qt.MouseButton.LeftButton)
+    assert dialog.settings().embedding_model_path is None and not box.problem.isVisible()
