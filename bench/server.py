@@ -55,10 +55,14 @@ def write_ascii_babbler(path: Path) -> Path:
     return write_gguf(path, config, weights=weights)
 
 
+CPU: dict[str, list[float]] = {"bare": [], "app": []}  # this thread's CPU seconds per token, per run
+
+
 def bare_tokens_per_second(url: str, body: dict[str, object]) -> tuple[float, int]:
     """A plain streaming client: raw lines, no JSON, no parsing; content chunks over their time."""
     count = 0
     first: float | None = None
+    cpu = time.thread_time()
     with (
         httpx.Client(timeout=120, trust_env=False) as client,
         client.stream("POST", f"{url}/chat/completions", json=body) as response,
@@ -70,16 +74,19 @@ def bare_tokens_per_second(url: str, body: dict[str, object]) -> tuple[float, in
                     first = time.perf_counter()
                 count += 1
     end = time.perf_counter()
+    CPU["bare"].append((time.thread_time() - cpu) / max(count, 1))
     return count / (end - (first or end)), count
 
 
 def app_tokens_per_second(engine: ServerEngine, request: ChatRequest) -> tuple[float, int]:
     """The engine as the app runs it: every event built and looked at."""
     done = None
+    cpu = time.thread_time()
     for event in engine.generate(request):
         if isinstance(event, Done):
             done = event
     assert done is not None, "the request failed"
+    CPU["app"].append((time.thread_time() - cpu) / max(done.stats.completion_tokens, 1))
     return done.stats.tokens_per_second, done.stats.completion_tokens
 
 
@@ -104,9 +111,13 @@ def compare(name: str, server: LlamaServer, request: ChatRequest, rounds: int) -
     finally:
         engine.close()
     ratio = statistics.median(ratios)
+    bare_cpu, app_cpu = (statistics.median(CPU[k]) * 1e6 for k in ("bare", "app"))
+    CPU["bare"].clear()
+    CPU["app"].clear()
     print(
         f"{name:8s} tokens={app_tokens:5d} bare={bare_best:8.1f} tok/s app={app_best:8.1f} tok/s (best of {rounds}) "
-        f"ratio={ratio:.3f} (median of {', '.join(f'{r:.2f}' for r in ratios)})"
+        f"ratio={ratio:.3f} (median of {', '.join(f'{r:.2f}' for r in ratios)}) "
+        f"client_cpu_per_token bare={bare_cpu:.0f} us app={app_cpu:.0f} us"
     )
     return ratio
 
