@@ -336,3 +336,11 @@ def test_llama_servers_props_give_its_context_and_whether_its_template_reads_the
 def test_an_address_without_the_api_says_what_to_check(server: ScriptedServer) -> None:
     with pytest.raises(ServerUnavailableError, match=r"404 Not Found\)\. Check the address: it usually ends in /v1"):
         ServerEngine(server.url.removesuffix("/v1") + "/api/v1")
+
+
+def test_a_stream_closed_before_any_answer_says_what_may_be_wrong(server: ScriptedServer) -> None:
+    server.script = lambda reply: reply.stream([], done=False)
+    engine = connect(server)
+    [failed] = ask(engine)
+    engine.close()
+    assert isinstance(failed, Failed) and "longer than the server's context, or the server failed" in failed.message

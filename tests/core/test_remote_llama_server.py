@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from gptoss_desktop.core.cancel import CancelFlag
+from gptoss_desktop.core.documents.answer import DocumentsUsed, PartRead, answer_with_documents
+from gptoss_desktop.core.documents.types import Chunk, Passage
 from gptoss_desktop.core.engine import ChatRequest
 from gptoss_desktop.core.events import AnswerDelta, Done, EngineEvent, Failed, ReasoningDelta
 from gptoss_desktop.core.harmony import Conversation, Message
@@ -20,6 +22,7 @@ from gptoss_desktop.core.sampling import SamplingParams
 from tests.fixtures.llama_server import LlamaServer, with_chat_template
 
 GREEDY = SamplingParams(temperature=0.0, max_tokens=200, seed=1)
+QUICK = SamplingParams(temperature=0.0, max_tokens=24, seed=1)
 
 
 @pytest.fixture(scope="module")
@@ -123,3 +126,51 @@ def test_unknown_model_and_missing_key_are_explained_by_a_real_server(trained_mo
     events = ask(engine, "What is 2 + 3?")  # the server is gone now
     engine.close()
     assert len(events) == 1 and isinstance(events[0], Failed) and "refused" in events[0].message
+
+
+class ListSource:
+    """Passages from a list, searched by shared words (the SQLite index is tested on its own)."""
+
+    def __init__(self, texts: list[str]) -> None:
+        self.passages = [Passage("doc", "log.txt", Chunk(i, text, line_start=i + 1)) for i, text in enumerate(texts)]
+
+    def all_passages(self) -> list[Passage]:
+        return list(self.passages)
+
+    def search(self, question: str, k: int) -> list[Passage]:
+        words = set(question.lower().split())
+        return sorted(self.passages, key=lambda p: -len(words & set(p.chunk.text.lower().split())))[:k]
+
+
+@pytest.mark.parametrize(
+    ("question", "strategy"), [("Summarize the log.", "map_reduce"), ("When did 7 fail?", "retrieve")]
+)
+def test_documents_larger_than_the_servers_context_are_answered_in_requests_that_fit(
+    gpt_oss_server: LlamaServer, question: str, strategy: str
+) -> None:
+    """Token counts on a server are estimates; every request they plan must still fit its 2048 tokens."""
+    texts = [f"Entry {n}: machine {n % 9} checked at {n}:00, pressure {n * 7 % 90} kPa, " * 6 for n in range(60)]
+    engine = ServerEngine(gpt_oss_server.url, context_size=2048)
+    conversation = Conversation(messages=(Message("user", question),), effort="low")
+    events = list(answer_with_documents(engine, conversation, ListSource(texts), QUICK))
+    engine.close()
+    failures = [e for e in events if isinstance(e, Failed)]
+    assert failures == []
+    used = next(e for e in events if isinstance(e, DocumentsUsed))
+    assert used.strategy == strategy
+    if strategy == "map_reduce":
+        assert [e.parts for e in events if isinstance(e, PartRead)][-1] > 1
+    assert isinstance(events[-1], Done) and events[-1].stop_reason in ("return", "length")
+
+
+def test_token_counts_come_from_the_servers_tokenizer(gpt_oss_server: LlamaServer, trained_model: Path) -> None:
+    from gptoss_desktop.core.engine import LocalEngine
+
+    text = "Entry 12: machine 3 checked at 12:00, pressure 84 kPa. " * 20
+    engine = ServerEngine(gpt_oss_server.url)
+    local = LocalEngine(trained_model, context_size=1024)
+    try:
+        assert engine.count_text_tokens(text) == local.count_text_tokens(text)
+    finally:
+        engine.close()
+        local.close()

@@ -129,6 +129,13 @@ class _Run:
         yield from self.reader_finish()
         if cancel.is_set():
             yield self.done("cancelled")
+        elif finish_reason is None and not self.reader.counts.chunks:
+            yield Failed(
+                sentence(
+                    f"{server} closed the answer before it began, without saying why: the conversation may be "
+                    "longer than the server's context, or the server failed (its log says which)."
+                )
+            )
         elif finish_reason is None:
             yield Failed(f"The connection to {server} ended mid-answer; the answer so far is kept but incomplete.")
         elif finish_reason in _FINISH_REASONS:

@@ -19,7 +19,7 @@ import httpx
 from ..cancel import CancelFlag
 from ..context_window import fit_window, reply_reserve
 from ..events import ContextTrimmed, EngineEvent, Failed
-from ..harmony import Conversation
+from ..harmony import Conversation, system_content
 from .exchange import Exchange, Reply
 from .models import (
     EFFORT_HONOURED,
@@ -34,6 +34,7 @@ from .models import (
 )
 from .server_errors import ServerUnavailableError, sentence, status_message, transport_message
 from .server_url import BadServerAddressError, normalize_base_url, where_it_runs
+from .token_count import TokenCounter
 from .transport import make_client
 
 if TYPE_CHECKING:
@@ -41,10 +42,7 @@ if TYPE_CHECKING:
 
 #: Assumed when the server does not say (llama-cpp-python's server defaults to 2048: pass it).
 DEFAULT_CONTEXT = 8192
-#: Bytes of UTF-8 per token assumed when counting without the server's tokenizer (o200k averages ~4
-#: for English): an overestimate, so documents and history planned with it still fit.
-BYTES_PER_TOKEN = 3
-#: Tokens of a message's framing in a chat template, and of the system header.
+#: Tokens of a message's framing in a chat template, and of a template's system header (not gpt-oss).
 MESSAGE_OVERHEAD = 4
 SYSTEM_OVERHEAD = 40
 
@@ -139,6 +137,7 @@ class ServerEngine:
             effort_honoured=effort_honoured,
             context_known=known_context is not None,
         )
+        self._counter = TokenCounter(self._client, self.base_url, kind, chosen.id)
         # llama-server reads effort from chat_template_kwargs; strict servers reject the unknown field.
         self._template_kwargs = kind in ("llama-server", "llama-cpp-python", "unknown")
 
@@ -169,15 +168,17 @@ class ServerEngine:
             return ServerProps()
 
     def count_text_tokens(self, text: str) -> int:
-        """Tokens `text` takes, estimated from its length (the server's tokenizer is not at hand)."""
-        return -(-len(text.encode("utf-8")) // BYTES_PER_TOKEN)
+        """Tokens `text` takes: the server's count where it offers a tokenizer, else an estimate on the high side."""
+        return self._counter.count(text)
 
     def count_prompt_tokens(self, conversation: Conversation) -> int:
-        """Tokens the server's chat template will make of `conversation`, estimated."""
+        """Tokens the server's chat template makes of `conversation`: its texts counted, the template's
+        framing estimated (for gpt-oss, the harmony system message as our renderer writes it)."""
+        system = self.count_text_tokens(system_content(conversation)) if self.info.is_harmony else SYSTEM_OVERHEAD
         texts = [m.content for m in conversation.messages]
         if conversation.instructions:
-            texts.append(conversation.instructions)
-        return SYSTEM_OVERHEAD + sum(self.count_text_tokens(t) + MESSAGE_OVERHEAD for t in texts)
+            texts.append(f"# Instructions\n\n{conversation.instructions}")
+        return system + sum(self.count_text_tokens(t) + MESSAGE_OVERHEAD for t in texts)
 
     def generate(self, request: ChatRequest, cancel: CancelFlag | None = None) -> Iterator[EngineEvent]:
         """Answer the last user message; Stop (`cancel`) ends it at once, keeping what arrived."""
