@@ -344,3 +344,11 @@ def test_a_stream_closed_before_any_answer_says_what_may_be_wrong(server: Script
     [failed] = ask(engine)
     engine.close()
     assert isinstance(failed, Failed) and "longer than the server's context, or the server failed" in failed.message
+
+
+def test_a_server_that_never_lists_its_models_times_out_quickly(server: ScriptedServer) -> None:
+    server.stall_models = True
+    started = time.perf_counter()
+    with pytest.raises(ServerUnavailableError, match="accepted the request but sent nothing back in time"):
+        connect(server, timeouts=ServerTimeouts(connect=2, read=600, quick=0.3))
+    assert time.perf_counter() - started < 5

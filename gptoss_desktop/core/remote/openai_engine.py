@@ -84,10 +84,12 @@ class ServerModelInfo:
 
 @dataclass(frozen=True)
 class ServerTimeouts:
-    """Seconds to connect, and to wait for the next byte (a big model may read a long prompt for minutes)."""
+    """Seconds to connect; to wait for the next byte of an answer (a big model may read a long prompt
+    for minutes); and for the quick requests (the model list, token counts)."""
 
     connect: float = 10.0
     read: float = 600.0
+    quick: float = 30.0
 
 
 class ServerEngine:
@@ -112,6 +114,7 @@ class ServerEngine:
         self._has_key = bool(api_key)
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         timeout = httpx.Timeout(timeouts.read, connect=timeouts.connect)
+        self._quick = httpx.Timeout(timeouts.quick, connect=timeouts.connect)
         self._client, self._sockets = make_client(self.base_url, headers, timeout, ca_file)
         try:
             models = self._models()
@@ -137,13 +140,13 @@ class ServerEngine:
             effort_honoured=effort_honoured,
             context_known=known_context is not None,
         )
-        self._counter = TokenCounter(self._client, self.base_url, kind, chosen.id)
+        self._counter = TokenCounter(self._client, self.base_url, kind, chosen.id, self._quick)
         # llama-server reads effort from chat_template_kwargs; strict servers reject the unknown field.
         self._template_kwargs = kind in ("llama-server", "llama-cpp-python", "unknown")
 
     def _models(self) -> list[ServerModel]:
         try:
-            response = self._client.get("models")
+            response = self._client.get("models", timeout=self._quick)
         except httpx.TransportError as exc:
             raise ServerUnavailableError(transport_message(exc, self.server, answering=False)) from exc
         if response.status_code >= 400:
@@ -162,7 +165,7 @@ class ServerEngine:
     def _props(self) -> ServerProps:
         """llama-server's `/props` (beside /v1, not under it); unknown when it cannot be read."""
         try:
-            response = self._client.get(self.base_url.removesuffix("/v1") + "/props")
+            response = self._client.get(self.base_url.removesuffix("/v1") + "/props", timeout=self._quick)
             return parse_props(response.json()) if response.status_code == 200 else ServerProps()
         except (httpx.TransportError, ValueError):
             return ServerProps()

@@ -26,8 +26,11 @@ def estimate(text: str) -> int:
 class TokenCounter:
     """Counts with the server's tokenizer when it has one. Runs on the engine's thread."""
 
-    def __init__(self, client: httpx.Client, base_url: str, kind: ServerKind, model: str) -> None:
+    def __init__(
+        self, client: httpx.Client, base_url: str, kind: ServerKind, model: str, timeout: httpx.Timeout
+    ) -> None:
         self._client = client
+        self._timeout = timeout
         self._root = base_url.removesuffix("/v1")
         self._kind = kind
         self._model = model
@@ -62,7 +65,7 @@ class TokenCounter:
         else:
             url, body, key = f"{self._root}/tokenize", {"content": text}, "tokens"
         try:
-            response = self._client.post(url, json=body)
+            response = self._client.post(url, json=body, timeout=self._timeout)
             value = response.json().get(key) if response.status_code == 200 else None
         except (httpx.TransportError, ValueError, AttributeError):
             value = None
