@@ -5,7 +5,8 @@
 llama-cpp-python's own server (`python -m llama_cpp.server`) serves the tiny gpt-oss babbler
 (a harmony chat template added, raw harmony back in `content`) and SmolLM2. The same request
 body (the one the engine builds: fixed seed, temperature 0, fixed max_tokens) goes through
-- bare: httpx streaming the response and reading raw lines, counting `data:` lines with content;
+- bare: httpx streaming the response and reading raw lines, counting `data:` lines with content
+  up to `data: [DONE]`;
 - app: ServerEngine.generate (SSE reader, JSON, delta reader, harmony parser, typed events).
 Both time from the first content to the end of the stream. Each round runs bare, app, app,
 bare (a drift in the server's speed cancels out); the ratio is the median of the rounds'
@@ -69,6 +70,8 @@ def bare_tokens_per_second(url: str, body: dict[str, object]) -> tuple[float, in
     ):
         response.raise_for_status()
         for line in response.iter_lines():
+            if line == "data: [DONE]":
+                break  # where the app stops reading too
             if line.startswith("data: ") and '"content"' in line:
                 if first is None:
                     first = time.perf_counter()
