@@ -71,8 +71,7 @@ def _status_message(status: int, body: str, server: str, *, has_key: bool) -> st
         return f"{server} does not allow this request (403 Forbidden): the key may lack access to this model.{detail}"
     if status == 404:
         return (
-            f"{server} has nothing at that address (404 Not Found). "
-            f"Check the address: it usually ends in /v1.{detail}"
+            f"{server} has nothing at that address (404 Not Found). Check the address: it usually ends in /v1.{detail}"
         )
     if status == 413:
         return f"{server} found the request too large (413). Shorten the message or the documents.{detail}"
