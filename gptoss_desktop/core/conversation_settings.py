@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
 
 from .harmony import EFFORTS, Effort
+from .remote.profile import ServerProfile
 from .sampling import SamplingParams
 
 RECOMMENDED_SAMPLING = SamplingParams()
@@ -38,12 +39,18 @@ _CHECKS: dict[str, Callable[[object], bool]] = {
     "top_p": lambda value: _is_number(value, 0.0, 1.0, low_open=True),
     "max_tokens": lambda value: _is_optional_int(value, 1, MAX_TOKENS_LIMIT),
     "seed": lambda value: _is_optional_int(value, 0, MAX_SEED),
+    "server": lambda value: value is None or isinstance(value, ServerProfile),
+    "documents_to_server": lambda value: isinstance(value, str),
 }
 
 
 @dataclass(frozen=True)
 class ConversationSettings:
-    """Instructions go in harmony's developer message; max_tokens and seed None mean no limit and a fresh seed."""
+    """Instructions go in harmony's developer message; max_tokens and seed None mean no limit and a fresh seed.
+
+    ``server`` None means the conversation runs on this computer; ``documents_to_server`` is the
+    address the person agreed to send this conversation's documents to ("" until they do).
+    """
 
     instructions: str = ""
     effort: Effort = "medium"
@@ -51,6 +58,8 @@ class ConversationSettings:
     top_p: float = RECOMMENDED_SAMPLING.top_p
     max_tokens: int | None = RECOMMENDED_SAMPLING.max_tokens
     seed: int | None = RECOMMENDED_SAMPLING.seed
+    server: ServerProfile | None = None
+    documents_to_server: str = ""
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -76,9 +85,16 @@ class ConversationSettings:
         """A copy with some fields changed."""
         return replace(self, **changes)  # type: ignore[arg-type]
 
+    @property
+    def documents_may_go_to_server(self) -> bool:
+        """True when the person agreed to send documents to the server this conversation runs on now."""
+        return self.server is not None and self.documents_to_server == self.server.base_url
+
     def to_json(self) -> str:
-        """Compact JSON for a database column."""
-        return json.dumps(asdict(self), separators=(",", ":"), ensure_ascii=False)
+        """Compact JSON for a database column (a server as its profile: never a key)."""
+        values = asdict(self)
+        values["server"] = self.server.to_json() if self.server is not None else None
+        return json.dumps(values, separators=(",", ":"), ensure_ascii=False)
 
     @classmethod
     def from_json(cls, text: str | bytes | None) -> ConversationSettings:
@@ -91,6 +107,7 @@ class ConversationSettings:
             return cls()
         if not isinstance(raw, dict):
             return cls()
+        raw["server"] = ServerProfile.from_json(raw.get("server"))
         values = {k: v for k, v in raw.items() if k in _CHECKS and _CHECKS[k](v)}
         for name in ("temperature", "top_p"):
             if name in values:

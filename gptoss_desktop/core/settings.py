@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 from .harmony import EFFORTS, Effort
+from .remote.profile import ServerProfile
 
 Theme = Literal["system", "light", "dark"]
 THEMES: tuple[Theme, ...] = ("system", "light", "dark")
@@ -30,6 +31,7 @@ _CHECKS: dict[str, Callable[[object], bool]] = {
     "font_size": _is_font_size,
     "show_reasoning": lambda value: type(value) is bool,
     "embedding_model_path": lambda value: value is None or (isinstance(value, str) and value != ""),
+    "servers": lambda value: isinstance(value, tuple) and all(isinstance(v, ServerProfile) for v in value),
 }
 
 
@@ -40,7 +42,8 @@ class Settings:
     ``effort`` is the default reasoning effort of new conversations; ``font_size`` is in points,
     None meaning the system's size; ``show_reasoning`` says whether reasoning panels start open;
     ``embedding_model_path`` is the embedding GGUF that semantic search uses, None meaning off
-    (documents are then searched by their words only).
+    (documents are then searched by their words only); ``servers`` are the servers conversations
+    can run on, offered beside this computer (their API keys live in the keyring, never here).
     """
 
     model_path: str | None = None
@@ -49,6 +52,7 @@ class Settings:
     font_size: int | None = None
     show_reasoning: bool = True
     embedding_model_path: str | None = None
+    servers: tuple[ServerProfile, ...] = ()
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -69,6 +73,9 @@ def load_settings(path: Path) -> Settings:
         return Settings()
     if not isinstance(raw, dict):
         return Settings()
+    servers = raw.get("servers")
+    profiles = (ServerProfile.from_json(item) for item in (servers if isinstance(servers, list) else []))
+    raw["servers"] = tuple(profile for profile in profiles if profile is not None)
     return Settings(**{k: v for k, v in raw.items() if k in _CHECKS and _CHECKS[k](v)})
 
 
@@ -76,6 +83,8 @@ def save_settings(path: Path, settings: Settings) -> None:
     """Write atomically, so a crash mid-write never leaves half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp", encoding="utf-8") as f:
-        json.dump(asdict(settings), f, indent=2)
+        values = asdict(settings)
+        values["servers"] = [server.to_json() for server in settings.servers]
+        json.dump(values, f, indent=2)
         tmp = Path(f.name)
     os.replace(tmp, path)

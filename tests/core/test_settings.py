@@ -9,6 +9,7 @@ import pytest
 
 from gptoss_desktop.core.conversation_settings import RECOMMENDED_SAMPLING, ConversationSettings
 from gptoss_desktop.core.paths import app_paths
+from gptoss_desktop.core.remote.profile import ServerProfile
 from gptoss_desktop.core.sampling import SamplingParams
 from gptoss_desktop.core.settings import Settings, load_settings, save_settings
 
@@ -81,6 +82,28 @@ def test_conversation_settings_json_round_trip() -> None:
     )
     assert ConversationSettings.from_json(edited.to_json()) == edited
     assert ConversationSettings.from_json(ConversationSettings().to_json()) == ConversationSettings()
+
+
+def test_servers_are_remembered_without_their_keys(tmp_path: Path) -> None:
+    team = ServerProfile("gpu-box:8000", model="gpt-oss-120b", context_size=131072)
+    saved = Settings(servers=(team, ServerProfile("https://llm.example.org/v1")))
+    save_settings(tmp_path / "s.json", saved)
+    assert load_settings(tmp_path / "s.json") == saved
+    assert "key" not in (tmp_path / "s.json").read_text().lower()
+    (tmp_path / "s.json").write_text(json.dumps({"servers": [{"base_url": "ftp://x"}, 7, team.to_json()]}))
+    assert load_settings(tmp_path / "s.json").servers == (team,)  # a damaged entry costs only itself
+
+
+def test_a_conversation_remembers_its_server_and_the_consent_to_send_documents() -> None:
+    team = ServerProfile("http://gpu-box:8000", model="gpt-oss-120b")
+    on_server = ConversationSettings(effort="high", server=team, documents_to_server=team.base_url)
+    again = ConversationSettings.from_json(on_server.to_json())
+    assert again == on_server and again.documents_may_go_to_server
+    moved = again.with_changes(server=ServerProfile("http://other:8000"))
+    assert not moved.documents_may_go_to_server  # consent is for one server, not any
+    assert ConversationSettings.from_json('{"server": {"base_url": 5}, "effort": "low"}') == ConversationSettings(
+        effort="low"
+    )
 
 
 def test_recommended_sampling_is_openais() -> None:

@@ -7,10 +7,12 @@ together, on the thread that will use the engine (connecting lists the server's 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
-from .api_keys import KeyringUnavailableError, get_api_key
-from .openai_engine import ServerEngine, ServerTimeouts
-from .server_url import normalize_base_url
+from .server_url import normalize_base_url, where_it_runs
+
+if TYPE_CHECKING:
+    from .openai_engine import ServerEngine, ServerTimeouts
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,17 @@ class ServerProfile:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", normalize_base_url(self.base_url))
+
+    @property
+    def where(self) -> str:
+        """Where a conversation with it runs, in words ("on the server gpu-box:8000 …")."""
+        return where_it_runs(self.base_url)
+
+    @property
+    def label(self) -> str:
+        """How a menu names it: the model (if chosen) at the host."""
+        host = self.base_url.split("://", 1)[-1].removesuffix("/v1")
+        return f"{self.model} at {host}" if self.model else host
 
     def to_json(self) -> dict[str, object]:
         """What settings or a conversation store: no secret in it."""
@@ -49,8 +62,12 @@ class ServerProfile:
 def open_engine(profile: ServerProfile, timeouts: ServerTimeouts | None = None) -> ServerEngine:
     """Connect to the profile's server with its key from the keyring (none if there is no keyring).
 
-    Raises ServerUnavailableError (a ModelLoadError) with a message for people.
+    Raises ServerUnavailableError (a ModelLoadError) with a message for people. The HTTP stack and the
+    keyring are imported here, not when a conversation that names a server is opened.
     """
+    from .api_keys import KeyringUnavailableError, get_api_key
+    from .openai_engine import ServerEngine, ServerTimeouts
+
     try:
         key = get_api_key(profile.base_url)
     except KeyringUnavailableError:
