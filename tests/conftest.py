@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from gptoss_desktop.core.paths import HOME_ENV
+from tests.fixtures.memory_keyring import MemoryKeyring
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TRAINED_MODEL = FIXTURES / "gpt-oss-tiny-harmony.gguf"
@@ -25,6 +26,18 @@ def app_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for variable in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "XDG_CACHE_HOME", "OLLAMA_MODELS"):
         monkeypatch.delenv(variable, raising=False)
     return home
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    """Every test gets an empty keyring of its own, never the system's."""
+    import keyring
+
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
 
 
 @pytest.fixture(autouse=True)

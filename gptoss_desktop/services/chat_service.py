@@ -10,6 +10,7 @@ from ..core.cancel import CancelFlag
 from ..core.documents.answer import DocumentsUsed, PartRead, SourcesCited
 from ..core.engine import ChatRequest, ModelInfo
 from ..core.events import AnswerDelta, ContextTrimmed, Done, Failed, ReasoningDelta, coalesce
+from ..core.remote.profile import ServerProfile
 from .chat_worker import ChatWorker, DocumentsRef, EngineFactory, Tagged
 from .event_buffer import EventBuffer
 from .threads import ThreadOwner
@@ -34,9 +35,11 @@ class ChatService(ThreadOwner):
     generation_finished = Signal(object)  # Done
     generation_failed = Signal(str)
     busy_changed = Signal(bool)
+    server_ready = Signal(object, object)  # ServerProfile, ServerModelInfo: a conversation's server answered
 
     _load_requested = Signal(str)
-    _generate_requested = Signal(int, object, object, object)
+    _generate_requested = Signal(int, object, object, object, object)
+    _forget_requested = Signal(object)
 
     def __init__(self, engine_factory: EngineFactory | None = None, parent: QObject | None = None) -> None:
         self._buffer: EventBuffer[Tagged] = EventBuffer()
@@ -53,6 +56,8 @@ class ChatService(ThreadOwner):
         self._drain_timer.timeout.connect(self._drain)
         self._load_requested.connect(self._worker.load)
         self._generate_requested.connect(self._worker.generate)
+        self._forget_requested.connect(self._worker.forget_server)
+        self._worker.server_ready.connect(self._on_server_ready)
         self._worker.events_ready.connect(self._on_events_ready)
         self._worker.model_loaded.connect(self._on_model_loaded)
         self._worker.model_failed.connect(self._on_model_failed)
@@ -69,15 +74,21 @@ class ChatService(ThreadOwner):
         self.model_loading.emit(path)
         self._load_requested.emit(path)
 
-    def send(self, request: ChatRequest, documents: DocumentsRef | None = None) -> int:
-        """Start answering `request` (from the conversation's documents, if it has some ready);
-        text arrives through reasoning_received / answer_received."""
+    def send(
+        self, request: ChatRequest, documents: DocumentsRef | None = None, server: ServerProfile | None = None
+    ) -> int:
+        """Start answering `request` on the loaded model, or on `server` (from the conversation's documents,
+        if it has some ready); text arrives through reasoning_received / answer_received."""
         self.stop()
         self._current = next(self._request_ids)
         self._cancel = CancelFlag()
         self._set_busy(True)
-        self._generate_requested.emit(self._current, request, self._cancel, documents)
+        self._generate_requested.emit(self._current, request, self._cancel, documents, server)
         return self._current
+
+    def forget_server(self, server: ServerProfile) -> None:
+        """Disconnect from `server` (its key changed): the next request connects again."""
+        self._forget_requested.emit(server)
 
     def stop(self) -> None:
         """Cancel the running request; what was generated so far stays."""
@@ -121,6 +132,10 @@ class ChatService(ThreadOwner):
     def _on_model_loaded(self, info: ModelInfo) -> None:
         self.model_info = info
         self.model_loaded.emit(info)
+
+    @Slot(object, object)
+    def _on_server_ready(self, server: ServerProfile, info: object) -> None:
+        self.server_ready.emit(server, info)
 
     @Slot(str)
     def _on_model_failed(self, message: str) -> None:

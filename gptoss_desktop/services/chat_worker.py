@@ -16,16 +16,20 @@ from pathlib import Path
 from PySide6.QtCore import Signal, Slot
 
 from ..core.cancel import CancelFlag
+from ..core.chat_engine import ChatEngine
 from ..core.documents.answer import DocumentEvent, answer_with_documents
 from ..core.documents.embeddings import Embedder, EmbeddingModelError, file_identity
 from ..core.engine import ChatRequest, LocalEngine
 from ..core.events import Failed
 from ..core.model_file import ModelLoadError
+from ..core.remote.openai_engine import ServerEngine
+from ..core.remote.profile import ServerProfile, open_engine
 from ..core.storage import Store
 from .event_buffer import EventBuffer
 from .threads import Worker
 
 EngineFactory = Callable[[str], LocalEngine]
+ServerFactory = Callable[[ServerProfile], ServerEngine]
 Tagged = tuple[int, DocumentEvent]
 
 
@@ -38,17 +42,26 @@ class DocumentsRef:
 
 
 class ChatWorker(Worker):
-    """Loads a model and runs requests on its thread; results go through an EventBuffer."""
+    """Loads a model and runs requests on its thread, on that model or on a conversation's server;
+    results go through an EventBuffer."""
 
     events_ready = Signal()
     model_loaded = Signal(object)  # ModelInfo
     model_failed = Signal(str)
+    server_ready = Signal(object, object)  # ServerProfile, ServerModelInfo: connected, before the reply
 
-    def __init__(self, buffer: EventBuffer[Tagged], engine_factory: EngineFactory = LocalEngine) -> None:
+    def __init__(
+        self,
+        buffer: EventBuffer[Tagged],
+        engine_factory: EngineFactory = LocalEngine,
+        server_factory: ServerFactory = open_engine,
+    ) -> None:
         super().__init__()
         self._buffer = buffer
         self._engine_factory = engine_factory
+        self._server_factory = server_factory
         self._engine: LocalEngine | None = None
+        self._servers: dict[ServerProfile, ServerEngine] = {}  # connected once, kept for the next turns
         self._stores: dict[Path, Store] = {}  # read connections to history databases, on this thread
         self._embedder: Embedder | None = None  # questions' embedding model, loaded when first needed
 
@@ -63,21 +76,46 @@ class ChatWorker(Worker):
             return
         self.model_loaded.emit(self._engine.info)
 
-    @Slot(int, object, object, object)
-    def generate(self, request_id: int, request: ChatRequest, cancel: CancelFlag, documents: object) -> None:
-        """Run one request to its end or until `cancel` is set (engine thread); from the conversation's
-        documents when it has some ready."""
-        if self._engine is None:
+    @Slot(int, object, object, object, object)
+    def generate(
+        self, request_id: int, request: ChatRequest, cancel: CancelFlag, documents: object, server: object
+    ) -> None:
+        """Run one request to its end or until `cancel` is set (engine thread): on the loaded model, or on
+        `server` (a ServerProfile) when the conversation runs there; from the conversation's documents
+        when it has some ready."""
+        try:
+            engine = self._engine_for(server)
+        except ModelLoadError as exc:  # the server could not be reached, or refused us: say why
+            self._push(request_id, Failed(str(exc)))
+            return
+        if engine is None:
             self._push(request_id, Failed("No model is loaded."))
             return
         try:
-            for event in self._events(self._engine, request, cancel, documents):
+            for event in self._events(engine, request, cancel, documents):
                 self._push(request_id, event)
         except Exception as exc:  # the worker must survive anything one request does
             self._push(request_id, Failed(f"Generation failed: {exc}"))
 
+    def _engine_for(self, server: object) -> ChatEngine | None:
+        """The local model, or the conversation's server, connected the first time it is asked."""
+        if not isinstance(server, ServerProfile):
+            return self._engine
+        engine = self._servers.get(server)
+        if engine is None:
+            engine = self._servers[server] = self._server_factory(server)
+            self.server_ready.emit(server, engine.info)
+        return engine
+
+    @Slot(object)
+    def forget_server(self, server: object) -> None:
+        """Disconnect from `server`, so the next request connects again (with a new key, say)."""
+        engine = self._servers.pop(server, None) if isinstance(server, ServerProfile) else None
+        if engine is not None:
+            engine.close()
+
     def _events(
-        self, engine: LocalEngine, request: ChatRequest, cancel: CancelFlag, documents: object
+        self, engine: ChatEngine, request: ChatRequest, cancel: CancelFlag, documents: object
     ) -> Iterator[DocumentEvent]:
         if isinstance(documents, DocumentsRef):
             store = self._stores.get(documents.database)
@@ -119,6 +157,9 @@ class ChatWorker(Worker):
         """Free the models and close the history connections before the engine thread ends (engine thread)."""
         self._close_engine()
         self._close_embedder()
+        for engine in self._servers.values():
+            engine.close()
+        self._servers.clear()
         for store in self._stores.values():
             store.close()
         self._stores.clear()

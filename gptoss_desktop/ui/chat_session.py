@@ -35,6 +35,8 @@ STORED_NOTICES = {
     "interrupted": "The app closed before this answer was finished; this is what had been written.",
     "error": "This answer failed.",
 }
+#: Under an answer on a server that was not given the conversation's documents.
+WITHOUT_DOCUMENTS = "Answered without the documents: they were not sent to the server."
 #: Messages built before the first paint when a conversation opens (the newest exchange); older ones
 #: follow, newest first, a few at a time between paints, so the window answers input all along.
 FIRST_MESSAGES = 2
@@ -59,6 +61,8 @@ class ChatSession(QObject):
         self.show_reasoning_by_default = True
         #: The history database, where the documents of a conversation are found (None: no documents).
         self.documents_database: Path | None = None
+        #: Whether this conversation has documents that can be asked about (the window keeps it current).
+        self.has_documents = False
         self._turn: AssistantTurn | None = None
         self._pending: list[StoredMessage] = []
         self._scroll_target = ""
@@ -103,10 +107,15 @@ class ChatSession(QObject):
 
     # --- turns -----------------------------------------------------------------------------
 
-    def send(self, text: str, effort: str, replacing: UserMessage | None = None) -> None:
-        """Send a message; `replacing` is an earlier message being edited (it and what follows go)."""
-        info = self.chat.model_info
-        if info is None or self.chat.busy:
+    @property
+    def can_answer(self) -> bool:
+        """True when something can answer this conversation: its server, or the loaded model."""
+        return self.settings.server is not None or self.chat.model_info is not None
+
+    def send(self, text: str, effort: str, replacing: UserMessage | None = None, with_documents: bool = True) -> None:
+        """Send a message; `replacing` is an earlier message being edited (it and what follows go);
+        `with_documents` False answers without the conversation's documents this time."""
+        if not self.can_answer or self.chat.busy:
             return
         if replacing is not None and replacing in self.view.turns:
             self._drop_from(self.view.turns.index(replacing))
@@ -116,7 +125,7 @@ class ChatSession(QObject):
         user = self.view.add_user_message(text, uid=new_uid())
         user.edit_requested.connect(self._on_edit_requested)
         self.history.add_user_message(self.uid, user.uid, text)
-        self._answer(cast(Effort, effort))
+        self._answer(cast(Effort, effort), with_documents)
 
     def ensure_saved(self, title: str) -> str:
         """The conversation's uid, storing it first (titled `title`) if it is new: documents need a home."""
@@ -128,7 +137,7 @@ class ChatSession(QObject):
 
     def regenerate(self) -> None:
         """Write the last answer again."""
-        if self.chat.busy or self.chat.model_info is None or not self.view.turns:
+        if self.chat.busy or not self.can_answer or not self.view.turns:
             return
         last = self.view.turns[-1]
         if not isinstance(last, AssistantTurn):
@@ -154,9 +163,14 @@ class ChatSession(QObject):
         if isinstance(sender, UserMessage):
             self.edit_requested.emit(sender)
 
-    def _answer(self, effort: Effort) -> None:
+    def _answer(self, effort: Effort, with_documents: bool = True) -> None:
+        server = self.settings.server
         info = self.chat.model_info
-        assert info is not None
+        if server is not None:  # whether it reasons shows when its reasoning arrives
+            shows_reasoning, model_name = True, server.label
+        else:
+            assert info is not None
+            shows_reasoning, model_name = info.is_harmony, info.name
         for turn in self.view.turns:
             if isinstance(turn, AssistantTurn):
                 turn.set_regenerate_visible(False)
@@ -167,12 +181,16 @@ class ChatSession(QObject):
             date=dt.date.today().isoformat(),
         )
         self._turn = self.view.add_assistant_turn(
-            show_reasoning=info.is_harmony, uid=new_uid(), expand_reasoning=self.show_reasoning_by_default
+            show_reasoning=shows_reasoning, uid=new_uid(), expand_reasoning=self.show_reasoning_by_default
         )
         self._turn.regenerate_requested.connect(self.regenerate)
-        self.history.begin_answer(self.uid, self._turn.uid, effort, info.name)
-        documents = DocumentsRef(self.documents_database, self.uid) if self.documents_database else None
-        self.chat.send(ChatRequest(conversation, self.settings.sampling()), documents)
+        self.history.begin_answer(self.uid, self._turn.uid, effort, model_name)
+        # Documents go to a server only with the person's consent for this conversation and that server.
+        allowed = with_documents and (server is None or self.settings.documents_may_go_to_server)
+        documents = DocumentsRef(self.documents_database, self.uid) if self.documents_database and allowed else None
+        if self.has_documents and documents is None:
+            self._turn.show_notice(WITHOUT_DOCUMENTS)
+        self.chat.send(ChatRequest(conversation, self.settings.sampling()), documents, server)
 
     def prompt_messages(self) -> tuple[Message, ...]:
         """The prompt's turns: older ones not yet built, then what is on screen (empty answers left out)."""

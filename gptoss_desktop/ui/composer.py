@@ -60,7 +60,7 @@ class Composer(QWidget):
         self.edit_banner.setObjectName("editBanner")
         self.edit_banner.setWordWrap(True)
         self.edit_banner.setVisible(False)
-        row = QHBoxLayout()
+        row = self._row = QHBoxLayout()
         row.addWidget(self.edit, 1)
         row.addWidget(self.effort, 0, Qt.AlignmentFlag.AlignBottom)
         row.addWidget(self.button, 0, Qt.AlignmentFlag.AlignBottom)
@@ -92,6 +92,12 @@ class Composer(QWidget):
         self.editing = message
         self.edit_banner.setVisible(message is not None)
 
+    def add_control(self, widget: QWidget) -> None:
+        """Put `widget` beside the effort dropdown, before it (Tab reaches it after the message box)."""
+        self._row.insertWidget(1, widget, 0, Qt.AlignmentFlag.AlignBottom)
+        QWidget.setTabOrder(self.edit, widget)
+        QWidget.setTabOrder(widget, self.effort)
+
     def current_effort(self) -> Effort:
         """The effort the next message will use."""
         value: Effort = self.effort.currentData()
@@ -111,6 +117,10 @@ class Composer(QWidget):
             if supported
             else "This model is not gpt-oss: it has no reasoning effort to choose"
         )
+
+    def set_placeholder_model(self, name: str) -> None:
+        """Say in the empty message box what the message goes to."""
+        self.edit.setPlaceholderText(f"Message {name} — Enter to send, Shift+Enter for a new line")
 
     def set_busy(self, busy: bool) -> None:
         """While a reply streams the button stops it instead of sending."""

@@ -44,6 +44,8 @@ class FirstRunPanel(QWidget):
     """Emits model_chosen(path) once a file is ready to load."""
 
     model_chosen = Signal(str)
+    #: "Use a server instead…": the person wants to chat with a model on a server.
+    server_requested = Signal()
 
     def __init__(self, setup: ModelSetupService, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -65,7 +67,15 @@ class FirstRunPanel(QWidget):
         pick = QPushButton("Choose a GGUF file…")
         pick.setObjectName("pickFile")
         pick.clicked.connect(self._pick_file)
-        layout.addWidget(pick, 0, Qt.AlignmentFlag.AlignLeft)
+        server = QPushButton("Use a Server Instead…")
+        server.setObjectName("useServer")
+        server.setToolTip("Chat with gpt-oss on an OpenAI-compatible server (vLLM, llama-server, Ollama, LM Studio)")
+        server.clicked.connect(self.server_requested)
+        buttons = QHBoxLayout()
+        buttons.addWidget(pick)
+        buttons.addWidget(server)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
         layout.addStretch(1)
 
         setup.models_found.connect(self._show_found)

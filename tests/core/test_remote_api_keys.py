@@ -1,13 +1,12 @@
 """API keys live in the system keyring, per server, never in the app's files.
 
 The keyring is what lies outside the app, so the tests choose its backend: a small
-in-memory keyring (the shape keyring's own backends have), and keyring's `fail` backend
+in-memory keyring (every test gets one: tests/conftest.py), and keyring's `fail` backend
 for a system that has none.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import keyring
@@ -25,35 +24,7 @@ from gptoss_desktop.core.remote.api_keys import (
     set_api_key,
 )
 from gptoss_desktop.core.settings import Settings, load_settings, save_settings
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """Passwords in a dict: a keyring for tests."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.passwords: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.passwords.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.passwords[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.passwords.pop((service, username), None) is None:
-            raise keyring.errors.PasswordDeleteError(username)
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
+from tests.fixtures.memory_keyring import MemoryKeyring
 
 
 def test_a_key_is_saved_read_and_forgotten_per_server(memory_keyring: MemoryKeyring) -> None:

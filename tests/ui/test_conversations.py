@@ -361,7 +361,7 @@ def test_tab_order_follows_the_layout(make_window: WindowFactory, qtbot: QtBot, 
     ask(qtbot, window, "Add 3 to that.")
     sidebar = ["New chat", "Search conversations", "Search reasoning too", "Conversations", "Conversation"]
     turn = ["Edit this message and send it again", "Show reasoning", "Answer", "Copy the answer"]
-    composer = ["Attach documents", "Message", "Reasoning effort", "Send"]
+    composer = ["Attach documents", "Message", "Runs on", "Reasoning effort", "Send"]
     expected = [*sidebar, *turn, *turn, "Write this answer again", *composer]
     uid = window.session.uid
     for opened_from_history in (False, True):

@@ -126,6 +126,7 @@ class ServerEngine:
             self.close()
             raise
         self.model: ServerModel = chosen
+        self.models: tuple[ServerModel, ...] = tuple(models)  # everything the server offers, as it listed them
         kind = server_kind(models)
         props = self._props() if kind == "llama-server" else ServerProps()
         effort_honoured = EFFORT_HONOURED[kind] if props.template_reads_effort is None else props.template_reads_effort
