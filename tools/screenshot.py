@@ -7,6 +7,7 @@
     ... --doc FILE [--doc FILE]       # documents added to the conversation before the questions
     ... --exact                       # temperature 0, seed 1: the same answers every time
     ... --open-source N               # then click citation [N] of the last answer (opens the source pane)
+    ... --server URL [--server-model M]  # the conversation runs on that OpenAI-compatible server
 
 Runs against a temporary home. The picture is taken when the last reply finishes,
 or with --mid-answer as soon as its answer starts to stream.
@@ -35,6 +36,8 @@ def main() -> None:
     parser.add_argument("--doc", action="append", default=[], metavar="FILE", help="add FILE as a document first")
     parser.add_argument("--exact", action="store_true", help="temperature 0 and seed 1, for repeatable answers")
     parser.add_argument("--open-source", type=int, metavar="N", help="click citation [N] of the last answer")
+    parser.add_argument("--server", metavar="URL", help="run the conversation on this server")
+    parser.add_argument("--server-model", metavar="M", help="the model on that server")
     args = parser.parse_args()
 
     from gptoss_desktop.core.paths import app_paths, use_home
@@ -84,11 +87,17 @@ def main() -> None:
         window.add_documents(args.doc)
         while len(window.document_strip.chips) < len(args.doc) or window.document_strip.reading.text():
             app.processEvents()
-    window.composer.set_effort(args.effort)
     if args.exact:
         from gptoss_desktop.core.conversation_settings import ConversationSettings
 
         window.session.update_settings(ConversationSettings(temperature=0.0, seed=1))
+    if args.server:
+        from gptoss_desktop.core.remote.profile import ServerProfile
+
+        server = ServerProfile(args.server, model=args.server_model)
+        window.server_switch.show_conversation(server)
+        window.server_switch.chosen.emit(server)
+    window.composer.set_effort(args.effort)
     shots: list[bool] = []
 
     def shoot_mid_answer(_text: str) -> None:

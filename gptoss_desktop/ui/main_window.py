@@ -325,7 +325,8 @@ class MainWindow(QMainWindow):
     @Slot(object, object)
     def _on_server_ready(self, server: ServerProfile, info: object) -> None:
         name, context = getattr(info, "name", server.label), getattr(info, "context_size", 0)
-        self._server_labels[server] = f"{name} {server.where} · context {context:,} tokens"
+        assumed = "" if getattr(info, "context_known", True) else " (assumed: the server does not say)"
+        self._server_labels[server] = f"{name} {server.where} · context {context:,} tokens{assumed}"
         self.server_switch.note(server, str(getattr(info, "effort_note", "")))
         if server == self.session.settings.server:
             self.composer.set_reasoning_supported(bool(getattr(info, "is_harmony", True)))

@@ -7,7 +7,9 @@ says where, so a person never sends a message without seeing where it goes.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal, Slot
+import html
+
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QLabel, QMessageBox, QWidget
 
 from ..core.remote.profile import ServerProfile
@@ -43,6 +45,7 @@ class ServerSwitch(QObject):
         self.banner.setObjectName("serverBanner")
         self.banner.setAccessibleName("Where this conversation runs")
         self.banner.setWordWrap(True)
+        self.banner.setTextFormat(Qt.TextFormat.RichText)
         self.banner.setVisible(False)
         self._fill()
         self.combo.activated.connect(self._on_activated)
@@ -115,8 +118,8 @@ class ServerSwitch(QObject):
             return
         note = self._notes.get(server, "")
         self.banner.setText(
-            f"This conversation runs {server.where}: your messages, and any documents you agree to send, "
-            f"go there.{' ' + note if note else ''}"
+            f"<b>Runs {html.escape(server.where)}.</b> Your messages, and any documents you agree to send, "
+            f"go there.{' ' + html.escape(note) if note else ''}"
         )
 
 

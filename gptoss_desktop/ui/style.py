@@ -26,6 +26,11 @@ QTextBrowser#answerView { background: transparent; }
 QLabel#turnNotice { color: palette(placeholder-text); font-style: italic; }
 QLabel#placeholder { color: palette(placeholder-text); }
 QPlainTextEdit#messageEdit { border: 1px solid palette(mid); border-radius: 8px; padding: 4px; }
+QLabel#serverBanner {
+    background: palette(alternate-base);
+    border-bottom: 2px solid palette(highlight);
+    padding: 6px 12px;
+}
 """
 
 _Role = QPalette.ColorRole

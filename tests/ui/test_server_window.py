@@ -82,7 +82,7 @@ def test_a_conversation_runs_on_a_server_and_remembers_it(
     host = gpt_oss_server.url.removeprefix("http://").removesuffix("/v1")
     assert window.server_switch.combo.currentText() == f"gpt-oss-tiny at {host}"
     banner = window.server_switch.banner
-    assert banner.isVisible() and f"runs on a server on this computer ({host})" in banner.text()
+    assert banner.isVisible() and f"Runs on a server on this computer ({host})." in banner.text()
     ask(qtbot, window, "What is 2 + 3?")
     turn = window.chat_view.turns[-1]
     assert isinstance(turn, AssistantTurn)
