@@ -9,13 +9,15 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
+from gptoss_desktop.core.export import export_json, export_markdown
 from gptoss_desktop.core.paths import app_paths
 from gptoss_desktop.core.remote.api_keys import SERVICE
 from gptoss_desktop.core.remote.profile import ServerProfile
 from gptoss_desktop.core.settings import Settings, save_settings
+from gptoss_desktop.core.storage import Store
 from gptoss_desktop.ui.main_window import MainWindow
 from gptoss_desktop.ui.message_widgets import AssistantTurn
 from gptoss_desktop.ui.server_dialog import ServerDialog
@@ -108,6 +110,17 @@ def test_a_conversation_runs_on_a_server_and_remembers_it(
     assert answers(again) == ["5", "8"]
     saved = json.loads(app_paths().settings_file.read_text())
     assert [s["base_url"] for s in saved["servers"]] == [gpt_oss_server.url]
+    again.close()
+    store = Store(app_paths().database, recover=False)  # the export says where each answer came from
+    try:
+        record = next(c for c in store.conversations() if c.title == "What is 2 + 3?")
+        exported = json.loads(export_json(record, store.messages(record.id), include_reasoning=False))
+        markdown = export_markdown(record, store.messages(record.id), include_reasoning=False)
+    finally:
+        store.close()
+    assert exported["settings"]["server"] == {"base_url": gpt_oss_server.url, "model": "gpt-oss-tiny"}
+    assert [m["model"] for m in exported["messages"] if m["role"] == "assistant"] == [f"gpt-oss-tiny at {host}"] * 2
+    assert f"gpt-oss-tiny at {host}" in markdown and "8" in markdown
 
 
 def test_a_known_server_is_two_clicks_away_and_this_computer_one_more(
@@ -222,3 +235,27 @@ def test_stop_ends_a_server_answer_at_once(make_window: WindowFactory, qtbot: Qt
         assert isinstance(turn, AssistantTurn) and "Stopped." in turn.notice.text()
         assert not window.service.busy and window.composer.button.text() == "Send"
         window.close()
+
+
+def test_without_a_model_here_the_first_screen_offers_a_server(
+    make_window: WindowFactory, qtbot: QtBot, gpt_oss_server: LlamaServer
+) -> None:
+    window = make_window()  # nothing on this computer
+    assert window.pages.currentWidget() is window.first_run and not window.composer.isEnabled()
+
+    def fill(dialog: QWidget) -> None:
+        assert isinstance(dialog, ServerDialog)
+        dialog.address.setText(gpt_oss_server.url)
+        dialog.connect_button.click()
+        qtbot.waitUntil(dialog.use_button.isEnabled, timeout=20_000)
+        dialog.use_button.click()
+
+    when_modal(fill)
+    use_server = window.first_run.findChild(QPushButton, "useServer")
+    assert use_server is not None
+    qtbot.mouseClick(use_server, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.pages.currentIndex() == 1)
+    assert window.composer.isEnabled()
+    window.session.update_settings(window.session.settings.with_changes(temperature=0.0, seed=1))
+    ask(qtbot, window, "What is 2 + 3?")
+    assert answers(window) == ["5"]
