@@ -139,7 +139,7 @@ class SemanticSearchBox(QGroupBox):
         layout.addWidget(self.problem)
         layout.addWidget(self.help)
         self.choose.clicked.connect(self._choose)
-        self.off.clicked.connect(lambda: self.set_path(None))
+        self.off.clicked.connect(self._turn_off)  # a method: a lambda holding self would keep the box in a cycle
         self._show(path)
         if path is not None:  # the saved model may have gone or been replaced since: say so, keep it until changed
             self._show_problem(_problem_with(path))
@@ -162,6 +162,9 @@ class SemanticSearchBox(QGroupBox):
     def _show_problem(self, problem: str | None) -> None:
         self.problem.setText(problem or "")
         self.problem.setVisible(problem is not None)
+
+    def _turn_off(self) -> None:
+        self.set_path(None)
 
     def _choose(self) -> None:
         start = str(Path(self.path).parent) if self.path else str(Path.home())
