@@ -39,7 +39,7 @@ class ChatService(ThreadOwner):
 
     _load_requested = Signal(str)
     _generate_requested = Signal(int, object, object, object, object)
-    _forget_requested = Signal(object)
+    _forget_requested = Signal(str)
 
     def __init__(self, engine_factory: EngineFactory | None = None, parent: QObject | None = None) -> None:
         self._buffer: EventBuffer[Tagged] = EventBuffer()
@@ -86,9 +86,9 @@ class ChatService(ThreadOwner):
         self._generate_requested.emit(self._current, request, self._cancel, documents, server)
         return self._current
 
-    def forget_server(self, server: ServerProfile) -> None:
-        """Disconnect from `server` (its key changed): the next request connects again."""
-        self._forget_requested.emit(server)
+    def forget_server(self, base_url: str) -> None:
+        """Disconnect from the server at `base_url` (its key changed): the next request connects again."""
+        self._forget_requested.emit(base_url)
 
     def stop(self) -> None:
         """Cancel the running request; what was generated so far stays."""

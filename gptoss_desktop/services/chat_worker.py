@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal, Slot
 
@@ -20,16 +21,24 @@ from ..core.chat_engine import ChatEngine
 from ..core.documents.answer import DocumentEvent, answer_with_documents
 from ..core.documents.embeddings import Embedder, EmbeddingModelError, file_identity
 from ..core.engine import ChatRequest, LocalEngine
-from ..core.events import Failed
+from ..core.events import Done, Failed, Stats
 from ..core.model_file import ModelLoadError
-from ..core.remote.openai_engine import ServerEngine
 from ..core.remote.profile import ServerProfile, open_engine
 from ..core.storage import Store
 from .event_buffer import EventBuffer
 from .threads import Worker
 
+if TYPE_CHECKING:
+    from ..core.remote.openai_engine import ServerEngine  # imported when a server is first used
+
 EngineFactory = Callable[[str], LocalEngine]
-ServerFactory = Callable[[ServerProfile], ServerEngine]
+ServerFactory = Callable[[ServerProfile, CancelFlag], "ServerEngine"]
+
+
+def _connect(server: ServerProfile, cancel: CancelFlag) -> ServerEngine:
+    return open_engine(server, cancel=cancel)
+
+
 Tagged = tuple[int, DocumentEvent]
 
 
@@ -54,7 +63,7 @@ class ChatWorker(Worker):
         self,
         buffer: EventBuffer[Tagged],
         engine_factory: EngineFactory = LocalEngine,
-        server_factory: ServerFactory = open_engine,
+        server_factory: ServerFactory = _connect,
     ) -> None:
         super().__init__()
         self._buffer = buffer
@@ -84,9 +93,13 @@ class ChatWorker(Worker):
         `server` (a ServerProfile) when the conversation runs there; from the conversation's documents
         when it has some ready."""
         try:
-            engine = self._engine_for(server)
-        except ModelLoadError as exc:  # the server could not be reached, or refused us: say why
-            self._push(request_id, Failed(str(exc)))
+            engine = self._engine_for(server, cancel)
+        except Exception as exc:  # the server could not be reached, or refused us: say why (or that Stop was pressed)
+            if cancel.is_set():
+                self._push(request_id, Done("cancelled", Stats()))
+            else:
+                reason = str(exc) if isinstance(exc, ModelLoadError) else f"Could not reach the server: {exc}"
+                self._push(request_id, Failed(reason))
             return
         if engine is None:
             self._push(request_id, Failed("No model is loaded."))
@@ -97,22 +110,22 @@ class ChatWorker(Worker):
         except Exception as exc:  # the worker must survive anything one request does
             self._push(request_id, Failed(f"Generation failed: {exc}"))
 
-    def _engine_for(self, server: object) -> ChatEngine | None:
+    def _engine_for(self, server: object, cancel: CancelFlag) -> ChatEngine | None:
         """The local model, or the conversation's server, connected the first time it is asked."""
         if not isinstance(server, ServerProfile):
             return self._engine
         engine = self._servers.get(server)
         if engine is None:
-            engine = self._servers[server] = self._server_factory(server)
+            engine = self._servers[server] = self._server_factory(server, cancel)
             self.server_ready.emit(server, engine.info)
         return engine
 
-    @Slot(object)
-    def forget_server(self, server: object) -> None:
-        """Disconnect from `server`, so the next request connects again (with a new key, say)."""
-        engine = self._servers.pop(server, None) if isinstance(server, ServerProfile) else None
-        if engine is not None:
-            engine.close()
+    @Slot(str)
+    def forget_server(self, base_url: str) -> None:
+        """Disconnect from the server at `base_url` (every model of it), so the next request connects
+        again, with its new key."""
+        for server in [s for s in self._servers if s.base_url == base_url]:
+            self._servers.pop(server).close()
 
     def _events(
         self, engine: ChatEngine, request: ChatRequest, cancel: CancelFlag, documents: object

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from ..core.cancel import CancelFlag
 from ..core.model_file import ModelLoadError
-from ..core.remote.api_keys import KeyringUnavailableError, get_api_key, set_api_key
-from ..core.remote.openai_engine import ServerEngine
-from ..core.remote.profile import ServerProfile
+from ..core.remote.api_keys import KeyringUnavailableError, keep_for_session, set_api_key
+from ..core.remote.profile import ServerProfile, open_engine
 from ..core.remote.server_url import BadServerAddressError
 from .threads import ThreadOwner, Worker
 
@@ -30,64 +30,91 @@ class ServerModels:
 
 
 class ServerWorker(Worker):
-    """Connects to servers on its thread to list their models."""
+    """Connects to servers on its thread to list their models, and saves their keys."""
 
-    listed = Signal(object)  # ServerModels
-    failed = Signal(str, str)  # the address as typed, a message for people
+    listed = Signal(int, object)  # request id, ServerModels
+    failed = Signal(int, str)  # request id, a message for people
+    key_saved = Signal(str, bool)  # the server's address, True when kept for this session only (no keyring)
 
-    @Slot(str, object, object)
-    def list_models(self, address: str, api_key: object, ca_file: object) -> None:
-        """Save `api_key` (if any) for the server, then connect with it and list the models (server thread)."""
+    def __init__(self, cancel: CancelFlag) -> None:
+        super().__init__()
+        self._cancel = cancel
+
+    @Slot(int, str, object, object)
+    def list_models(self, request: int, address: str, api_key: object, ca_file: object) -> None:
+        """Connect with `api_key` (typed, not yet saved) or the saved one, and list the models (server thread)."""
         try:
             server = ServerProfile(address, ca_file=ca_file if isinstance(ca_file, str) and ca_file else None)
-        except BadServerAddressError as exc:
-            self.failed.emit(address, str(exc))
+            key = api_key if isinstance(api_key, str) and api_key.strip() else None
+            engine = open_engine(server, cancel=self._cancel, api_key=key)
+        except (BadServerAddressError, ModelLoadError) as exc:
+            self.failed.emit(request, str(exc))
             return
-        try:
-            if isinstance(api_key, str) and api_key.strip():
-                set_api_key(server.base_url, api_key)
-            key = get_api_key(server.base_url)
-        except KeyringUnavailableError as exc:
-            if isinstance(api_key, str) and api_key.strip():
-                self.failed.emit(address, str(exc))
-                return
-            key = None  # no keyring and no key given: a server without a key still works
-        try:
-            engine = ServerEngine(server.base_url, api_key=key, ca_file=server.ca_file)
-        except ModelLoadError as exc:
-            self.failed.emit(address, str(exc))
+        except Exception as exc:  # the dialog must hear back whatever went wrong
+            self.failed.emit(request, f"Could not connect to {address}: {exc}")
             return
         try:
             info = engine.info
             models = tuple(model.id for model in engine.models)
-            self.listed.emit(ServerModels(server, models, engine.model.id, info.where, info.effort_note))
+            self.listed.emit(request, ServerModels(server, models, engine.model.id, info.where, info.effort_note))
         finally:
             engine.close()
+
+    @Slot(str, str)
+    def save_key(self, server: str, key: str) -> None:
+        """Put `key` in the keyring for `server`; with no usable keyring, keep it for this session (server thread)."""
+        try:
+            set_api_key(server, key)
+            session_only = False
+        except KeyringUnavailableError:
+            keep_for_session(server, key)
+            session_only = True
+        self.key_saved.emit(server, session_only)
 
 
 class ServerService(ThreadOwner):
     """The GUI thread's handle on the server thread. Every method returns at once."""
 
-    listed = Signal(object)  # ServerModels
-    failed = Signal(str, str)  # address, message
+    listed = Signal(int, object)  # request id, ServerModels
+    failed = Signal(int, str)  # request id, message
+    key_saved = Signal(str, bool)  # address, kept for this session only
 
-    _list_requested = Signal(str, object, object)
+    _list_requested = Signal(int, str, object, object)
+    _save_requested = Signal(str, str)
 
     def __init__(self, parent: QObject | None = None) -> None:
-        self._worker = ServerWorker()
+        self._cancel = CancelFlag()
+        self._worker = ServerWorker(self._cancel)
         super().__init__(self._worker, "servers", parent)
+        self._requests = 0
         self._list_requested.connect(self._worker.list_models)
+        self._save_requested.connect(self._worker.save_key)
         self._worker.listed.connect(self._on_listed)
         self._worker.failed.connect(self._on_failed)
+        self._worker.key_saved.connect(self._on_key_saved)
 
-    def list_models(self, address: str, api_key: str | None = None, ca_file: str | None = None) -> None:
-        """Connect to `address` (saving `api_key` in the keyring first) and list its models: listed or failed."""
-        self._list_requested.emit(address, api_key, ca_file)
+    def list_models(self, address: str, api_key: str | None = None, ca_file: str | None = None) -> int:
+        """Connect to `address` and list its models; listed or failed follows with the id returned here."""
+        self._requests += 1
+        self._list_requested.emit(self._requests, address, api_key, ca_file)
+        return self._requests
 
-    @Slot(object)
-    def _on_listed(self, models: ServerModels) -> None:
-        self.listed.emit(models)
+    def save_key(self, server: str, key: str) -> None:
+        """Keep `key` for `server` in the keyring (or for this session); key_saved follows."""
+        self._save_requested.emit(server, key)
 
-    @Slot(str, str)
-    def _on_failed(self, address: str, message: str) -> None:
-        self.failed.emit(address, message)
+    def stop_work(self) -> None:
+        """Closing: cut a connection in progress, so the thread can end."""
+        self._cancel.set()
+
+    @Slot(int, object)
+    def _on_listed(self, request: int, models: ServerModels) -> None:
+        self.listed.emit(request, models)
+
+    @Slot(int, str)
+    def _on_failed(self, request: int, message: str) -> None:
+        self.failed.emit(request, message)
+
+    @Slot(str, bool)
+    def _on_key_saved(self, server: str, session_only: bool) -> None:
+        self.key_saved.emit(server, session_only)

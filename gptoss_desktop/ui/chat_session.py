@@ -7,6 +7,7 @@ every request, so what the model gets is exactly what the person sees.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import cast
@@ -63,6 +64,9 @@ class ChatSession(QObject):
         self.documents_database: Path | None = None
         #: Whether this conversation has documents that can be asked about (the window keeps it current).
         self.has_documents = False
+        #: Asked before documents first go to the conversation's server: True send them, False answer
+        #: without them this time, None send nothing. Without it, documents never go to a server.
+        self.documents_consent: Callable[[], bool | None] | None = None
         self._turn: AssistantTurn | None = None
         self._pending: list[StoredMessage] = []
         self._scroll_target = ""
@@ -85,6 +89,7 @@ class ChatSession(QObject):
         self._end_streaming()
         self._loader.stop()
         self.uid = ""
+        self.has_documents = False
         self.settings = settings
         self.view.clear()
         self.settings_changed.emit(settings)
@@ -112,11 +117,14 @@ class ChatSession(QObject):
         """True when something can answer this conversation: its server, or the loaded model."""
         return self.settings.server is not None or self.chat.model_info is not None
 
-    def send(self, text: str, effort: str, replacing: UserMessage | None = None, with_documents: bool = True) -> None:
-        """Send a message; `replacing` is an earlier message being edited (it and what follows go);
-        `with_documents` False answers without the conversation's documents this time."""
+    def send(self, text: str, effort: str, replacing: UserMessage | None = None) -> bool:
+        """Send a message; `replacing` is an earlier message being edited (it and what follows go).
+        False when nothing was sent (no model, busy, or the person cancelled sending documents)."""
         if not self.can_answer or self.chat.busy:
-            return
+            return False
+        with_documents = self._documents_may_go()
+        if with_documents is None:
+            return False
         if replacing is not None and replacing in self.view.turns:
             self._drop_from(self.view.turns.index(replacing))
         if effort != self.settings.effort:
@@ -126,6 +134,14 @@ class ChatSession(QObject):
         user.edit_requested.connect(self._on_edit_requested)
         self.history.add_user_message(self.uid, user.uid, text)
         self._answer(cast(Effort, effort), with_documents)
+        return True
+
+    def _documents_may_go(self) -> bool | None:
+        """Whether this answer may use the documents: always here; on a server once the person agreed."""
+        settings = self.settings
+        if settings.server is None or not self.has_documents or settings.documents_may_go_to_server:
+            return True
+        return self.documents_consent() if self.documents_consent is not None else False
 
     def ensure_saved(self, title: str) -> str:
         """The conversation's uid, storing it first (titled `title`) if it is new: documents need a home."""
@@ -142,8 +158,11 @@ class ChatSession(QObject):
         last = self.view.turns[-1]
         if not isinstance(last, AssistantTurn):
             return
+        with_documents = self._documents_may_go()
+        if with_documents is None:
+            return
         self._drop_from(len(self.view.turns) - 1)
-        self._answer(self.settings.effort)
+        self._answer(self.settings.effort, with_documents)
 
     def stop(self) -> None:
         """Stop the answer; what was written stays."""
@@ -280,6 +299,7 @@ class ChatSession(QObject):
     def _show_stored(self, record: StoredConversation, messages: list[StoredMessage]) -> None:
         self._loader.stop()
         self.uid = record.uid
+        self.has_documents = False  # until the documents thread lists them
         self.settings = ConversationSettings.from_json(record.settings)
         self.view.clear()
         self.settings_changed.emit(self.settings)

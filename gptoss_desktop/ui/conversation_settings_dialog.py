@@ -115,11 +115,11 @@ class ConversationSettingsDialog(QDialog):
         self._show_sampling(settings)
 
     def conversation_settings(self) -> ConversationSettings:
-        """The settings as edited."""
+        """The settings as edited; what the dialog does not show (where it runs, consent) is kept."""
         effort: Effort = self.effort.currentData()
         max_tokens = self.max_tokens.value()
         seed = self.seed.value()
-        return ConversationSettings(
+        return self._original.with_changes(
             instructions=self.instructions.toPlainText(),
             effort=effort,
             temperature=self.temperature.value(),

@@ -24,7 +24,6 @@ from ..core.documents.prompting import Source
 from ..core.engine import ModelInfo
 from ..core.events import Done
 from ..core.paths import app_paths
-from ..core.remote.profile import ServerProfile
 from ..core.settings import Settings, save_settings
 from ..services.chat_service import ChatService
 from ..services.document_service import DocumentService, StoredDocument
@@ -41,11 +40,11 @@ from .elided_label import ElidedLabel
 from .first_run import FirstRunPanel
 from .menus import build_menus
 from .message_widgets import UserMessage
-from .server_switch import ServerSwitch, ask_to_send_documents
 from .settings_dialog import SettingsDialog
 from .sidebar import UNTITLED, ConversationSidebar
 from .source_viewer import SourceViewer
 from .style import apply_appearance
+from .where_it_runs import WhereItRuns
 
 __all__ = ["STOP_NOTICES", "MainWindow"]
 
@@ -95,13 +94,13 @@ class MainWindow(QMainWindow):
         self.document_strip = DocumentStrip()
         self.source_viewer = SourceViewer()
         self.session.settings = ConversationSettings(effort=settings.effort)
-        self.server_switch = ServerSwitch(self.servers, settings.servers, self)
-        self.composer.add_control(self.server_switch.combo)
+        self.where = WhereItRuns(self, self.servers, settings.servers)
+        self.composer.add_control(self.where.combo)
         chat_page = QWidget()
         layout = QVBoxLayout(chat_page)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        layout.addWidget(self.server_switch.banner)
+        layout.addWidget(self.where.banner)
         layout.addWidget(self.chat_view, 1)
         layout.addWidget(self.document_strip)
         layout.addWidget(self.composer)
@@ -129,8 +128,6 @@ class MainWindow(QMainWindow):
         self._undo_timer.setInterval(UNDO_MS)
         self._undo_timer.timeout.connect(self._forget_undo)
         self._titles: dict[str, str] = {}
-        self._local_label = "No model"  # what the status line says of the loaded model
-        self._server_labels: dict[ServerProfile, str] = {}  # and of each server that answered
         self.menu_actions = build_menus(self)
         self._connect()
         self.composer.setEnabled(False)
@@ -148,10 +145,7 @@ class MainWindow(QMainWindow):
         service.model_loading.connect(self._on_model_loading)
         service.model_loaded.connect(self._on_model_loaded)
         service.model_failed.connect(self._on_model_failed)
-        service.server_ready.connect(self._on_server_ready)
-        self.server_switch.chosen.connect(self._on_server_chosen)
-        self.server_switch.server_added.connect(self._remember_server)
-        self.first_run.server_requested.connect(self._use_a_server)
+        self.first_run.server_requested.connect(self.where.connect_to_server)
         service.generation_finished.connect(self._on_finished)
         service.generation_failed.connect(lambda _message: self.speed_label.clear())
         service.busy_changed.connect(self._on_busy_changed)
@@ -298,53 +292,12 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_conversation_settings(self, settings: ConversationSettings) -> None:
         self.composer.set_effort(settings.effort)
-        self.server_switch.show_conversation(settings.server)
-        self._update_engine_state()
+        self.where.show_conversation(settings.server)
 
-    # --- where it runs --------------------------------------------------------------------------
-
-    @Slot(object)
-    def _on_server_chosen(self, server: ServerProfile | None) -> None:
-        """The person moved this conversation to a server, or back to this computer."""
-        self.session.update_settings(self.session.settings.with_changes(server=server))
-        if self.session.can_answer:
-            self.pages.setCurrentIndex(1)
-            self.composer.edit.setFocus()
-
-    @Slot(object)
-    def _remember_server(self, server: ServerProfile) -> None:
-        if server not in self.settings.servers:
-            self.settings = self.settings.with_changes(servers=(*self.settings.servers, server))
-            save_settings(self._settings_path, self.settings)
-
-    @Slot()
-    def _use_a_server(self) -> None:
-        """From the first-run screen: a new conversation on a server, without a model on this computer."""
-        self.server_switch.connect_to_server()
-
-    @Slot(object, object)
-    def _on_server_ready(self, server: ServerProfile, info: object) -> None:
-        name, context = getattr(info, "name", server.label), getattr(info, "context_size", 0)
-        assumed = "" if getattr(info, "context_known", True) else " (assumed: the server does not say)"
-        self._server_labels[server] = f"{name} {server.where} · context {context:,} tokens{assumed}"
-        self.server_switch.note(server, str(getattr(info, "effort_note", "")))
-        if server == self.session.settings.server:
-            self.composer.set_reasoning_supported(bool(getattr(info, "is_harmony", True)))
-            self._update_engine_state()
-
-    def _update_engine_state(self) -> None:
-        """Composer, effort, placeholder and status line for where the shown conversation runs."""
-        server = self.session.settings.server
-        info = self.service.model_info
-        self.composer.setEnabled(self.session.can_answer)
-        if server is None:
-            self.model_label.setText(self._local_label)
-            if info is not None:
-                self.composer.set_reasoning_supported(info.is_harmony)
-                self.composer.set_placeholder_model("gpt-oss" if info.is_harmony else info.name)
-            return
-        self.model_label.setText(self._server_labels.get(server, f"{server.label} {server.where}"))
-        self.composer.set_placeholder_model(server.label)
+    def store_settings(self, settings: Settings) -> None:
+        """Remember app settings that change nothing on screen (a server added, the model's path)."""
+        self.settings = settings
+        save_settings(self._settings_path, settings)
 
     @Slot()
     def _on_effort_chosen(self) -> None:
@@ -352,31 +305,17 @@ class MainWindow(QMainWindow):
         if effort != self.session.settings.effort:
             self.session.update_settings(self.session.settings.with_changes(effort=effort))
         if effort != self.settings.effort:  # the last choice is also the default for new conversations
-            self.settings = self.settings.with_changes(effort=effort)
-            save_settings(self._settings_path, self.settings)
+            self.store_settings(self.settings.with_changes(effort=effort))
 
     # --- sending -------------------------------------------------------------------------------
 
     @Slot(str, str)
     def _send(self, text: str, effort: str) -> None:
-        with_documents = self._documents_may_go()
-        if with_documents is None:  # the person cancelled: the message stays in the box
-            self.composer.edit.setPlainText(text)
-            return
         replacing = self.composer.editing
+        if not self.session.send(text, effort, replacing if isinstance(replacing, UserMessage) else None):
+            self.composer.edit.setPlainText(text)  # not sent (the person cancelled): the message stays
+            return
         self.composer.set_editing(None)
-        self.session.send(text, effort, replacing if isinstance(replacing, UserMessage) else None, with_documents)
-
-    def _documents_may_go(self) -> bool | None:
-        """Documents reach a server only once the person agreed, once per conversation and server.
-        True: send them; False: answer without them this time; None: do not send the message."""
-        settings = self.session.settings
-        if settings.server is None or not self.session.has_documents or settings.documents_may_go_to_server:
-            return True
-        consent = ask_to_send_documents(self, settings.server)
-        if consent:
-            self.session.update_settings(settings.with_changes(documents_to_server=settings.server.base_url))
-        return consent
 
     @Slot(object)
     def _start_edit(self, message: UserMessage) -> None:
@@ -425,28 +364,26 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _on_model_loading(self, path: str) -> None:
         self.pages.setCurrentIndex(1)
-        self._local_label = f"Loading {Path(path).name}…"
-        self._update_engine_state()
-        if not self.chat_view.turns:
-            self.chat_view.set_placeholder(f"<h3>Loading {html.escape(Path(path).name)}…</h3>")
+        self.where.local_label = f"Loading {Path(path).name}…"
+        self.where.local_placeholder = f"<h3>Loading {html.escape(Path(path).name)}…</h3>"
+        self.where.update()
 
     @Slot(object)
     def _on_model_loaded(self, info: ModelInfo) -> None:
         kind = "gpt-oss" if info.is_harmony else f"{info.architecture}, answer only"
-        self._local_label = f"{info.name} ({kind}) · context {info.context_size:,} tokens"
-        self._update_engine_state()
-        self.chat_view.set_placeholder(
+        self.where.local_label = f"{info.name} ({kind}) · context {info.context_size:,} tokens"
+        self.where.local_placeholder = (
             f"<h3>{html.escape(info.name)} is ready</h3><p>Ask anything. Nothing leaves this computer.</p>"
             f"<p>Memory: {html.escape(info.plan_message)}</p>"
         )
+        self.where.update()
         self.composer.edit.setFocus()
-        self.settings = self.settings.with_changes(model_path=str(info.path))
-        save_settings(self._settings_path, self.settings)
+        self.store_settings(self.settings.with_changes(model_path=str(info.path)))
 
     @Slot(str)
     def _on_model_failed(self, message: str) -> None:
-        self._local_label = "No model"
-        self._update_engine_state()
+        self.where.local_label = "No model"
+        self.where.update()
         self.first_run.show_problem(message)
         self.pages.setCurrentIndex(0)
 
@@ -502,10 +439,12 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         """Stop the worker threads before the window goes: the answer so far is saved, a download pauses."""
         self.session.close()
-        self.service.shutdown(timeout_ms=2000)
+        # A server being connected to is cut at once; only a connect to a host that never answers
+        # takes its connect timeout (10 s), which is waited for rather than killing a running thread.
+        self.service.shutdown(timeout_ms=12_000)
         self.setup.shutdown(timeout_ms=2000)
         self.documents.shutdown(timeout_ms=5000)
-        self.servers.shutdown(timeout_ms=2000)
+        self.servers.shutdown(timeout_ms=12_000)
         self.history.shutdown(timeout_ms=5000)
 
         event.accept()

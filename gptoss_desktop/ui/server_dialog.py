@@ -34,6 +34,8 @@ class ServerDialog(QDialog):
         self.setWindowTitle("Connect to a Server")
         self._service = service
         self._listed: ServerModels | None = None
+        self._request = 0  # the listing this dialog waits for; replies to others are not ours
+        self._key = ""  # the key typed for the listing: saved only once the server is used
         intro = QLabel(INTRO)
         intro.setWordWrap(True)
         self.address = QLineEdit(address)
@@ -42,7 +44,7 @@ class ServerDialog(QDialog):
         self.api_key = QLineEdit()
         self.api_key.setAccessibleName("API key")
         self.api_key.setEchoMode(QLineEdit.EchoMode.Password)
-        self.api_key.setPlaceholderText("if the server wants one; kept in the system keyring")
+        self.api_key.setPlaceholderText("if the server wants one; kept in the system keyring once used")
         self.ca_file = QLineEdit()
         self.ca_file.setAccessibleName("Certificate authority file")
         self.ca_file.setPlaceholderText("optional: a PEM file, for a server with its own certificates")
@@ -83,7 +85,12 @@ class ServerDialog(QDialog):
         self.address.returnPressed.connect(self.connect_to_server)
         service.listed.connect(self._on_listed)
         service.failed.connect(self._on_failed)
+        self.api_key.textEdited.connect(self._forget_listing)
         self.resize(560, self.sizeHint().height())
+
+    def key_to_save(self) -> str:
+        """The API key the server accepted, to keep once the person uses it ("" if none was typed)."""
+        return self._key if self._listed is not None else ""
 
     def profile(self) -> ServerProfile | None:
         """The server and model chosen, once connected."""
@@ -94,15 +101,18 @@ class ServerDialog(QDialog):
 
     @Slot()
     def connect_to_server(self) -> None:
-        """Ask the server for its models (on the server thread); the key, if typed, goes to the keyring first."""
+        """Ask the server for its models (on the server thread), with the key typed if any (not saved yet)."""
         address = self.address.text().strip()
+        if not self.connect_button.isEnabled():
+            return  # already asking (Enter pressed twice)
         if not address:
             self.status.setText("Enter the server's address first.")
             return
         self._forget_listing()
         self.connect_button.setEnabled(False)
         self.status.setText(f"Connecting to {address}…")
-        self._service.list_models(address, self.api_key.text() or None, self.ca_file.text().strip() or None)
+        self._key = self.api_key.text().strip()
+        self._request = self._service.list_models(address, self._key or None, self.ca_file.text().strip() or None)
 
     @Slot()
     def _forget_listing(self) -> None:
@@ -111,11 +121,13 @@ class ServerDialog(QDialog):
         self.model.setEnabled(False)
         self.use_button.setEnabled(False)
 
-    @Slot(object)
-    def _on_listed(self, listed: ServerModels) -> None:
+    @Slot(int, object)
+    def _on_listed(self, request: int, listed: ServerModels) -> None:
+        if request != self._request:
+            return
         self.connect_button.setEnabled(True)
         self._listed = listed
-        self.api_key.clear()  # it is in the keyring now; the field never keeps it
+        self.model.clear()
         self.model.addItems(list(listed.models))
         self.model.setCurrentText(listed.chosen)
         self.model.setEnabled(True)
@@ -123,10 +135,14 @@ class ServerDialog(QDialog):
         count = len(listed.models)
         offered = f"{count} model{'s' if count != 1 else ''} offered."
         note = f" {listed.effort_note}" if listed.effort_note else ""
-        self.status.setText(f"Connected: conversations will run {listed.where}. {offered}{note}")
+        plain = self._key and listed.server.base_url.startswith("http://") and "this computer" not in listed.where
+        warning = " The API key travels unencrypted to this server." if plain else ""
+        self.status.setText(f"Connected: conversations will run {listed.where}. {offered}{note}{warning}")
 
-    @Slot(str, str)
-    def _on_failed(self, _address: str, message: str) -> None:
+    @Slot(int, str)
+    def _on_failed(self, request: int, message: str) -> None:
+        if request != self._request:
+            return
         self.connect_button.setEnabled(True)
         self.status.setText(message)
 

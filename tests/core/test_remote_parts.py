@@ -36,6 +36,12 @@ def test_addresses_are_kept_one_way(typed: str, kept: str) -> None:
     assert normalize_base_url(typed) == kept
 
 
+def test_an_address_with_a_password_in_it_is_refused() -> None:
+    """An address is shown, stored with the conversation and exported: a secret must not ride in it."""
+    with pytest.raises(BadServerAddressError, match="give the key as the API key"):
+        normalize_base_url("http://alice:s3cret@gpu-box:8000/v1")
+
+
 def test_a_bad_address_is_refused_with_an_example() -> None:
     with pytest.raises(BadServerAddressError, match="like http://localhost:8080/v1"):
         normalize_base_url("ftp://files.example.org")

@@ -21,8 +21,8 @@ from gptoss_desktop.core.storage import Store
 from gptoss_desktop.ui.main_window import MainWindow
 from gptoss_desktop.ui.message_widgets import AssistantTurn
 from gptoss_desktop.ui.server_dialog import ServerDialog
-from gptoss_desktop.ui.server_switch import CONNECT_LABEL, LOCAL_LABEL
-from tests.fixtures.llama_server import LlamaServer, free_port, with_chat_template
+from gptoss_desktop.ui.where_it_runs import CONNECT_LABEL, LOCAL_LABEL
+from tests.fixtures.llama_server import LlamaServer, with_chat_template
 from tests.fixtures.memory_keyring import MemoryKeyring
 from tests.fixtures.sse_server import ScriptedServer, delta
 
@@ -47,18 +47,29 @@ def when_modal(act: Callable[[QWidget], None]) -> None:
         if dialog is None:
             QTimer.singleShot(10, run)
             return
-        act(dialog)
+        try:
+            act(dialog)
+        except BaseException:
+            dialog.close()  # never leave a modal loop running: the failure is reported, not a hang
+            raise
 
     QTimer.singleShot(0, run)
 
 
-def pick(window: MainWindow, label: str) -> None:
-    """Choose an entry of the Runs-on dropdown as a person does: open it, click the entry."""
-    combo = window.server_switch.combo
+def pick(qtbot: QtBot, window: MainWindow, label: str) -> None:
+    """Choose an entry of the Runs-on dropdown as a person can: with it focused, type the entry's first
+    letter. (The offscreen platform cannot open the list as a popup.)"""
+    combo = window.where.combo
     index = combo.findText(label)
     assert index >= 0, [combo.itemText(i) for i in range(combo.count())]
-    combo.setCurrentIndex(index)
-    combo.activated.emit(index)
+    combo.setFocus()
+    interval = QApplication.keyboardInputInterval()
+    QApplication.setKeyboardInputInterval(0)  # a new search per key, however soon after the last one
+    try:
+        qtbot.keyClick(combo, label[0])  # typing an entry's first letter picks it (each letter typed picks again)
+    finally:
+        QApplication.setKeyboardInputInterval(interval)
+    assert label == CONNECT_LABEL or combo.currentIndex() == index  # Connect… ends on the server chosen
 
 
 def connect_through_dialog(qtbot: QtBot, window: MainWindow, address: str, key: str = "") -> None:
@@ -73,7 +84,7 @@ def connect_through_dialog(qtbot: QtBot, window: MainWindow, address: str, key: 
         dialog.use_button.click()
 
     when_modal(fill)
-    pick(window, CONNECT_LABEL)
+    pick(qtbot, window, CONNECT_LABEL)
 
 
 def test_a_conversation_runs_on_a_server_and_remembers_it(
@@ -82,8 +93,8 @@ def test_a_conversation_runs_on_a_server_and_remembers_it(
     window = exact_window(make_window, trained_model)
     connect_through_dialog(qtbot, window, gpt_oss_server.url)
     host = gpt_oss_server.url.removeprefix("http://").removesuffix("/v1")
-    assert window.server_switch.combo.currentText() == f"gpt-oss-tiny at {host}"
-    banner = window.server_switch.banner
+    assert window.where.combo.currentText() == f"gpt-oss-tiny at {host}"
+    banner = window.where.banner
     assert banner.isVisible() and f"Runs on a server on this computer ({host})." in banner.text()
     ask(qtbot, window, "What is 2 + 3?")
     turn = window.chat_view.turns[-1]
@@ -93,7 +104,7 @@ def test_a_conversation_runs_on_a_server_and_remembers_it(
     assert f"gpt-oss-tiny on a server on this computer ({host})" in window.model_label.text()
 
     window.new_chat()  # a new conversation runs here, on the loaded model
-    assert window.server_switch.combo.currentText() == LOCAL_LABEL and not banner.isVisible()
+    assert window.where.combo.currentText() == LOCAL_LABEL and not banner.isVisible()
     ask(qtbot, window, "What is 12 + 7?")
     assert answers(window) == ["19"]
     qtbot.waitUntil(lambda: len(listed(window)) == 2)
@@ -103,8 +114,8 @@ def test_a_conversation_runs_on_a_server_and_remembers_it(
     qtbot.waitUntil(lambda: len(listed(again)) == 2)
     again.session.open(next(c for c in again._titles if again._titles[c] == "What is 2 + 3?"))
     qtbot.waitUntil(lambda: answers(again) == ["5"])
-    assert again.server_switch.combo.currentText() == f"gpt-oss-tiny at {host}"  # remembered per conversation
-    assert again.server_switch.banner.isVisible()
+    assert again.where.combo.currentText() == f"gpt-oss-tiny at {host}"  # remembered per conversation
+    assert again.where.banner.isVisible()
     again.session.update_settings(again.session.settings.with_changes(temperature=0.0, seed=1))
     ask(qtbot, again, "Add 3 to that.")
     assert answers(again) == ["5", "8"]
@@ -129,52 +140,170 @@ def test_a_known_server_is_two_clicks_away_and_this_computer_one_more(
     team = ServerProfile("http://gpu-box:8000", model="gpt-oss-120b")
     save_settings(app_paths().settings_file, Settings(servers=(team,)))
     window = exact_window(make_window, trained_model)
-    pick(window, "gpt-oss-120b at gpu-box:8000")
+    pick(qtbot, window, "gpt-oss-120b at gpu-box:8000")
     assert window.session.settings.server == team
-    assert "on the server gpu-box:8000 (not encrypted" in window.server_switch.banner.text()
+    assert "on the server gpu-box:8000 (not encrypted" in window.where.banner.text()
     assert window.composer.edit.placeholderText().startswith("Message gpt-oss-120b at gpu-box:8000")
-    pick(window, LOCAL_LABEL)
-    assert window.session.settings.server is None and not window.server_switch.banner.isVisible()
+    pick(qtbot, window, LOCAL_LABEL)
+    assert window.session.settings.server is None and not window.where.banner.isVisible()
 
 
-def test_a_server_that_cannot_be_reached_says_so_and_nothing_is_lost(
+def press(button_text: str) -> Callable[[QWidget], None]:
+    """Click the button of a question box that says `button_text`."""
+
+    def act(box: QWidget) -> None:
+        assert isinstance(box, QMessageBox), box
+        next(button for button in box.buttons() if button.text() == button_text).click()
+
+    return act
+
+
+def test_a_server_that_goes_away_says_so_and_nothing_is_lost(
     make_window: WindowFactory, qtbot: QtBot, trained_model: Path
 ) -> None:
     window = exact_window(make_window, trained_model)
-    nowhere = ServerProfile(f"http://127.0.0.1:{free_port()}", model="gpt-oss-120b")
-    window.server_switch.show_conversation(nowhere)
-    window.server_switch.chosen.emit(nowhere)
-    qtbot.keyClicks(window.composer.edit, "What is 2 + 3?")
+    with ScriptedServer() as server:
+        connect_through_dialog(qtbot, window, server.url)
+    qtbot.keyClicks(window.composer.edit, "What is 2 + 3?")  # the server has stopped since
     with qtbot.waitSignal(window.service.generation_failed, timeout=30_000):
         qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
     turn = window.chat_view.turns[-1]
     assert isinstance(turn, AssistantTurn)
     assert "refused" in turn.notice.text().lower()
     assert window.chat_view.turns[0].text == "What is 2 + 3?"  # type: ignore[union-attr]
-    pick(window, LOCAL_LABEL)  # the person moves it back here and asks again
+    pick(qtbot, window, LOCAL_LABEL)  # the person moves it back here and asks again
     ask(qtbot, window, "What is 12 + 7?")
     assert answers(window)[-1] == "19"
 
 
-def test_the_dialog_says_why_it_cannot_connect_and_keeps_the_key_in_the_keyring(
+def test_the_dialog_says_why_it_cannot_connect_and_the_key_never_reaches_a_file(
+    make_window: WindowFactory, qtbot: QtBot, trained_model: Path, memory_keyring: MemoryKeyring, app_home: Path
+) -> None:
+    script = [delta("19"), delta(finish_reason="stop")]
+    with ScriptedServer(api_key="sk-team-secret", script=lambda reply: reply.stream(script)) as server:
+        window = exact_window(make_window, trained_model)
+
+        def fill(dialog: QWidget) -> None:
+            assert isinstance(dialog, ServerDialog)
+            dialog.address.setText(server.url)
+            dialog.connect_button.click()  # no key: the server refuses, and the dialog says what to do
+            qtbot.waitUntil(lambda: "API key" in dialog.status.text(), timeout=10_000)
+            assert not dialog.use_button.isEnabled()
+            dialog.api_key.setText("sk-team-secret")
+            dialog.connect_button.click()
+            qtbot.waitUntil(dialog.use_button.isEnabled, timeout=10_000)
+            assert memory_keyring.passwords == {}  # not saved before the server is used
+            dialog.use_button.click()
+
+        when_modal(fill)
+        pick(qtbot, window, CONNECT_LABEL)
+        qtbot.waitUntil(lambda: bool(memory_keyring.passwords))
+        assert memory_keyring.passwords == {(SERVICE, server.url): "sk-team-secret"}
+        ask(qtbot, window, "What is 12 + 7?")
+        assert answers(window) == ["19"] and server.authorizations[-1] == "Bearer sk-team-secret"
+        window.close()
+    written = [path for path in app_home.rglob("*") if path.is_file()]
+    assert any(path.name == "settings.json" for path in written)
+    assert not any(b"sk-team-secret" in path.read_bytes() for path in written)  # settings, database, logs
+
+
+def test_a_new_key_is_used_from_the_next_answer_on(
     make_window: WindowFactory, qtbot: QtBot, trained_model: Path, memory_keyring: MemoryKeyring
 ) -> None:
+    script = [delta("Yes."), delta(finish_reason="stop")]
+    with ScriptedServer(api_key="sk-old", script=lambda reply: reply.stream(script)) as server:
+        window = exact_window(make_window, trained_model)
+        connect_through_dialog(qtbot, window, server.url, key="sk-old")
+        ask(qtbot, window, "Still there?")
+        assert server.authorizations[-1] == "Bearer sk-old"
+        server.api_key = "sk-new"  # the team rotated its key
+        connect_through_dialog(qtbot, window, server.url, key="sk-new")
+        qtbot.waitUntil(lambda: memory_keyring.passwords.get((SERVICE, server.url)) == "sk-new")
+        ask(qtbot, window, "And now?")
+        assert server.authorizations[-1] == "Bearer sk-new" and answers(window)[-1] == "Yes."
+        window.close()
+
+
+def test_without_a_keyring_the_key_is_kept_for_this_session_only(
+    make_window: WindowFactory, qtbot: QtBot, trained_model: Path
+) -> None:
+    import keyring
+    import keyring.backends.fail
+
+    from gptoss_desktop.core.remote.api_keys import delete_api_key
+
+    keyring.set_keyring(keyring.backends.fail.Keyring())  # this machine's own case: no Secret Service
+    script = [delta("Yes."), delta(finish_reason="stop")]
+    with ScriptedServer(api_key="sk-only-now", script=lambda reply: reply.stream(script)) as server:
+        try:
+            window = exact_window(make_window, trained_model)
+            connect_through_dialog(qtbot, window, server.url, key="sk-only-now")
+            qtbot.waitUntil(lambda: "kept only until the app quits" in window.statusBar().currentMessage())
+            ask(qtbot, window, "Still there?")
+            assert server.authorizations[-1] == "Bearer sk-only-now"
+            window.close()
+        finally:
+            delete_api_key(server.url)  # the session's key must not reach the next test
+
+
+def test_conversation_settings_keep_where_it_runs(
+    make_window: WindowFactory, qtbot: QtBot, trained_model: Path
+) -> None:
+    from gptoss_desktop.ui.conversation_settings_dialog import ConversationSettingsDialog
+
+    team = ServerProfile("http://gpu-box:8000", model="gpt-oss-120b")
+    save_settings(app_paths().settings_file, Settings(servers=(team,)))
     window = exact_window(make_window, trained_model)
-    with ScriptedServer(api_key="sk-team") as server:
-        dialog = ServerDialog(window.servers, window)
-        qtbot.addWidget(dialog)
-        dialog.address.setText(server.url)
-        dialog.connect_button.click()
-        qtbot.waitUntil(lambda: "API key" in dialog.status.text(), timeout=10_000)
-        assert not dialog.use_button.isEnabled()
-        dialog.api_key.setText("sk-team")
-        dialog.connect_button.click()
-        qtbot.waitUntil(dialog.use_button.isEnabled, timeout=10_000)
-        assert dialog.api_key.text() == ""  # the field does not keep it
-        assert memory_keyring.passwords == {(SERVICE, server.url): "sk-team"}
-        assert dialog.profile() == ServerProfile(server.url, model="gpt-oss-20b")
-        dialog.close()
-    assert "sk-team" not in app_paths().settings_file.read_text() if app_paths().settings_file.exists() else True
+    pick(qtbot, window, "gpt-oss-120b at gpu-box:8000")
+
+    def edit(dialog: QWidget) -> None:
+        assert isinstance(dialog, ConversationSettingsDialog)
+        dialog.instructions.setPlainText("Answer briefly.")
+        dialog.accept()
+
+    when_modal(edit)
+    window.edit_conversation_settings()
+    assert window.session.settings.instructions == "Answer briefly."
+    assert window.session.settings.server == team and window.where.banner.isVisible()
+
+
+def test_a_bad_certificate_authority_file_is_explained(
+    make_window: WindowFactory, qtbot: QtBot, trained_model: Path, tmp_path: Path
+) -> None:
+    bogus = tmp_path / "team-ca.pem"
+    bogus.write_text("not a certificate")
+    window = exact_window(make_window, trained_model)
+    dialog = ServerDialog(window.servers, window)
+    qtbot.addWidget(dialog)
+    dialog.address.setText("https://gpu-box.example:8443/v1")
+    dialog.ca_file.setText(str(bogus))
+    dialog.connect_button.click()
+    qtbot.waitUntil(lambda: "certificate authority file" in dialog.status.text(), timeout=10_000)
+    assert dialog.connect_button.isEnabled() and not dialog.use_button.isEnabled()
+
+
+def test_stop_and_closing_while_the_server_is_being_reached(
+    make_window: WindowFactory, qtbot: QtBot, trained_model: Path
+) -> None:
+    """A stored conversation on a server that takes the connection and never lists its models: Stop still
+    stops at once, and the window still closes with every thread ended (the leak check sees to that)."""
+    with ScriptedServer(stall_models=True) as server:
+        team = ServerProfile(server.url, model="gpt-oss-20b")
+        save_settings(app_paths().settings_file, Settings(servers=(team,)))
+        window = exact_window(make_window, trained_model)
+        pick(qtbot, window, team.label)
+        window.composer.edit.setFocus()
+        qtbot.keyClicks(window.composer.edit, "Hello?")
+        qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: len(server.authorizations) >= 1, timeout=10_000)  # it is asking for the models
+        assert window.composer.button.text() == "Stop"
+        with qtbot.waitSignal(window.service.generation_finished, timeout=2_000) as finished:
+            qtbot.mouseClick(window.composer.button, Qt.MouseButton.LeftButton)
+        assert finished.args[0].stop_reason == "cancelled" and window.composer.button.text() == "Send"
+        qtbot.keyClicks(window.composer.edit, "Hello again?")
+        qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: len(server.authorizations) >= 2, timeout=10_000)
+        window.close()  # mid-connect: the connection is cut and the engine thread joined
 
 
 def test_documents_go_to_a_server_only_once_the_person_agrees(
@@ -185,9 +314,7 @@ def test_documents_go_to_a_server_only_once_the_person_agrees(
     script = [delta(reasoning_content="Look it up."), delta("900 euros."), delta(finish_reason="stop")]
     with ScriptedServer(script=lambda reply: reply.stream(script)) as server:
         window = exact_window(make_window, trained_model)
-        profile = ServerProfile(server.url, model="gpt-oss-20b")
-        window.server_switch.show_conversation(profile)
-        window.server_switch.chosen.emit(profile)
+        connect_through_dialog(qtbot, window, server.url)
         drop_files(window, lease)
         qtbot.waitUntil(lambda: chips(window).get("lease.md", ("", ""))[0] == "✓", timeout=20_000)
 
@@ -218,18 +345,40 @@ def test_documents_go_to_a_server_only_once_the_person_agrees(
         window.close()
 
 
+def test_regenerate_asks_before_documents_go_to_a_server(
+    make_window: WindowFactory, qtbot: QtBot, trained_model: Path, tmp_path: Path
+) -> None:
+    lease = tmp_path / "lease.md"
+    lease.write_text("# Rent\nThe rent is 900 euros a month.\n")
+    script = [delta("900 euros."), delta(finish_reason="stop")]
+    with ScriptedServer(script=lambda reply: reply.stream(script)) as server:
+        window = exact_window(make_window, trained_model)
+        ask(qtbot, window, "What is 12 + 7?")  # answered here, before there were documents
+        connect_through_dialog(qtbot, window, server.url)
+        drop_files(window, lease)
+        qtbot.waitUntil(lambda: chips(window).get("lease.md", ("", ""))[0] == "✓", timeout=20_000)
+        when_modal(press("Cancel"))
+        window.session.regenerate()
+        assert server.requests == [] and answers(window) == ["19"]  # cancelled: nothing sent, nothing lost
+        when_modal(press("Answer Without Them"))
+        with qtbot.waitSignal(window.service.generation_finished, timeout=10_000):
+            window.session.regenerate()
+        assert len(server.requests) == 1 and "900 euros a month" not in json.dumps(server.requests[-1])
+        window.close()
+
+
 def test_stop_ends_a_server_answer_at_once(make_window: WindowFactory, qtbot: QtBot, trained_model: Path) -> None:
-    """The server has taken the request and sends nothing yet (a big model reading a long prompt): Esc stops."""
+    """The server has taken the request and sends nothing yet (a big model reading a long prompt): Stop stops."""
     with ScriptedServer(script=lambda reply: reply.stream([], headers_only_then_wait=True)) as server:
         window = exact_window(make_window, trained_model)
-        profile = ServerProfile(server.url, model="gpt-oss-20b")
-        window.server_switch.show_conversation(profile)
-        window.server_switch.chosen.emit(profile)
+        connect_through_dialog(qtbot, window, server.url)
+        window.composer.edit.setFocus()
         qtbot.keyClicks(window.composer.edit, "Write a long story.")
         qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
         qtbot.waitUntil(server.arrived.is_set, timeout=10_000)
+        assert window.composer.button.text() == "Stop"
         with qtbot.waitSignal(window.service.generation_finished, timeout=2_000) as finished:
-            qtbot.keyClick(window.composer.edit, Qt.Key.Key_Escape)
+            qtbot.mouseClick(window.composer.button, Qt.MouseButton.LeftButton)
         assert finished.args[0].stop_reason == "cancelled"
         turn = window.chat_view.turns[-1]
         assert isinstance(turn, AssistantTurn) and "Stopped." in turn.notice.text()

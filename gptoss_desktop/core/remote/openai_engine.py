@@ -9,6 +9,7 @@ on any thread; cancel from any other.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -35,7 +36,7 @@ from .models import (
 from .server_errors import ServerUnavailableError, sentence, status_message, transport_message
 from .server_url import BadServerAddressError, normalize_base_url, where_it_runs
 from .token_count import TokenCounter
-from .transport import make_client
+from .transport import cut_on_cancel, make_client
 
 if TYPE_CHECKING:
     from ..engine import ChatRequest
@@ -104,8 +105,12 @@ class ServerEngine:
         context_size: int | None = None,
         ca_file: str | None = None,
         timeouts: ServerTimeouts = ServerTimeouts(),
+        cancel: CancelFlag | None = None,
     ) -> None:
-        """Connect and choose the model (`model`, else the first gpt-oss one); ServerUnavailableError says why not."""
+        """Connect and choose the model (`model`, else the first gpt-oss one); ServerUnavailableError says why not.
+
+        Setting `cancel` cuts the connection while the server is being asked (Stop, closing the window).
+        """
         try:
             self.base_url = normalize_base_url(base_url)
         except BadServerAddressError as exc:
@@ -116,9 +121,13 @@ class ServerEngine:
         timeout = httpx.Timeout(timeouts.read, connect=timeouts.connect)
         self._quick = httpx.Timeout(timeouts.quick, connect=timeouts.connect)
         self._client, self._sockets = make_client(self.base_url, headers, timeout, ca_file)
+        guard = cut_on_cancel(cancel, self._sockets) if cancel is not None else contextlib.nullcontext()
         try:
-            models = self._models()
-            chosen = choose_model(models, model, self.server)
+            with guard:
+                models = self._models()
+                chosen = choose_model(models, model, self.server)
+                kind = server_kind(models)
+                props = self._props() if kind == "llama-server" else ServerProps()
         except ModelChoiceError as exc:
             self.close()
             raise ServerUnavailableError(str(exc)) from exc
@@ -127,8 +136,6 @@ class ServerEngine:
             raise
         self.model: ServerModel = chosen
         self.models: tuple[ServerModel, ...] = tuple(models)  # everything the server offers, as it listed them
-        kind = server_kind(models)
-        props = self._props() if kind == "llama-server" else ServerProps()
         effort_honoured = EFFORT_HONOURED[kind] if props.template_reads_effort is None else props.template_reads_effort
         known_context = context_size or props.context_size or chosen.context_size
         self.info = ServerModelInfo(

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from .server_url import normalize_base_url, where_it_runs
 
 if TYPE_CHECKING:
+    from ..cancel import CancelFlag
     from .openai_engine import ServerEngine, ServerTimeouts
 
 
@@ -59,8 +60,13 @@ class ServerProfile:
             return None
 
 
-def open_engine(profile: ServerProfile, timeouts: ServerTimeouts | None = None) -> ServerEngine:
-    """Connect to the profile's server with its key from the keyring (none if there is no keyring).
+def open_engine(
+    profile: ServerProfile,
+    timeouts: ServerTimeouts | None = None,
+    cancel: CancelFlag | None = None,
+    api_key: str | None = None,
+) -> ServerEngine:
+    """Connect to the profile's server with `api_key`, else its key from the keyring (none if there is no keyring).
 
     Raises ServerUnavailableError (a ModelLoadError) with a message for people. The HTTP stack and the
     keyring are imported here, not when a conversation that names a server is opened.
@@ -68,10 +74,12 @@ def open_engine(profile: ServerProfile, timeouts: ServerTimeouts | None = None) 
     from .api_keys import KeyringUnavailableError, get_api_key
     from .openai_engine import ServerEngine, ServerTimeouts
 
-    try:
-        key = get_api_key(profile.base_url)
-    except KeyringUnavailableError:
-        key = None
+    key = api_key
+    if key is None:
+        try:
+            key = get_api_key(profile.base_url)
+        except KeyringUnavailableError:
+            key = None
     return ServerEngine(
         profile.base_url,
         model=profile.model,
@@ -79,4 +87,5 @@ def open_engine(profile: ServerProfile, timeouts: ServerTimeouts | None = None) 
         context_size=profile.context_size,
         ca_file=profile.ca_file,
         timeouts=timeouts or ServerTimeouts(),
+        cancel=cancel,
     )

@@ -18,6 +18,11 @@ def normalize_base_url(text: str) -> str:
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise BadServerAddressError(f"{text!r} is not a server address: give one like http://localhost:8080/v1.")
+    if parts.username or parts.password:
+        # An address is shown, stored with the conversation and exported; a secret in it would be too.
+        raise BadServerAddressError(
+            "The address holds a user name or password: leave them out and give the key as the API key."
+        )
     path = parts.path.rstrip("/")
     if not path.endswith("/v1"):
         path += "/v1"

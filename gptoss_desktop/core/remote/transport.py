@@ -19,6 +19,7 @@ import httpcore
 import httpx
 
 from ..cancel import CancelFlag
+from .server_errors import ServerUnavailableError
 
 #: How often the watcher looks at the cancel flag: the most Stop waits before the socket is cut.
 WATCH_SECONDS = 0.02
@@ -82,7 +83,12 @@ def make_client(
 ) -> tuple[httpx.Client, SocketRegistry]:
     """A client for one server. TLS is always verified (against `ca_file` when given, else the usual
     authorities); proxies in the environment are not used, so a conversation goes only where it was sent."""
-    ssl_context = ssl.create_default_context(cafile=ca_file) if ca_file else httpx.create_ssl_context()
+    try:
+        ssl_context = ssl.create_default_context(cafile=ca_file) if ca_file else httpx.create_ssl_context()
+    except (OSError, ssl.SSLError) as exc:
+        raise ServerUnavailableError(
+            f"The certificate authority file {ca_file} could not be read ({exc}): choose a PEM file."
+        ) from exc
     registry = SocketRegistry()
     client = httpx.Client(
         base_url=base_url,
