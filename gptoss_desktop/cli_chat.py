@@ -62,22 +62,20 @@ def _open_engine(args: argparse.Namespace) -> ChatEngine:
     """The local model, or the server named by --server (its key from --api-key-env, else the keyring)."""
     if not getattr(args, "server", None):
         return LocalEngine(args.model, context_size=args.context)
-    from .core.remote.api_keys import KeyringUnavailableError, get_api_key
-    from .core.remote.openai_engine import ServerEngine
+    from .core.remote.profile import ServerProfile, open_engine
     from .core.remote.server_errors import ServerUnavailableError
+    from .core.remote.server_url import BadServerAddressError
 
+    key = None
     if args.api_key_env:
         key = os.environ.get(args.api_key_env, "").strip()
         if not key:
             raise ServerUnavailableError(f"The environment variable {args.api_key_env} holds no API key.")
-    else:
-        try:
-            key = get_api_key(args.server) or ""
-        except (KeyringUnavailableError, ValueError):
-            key = ""  # no keyring here: try without a key; the server says if it needs one
-    engine = ServerEngine(
-        args.server, model=args.server_model, api_key=key or None, context_size=args.context, ca_file=args.ca_file
-    )
+    try:
+        server = ServerProfile(args.server, model=args.server_model, ca_file=args.ca_file, context_size=args.context)
+    except BadServerAddressError as exc:
+        raise ServerUnavailableError(str(exc)) from exc
+    engine = open_engine(server, api_key=key)  # without --api-key-env: the keyring's key, if any
     print(f"gptoss-desktop: {engine.info.name} runs {engine.info.where}", file=sys.stderr)
     if args.doc:
         print("gptoss-desktop: passages of the documents are sent to that server", file=sys.stderr)

@@ -75,9 +75,9 @@ def test_citations_name_the_passages_the_answer_used() -> None:
 
 
 def test_citation_marks_are_what_a_reader_clicks() -> None:
-    text = "Rent is monthly [3]. Notice [1, 12]; and [x]."
+    text = "Rent is monthly [3]. Notice [1, 12]; and [x], items[2] and [4][5]."
     marks = [(text[m.start : m.end], m.number) for m in citation_marks(text)]
-    assert marks == [("[3]", 3), ("[1", 1), ("12]", 12)]
+    assert marks == [("[3]", 3), ("[1", 1), ("12]", 12), ("[4]", 4), ("[5]", 5)]  # items[2] is an index
 
 
 def test_map_groups_fit_the_budget_and_keep_order() -> None:

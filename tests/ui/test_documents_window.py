@@ -3,6 +3,7 @@ strip with each file's state and reason, answers from the documents, and the sou
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
@@ -194,13 +195,57 @@ def test_a_real_model_cites_and_the_citation_opens_its_source(
     turn = window.chat_view.turns[-1]
     assert isinstance(turn, AssistantTurn)
     view = turn.answer
-    assert "[1]" in turn.answer_text()
-    assert turn.sources.isVisible() and "[1] lease.md, lines 1-2" in turn.sources.text()
+    marks = re.findall(r"\[(\d)\]", turn.answer_text())
+    assert marks, f"SmolLM2 no longer cites here: {turn.answer_text()!r}"
+    number = int(marks[0])
+    cited = turn.sources.text()
+    place = re.search(rf"\[{number}\] (lease\.md, lines \d+-\d+)", cited)
+    assert turn.sources.isVisible() and place is not None, cited  # what it cites is listed, with where
+    cursor = QTextCursor(view.document())
+    cursor.setPosition(view.toPlainText().index(f"[{number}]") + 2)
+    assert cursor.charFormat().anchorHref() == f"source:{number}"
+    assert cursor.charFormat().toolTip() == place.group(1)
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.cursorRect(cursor).center())
+    qtbot.waitUntil(lambda: window.source_viewer.isVisible(), timeout=5_000)
+    assert window.source_viewer.place.text() == f"[{number}] {place.group(1)}"  # and it opens
+
+
+def test_a_citation_in_the_answer_opens_its_source(
+    make_window: WindowFactory, qtbot: QtBot, trained_model: Path, tmp_path: Path
+) -> None:
+    """The [1] an answer writes is a link: clicking it opens the passage beside the conversation. The trained
+    test model cannot cite, so its answer gets the marker and the sources the way the engine thread reports
+    them; the link, the tooltip and the viewer reading the real index are what is tested."""
+    lease = tmp_path / "lease.md"
+    lease.write_text("# Notice\nEither side may end the lease\nwith 30 days' notice in writing.\n")
+    window = exact_window(make_window, trained_model)
+    drop_files(window, lease)
+    qtbot.waitUntil(lambda: chips(window).get("lease.md", ("", ""))[0] == "✓", timeout=20_000)
+    store = Store(app_paths().database, recover=False)
+    try:
+        conversation_id = store.conversation_id(window.session.uid)
+        assert conversation_id is not None
+        [document] = store.document_index.documents(conversation_id)
+    finally:
+        store.close()
+    source = Source(1, document.uid, "lease.md", 0, "lines 1-3", "Either side may end the lease with 30 days' notice…")
+
+    def cite(_text: str) -> None:  # as the engine thread reports it, while the answer is live
+        window.service.answer_received.disconnect(cite)
+        window.service.answer_received.emit(" Thirty days' notice [1].")
+        window.service.sources_cited.emit((source,))
+
+    window.service.answer_received.connect(cite)
+    ask(qtbot, window, "How can I end the lease?")
+    turn = window.chat_view.turns[-1]
+    assert isinstance(turn, AssistantTurn)
+    view = turn.answer
     cursor = QTextCursor(view.document())
     cursor.setPosition(view.toPlainText().index("[1]") + 2)
     assert cursor.charFormat().anchorHref() == "source:1"
-    assert cursor.charFormat().toolTip() == "lease.md, lines 1-2"
+    assert cursor.charFormat().toolTip() == "lease.md, lines 1-3"
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.cursorRect(cursor).center())
     qtbot.waitUntil(lambda: window.source_viewer.isVisible(), timeout=5_000)
-    assert window.source_viewer.place.text() == "[1] lease.md, lines 1-2"
-    assert "30 days' notice in writing." in window.source_viewer.text.toPlainText()
+    assert window.source_viewer.place.text() == "[1] lease.md, lines 1-3"
+    assert "with 30 days' notice in writing." in window.source_viewer.text.toPlainText()
+    assert turn.answer_text().endswith("Thirty days' notice [1].")  # Copy copies what was written

@@ -45,7 +45,8 @@ _WHOLE_DOCUMENT_QUESTION = re.compile(
     re.IGNORECASE,
 )
 _OPEN, _CLOSE = "««", "»»"
-_CITATION = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+# A citation stands on its own: "x[1]" in prose is an index, not a source.
+_CITATION = re.compile(r"(?<!\w)\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 
 
 @dataclass(frozen=True)
