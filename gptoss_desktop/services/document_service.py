@@ -65,7 +65,7 @@ class DocumentWorker(Worker):
     """Owns a Store connection (and the passages' Embedder) on the documents thread; every slot runs there."""
 
     documents_listed = Signal(str, object)  # conversation uid, list[StoredDocument]
-    reading = Signal(str, str)  # conversation uid, file name: being read now
+    reading = Signal(str, str, int, int)  # conversation uid, file being read now, its number, files in all
     passage_found = Signal(object, str)  # Source, the passage's whole text ("" if the document is gone)
     failed = Signal(str)
     embedding_model_set = Signal(str)  # the model's name, "" when semantic search is off
@@ -97,16 +97,17 @@ class DocumentWorker(Worker):
         conversation_id = self._conversation_id(conversation)
         if conversation_id is None or self._store is None or not isinstance(paths, list):
             return
-        for path in files_in([str(p) for p in paths]):
+        files = list(files_in([str(p) for p in paths]))  # counted first, for the progress bar
+        for number, path in enumerate(files, 1):
             if self._cancel.is_set():
                 break
-            self.reading.emit(conversation, path.name)
+            self.reading.emit(conversation, path.name, number, len(files))
             try:
                 ingest(self._store.document_index, conversation_id, path, self._cancel)
             except sqlite3.Error as exc:
                 self.failed.emit(f"Could not add {path.name}: {exc}.")
             self.list(conversation)
-        self.reading.emit(conversation, "")
+        self.reading.emit(conversation, "", 0, 0)
         self._queue_embedding()
 
     @Slot(str, object)
@@ -228,7 +229,7 @@ class DocumentService(ThreadOwner):
     """The GUI thread's handle on documents. Every method runs on the GUI thread and returns at once."""
 
     documents_listed = Signal(str, object)  # conversation uid, list[StoredDocument]
-    reading = Signal(str, str)  # conversation uid, file name ("" when done)
+    reading = Signal(str, str, int, int)  # conversation uid, file being read ("" when done), its number, files
     passage_found = Signal(object, str)  # Source, the passage's text ("" if its document was removed)
     failed = Signal(str)
     embedding_model_set = Signal(str)  # the embedding model's name, "" when semantic search is off

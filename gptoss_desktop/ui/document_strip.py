@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QToolButton, QWidget
 
 from ..services.document_service import StoredDocument
 
@@ -29,9 +29,16 @@ class DocumentStrip(QWidget):
         self.attach_button.clicked.connect(self.attach_requested)
         self.reading = QLabel()
         self.reading.setObjectName("documentReading")
+        self.progress = QProgressBar()
+        self.progress.setObjectName("documentProgress")
+        self.progress.setAccessibleName("Reading documents")
+        self.progress.setTextVisible(False)
+        self.progress.setMaximumWidth(160)
+        self.progress.setVisible(False)
         self._layout.addWidget(self.attach_button)
         self._layout.addStretch(1)
         self._layout.addWidget(self.reading)
+        self._layout.addWidget(self.progress)
         self.chips: list[QWidget] = []
 
     def show_documents(self, documents: list[StoredDocument]) -> None:
@@ -45,9 +52,19 @@ class DocumentStrip(QWidget):
             self._layout.insertWidget(len(self.chips), chip)
             self.chips.append(chip)
 
-    def show_reading(self, name: str) -> None:
-        """Say which file is being read now ("" when none)."""
-        self.reading.setText(f"Reading {name}…" if name else "")
+    def show_reading(self, name: str, number: int = 0, count: int = 0) -> None:
+        """Say which file is being read now, as file `number` of `count` ("" when none): a bar moves
+        from file to file (and shows it is busy while a single file is read)."""
+        several = count > 1
+        self.reading.setText(
+            (f"Reading {name} ({number} of {count})…" if several else f"Reading {name}…") if name else ""
+        )
+        self.progress.setVisible(bool(name))
+        if several:
+            self.progress.setRange(0, count)
+            self.progress.setValue(number - 1)
+        else:
+            self.progress.setRange(0, 0)  # one file: busy, for as long as it takes
 
     def _chip(self, document: StoredDocument) -> QWidget:
         chip = QWidget()

@@ -165,7 +165,9 @@ class MainWindow(QMainWindow):
         self.undo_button.clicked.connect(self.undo_delete)
         documents, strip = self.documents, self.document_strip
         documents.documents_listed.connect(self._on_documents)
-        documents.reading.connect(lambda uid, name: strip.show_reading(name) if uid == session.uid else None)
+        documents.reading.connect(
+            lambda uid, name, number, count: strip.show_reading(name, number, count) if uid == session.uid else None
+        )
         documents.failed.connect(self._show_problem)
         strip.attach_requested.connect(self.choose_documents)
         strip.remove_requested.connect(lambda document: documents.remove(session.uid, document))

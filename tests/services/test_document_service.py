@@ -41,12 +41,12 @@ def test_files_are_read_in_order_and_listed_with_their_status(
     lease = write_pdf(tmp_path / "lease.pdf", ["Parties.", "The rent is 900 euros a month."])
     locked = write_encrypted_pdf(tmp_path / "locked.pdf", ["secret"])
     listed: list[list[StoredDocument]] = []
-    reading: list[str] = []
+    reading: list[tuple[str, int, int]] = []
     service.documents_listed.connect(lambda _uid, documents: listed.append(documents))
-    service.reading.connect(lambda _uid, name: reading.append(name))
+    service.reading.connect(lambda _uid, name, number, count: reading.append((name, number, count)))
     service.add(conversation, [str(lease), str(locked)])
-    qtbot.waitUntil(lambda: reading[-1:] == [""], timeout=20_000)
-    assert reading == ["lease.pdf", "locked.pdf", ""]
+    qtbot.waitUntil(lambda: reading[-1:] == [("", 0, 0)], timeout=20_000)
+    assert reading == [("lease.pdf", 1, 2), ("locked.pdf", 2, 2), ("", 0, 0)]  # each file as n of all
     final = statuses(listed[-1])
     assert final[0] == ("lease.pdf", "ready", None)
     assert final[1][:2] == ("locked.pdf", "failed") and "password-protected" in str(final[1][2])
@@ -123,7 +123,7 @@ def test_documents_added_before_and_after_the_model_is_set_are_embedded(
     after.write_text("# Rent\nThe rent is 900 euros, paid on the first day of each month.\n")
     embedded: list[tuple[str, str]] = []
     service.document_embedded.connect(lambda uid, document: embedded.append((uid, document)))
-    with qtbot.waitSignal(service.reading, timeout=20_000, check_params_cb=lambda _uid, name: name == ""):
+    with qtbot.waitSignal(service.reading, timeout=20_000, check_params_cb=lambda _uid, name, _n, _count: name == ""):
         service.add(conversation, [str(before)])
 
     with qtbot.waitSignal(service.embedding_model_set, timeout=20_000) as chosen:
@@ -161,7 +161,7 @@ def test_shutdown_stops_embedding_within_a_batch_and_keeps_the_document_searchab
     sentence = "The tenant shall keep the premises in good repair and return them in the same condition. "
     long = tmp_path / "long.txt"
     long.write_text("\n\n".join(f"Clause {n}. " + sentence * 12 for n in range(150)))  # ~150 passages, ~30 s
-    with qtbot.waitSignal(service.reading, timeout=20_000, check_params_cb=lambda _uid, name: name == ""):
+    with qtbot.waitSignal(service.reading, timeout=20_000, check_params_cb=lambda _uid, name, _n, _count: name == ""):
         service.add(conversation, [str(long)])
     embedded: list[str] = []
     service.document_embedded.connect(lambda _uid, document: embedded.append(document))

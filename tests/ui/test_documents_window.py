@@ -152,6 +152,12 @@ def test_every_bad_file_says_why_and_the_good_ones_are_answered_from(
     with (folder / "huge.txt").open("wb") as huge:
         huge.truncate(512_000_000)  # sparse: refused by its size before a byte is read
     window = exact_window(make_window, trained_model)
+    strip, shown_while_reading = window.document_strip, []
+    window.documents.reading.connect(  # after the window's own slot: what the strip shows at each file
+        lambda *_: shown_while_reading.append(
+            (strip.reading.text(), strip.progress.isVisible(), strip.progress.value(), strip.progress.maximum())
+        )
+    )
     drop_files(window, folder)
     qtbot.waitUntil(
         lambda: len(chips(window)) == 9 and "…" not in {m for m, _ in chips(window).values()}, timeout=30_000
@@ -168,6 +174,12 @@ def test_every_bad_file_says_why_and_the_good_ones_are_answered_from(
         "huge.txt": "huge.txt is 512 MB; the limit is 200 MB",
     }
     assert reasons["bomb.docx"].startswith("bomb.docx looks like a zip bomb")
+    qtbot.waitUntil(lambda: len(shown_while_reading) == 10)  # a step per file, then done
+    assert [
+        (text.endswith(f"({n} of 9)…"), bar, value, top)
+        for n, (text, bar, value, top) in enumerate(shown_while_reading[:9], 1)
+    ] == [(True, True, n - 1, 9) for n in range(1, 10)]
+    assert shown_while_reading[-1][:2] == ("", False)
     ask(qtbot, window, "How much is the rent?")
     turn = window.chat_view.turns[-1]
     assert isinstance(turn, AssistantTurn) and turn.answer.toPlainText()
