@@ -127,3 +127,22 @@ def test_pdfs_headless_a_locked_one_and_a_scan_say_why(trained_model: Path, tmp_
     assert "no text layer" in problems["scan.pdf"]
     assert [e["file"] for e in events if e["type"] == "document"] == ["lease.pdf"]
     assert events[-1]["type"] == "done" and status == 1
+
+
+def test_headless_a_zip_bomb_and_a_huge_file_are_refused_and_invalid_utf8_is_read(
+    trained_model: Path, tmp_path: Path
+) -> None:
+    from tests.fixtures.documents import write_zip_bomb
+
+    bomb = write_zip_bomb(tmp_path / "bomb.docx")
+    huge = tmp_path / "huge.txt"
+    with huge.open("wb") as file:
+        file.truncate(512_000_000)  # sparse: refused by its size before a byte is read
+    mixed = tmp_path / "mixed.txt"
+    mixed.write_bytes("Total: 12 €\n".encode() + b"broken \xff\xfe bytes\nThe rent is 900 euros.\n")
+    status, events, _stderr = ask(trained_model, "How much is the rent?", bomb, huge, mixed)
+    problems = {str(e["file"]): str(e["text"]) for e in events if e["type"] == "document_error"}
+    assert problems["bomb.docx"].startswith("bomb.docx looks like a zip bomb")
+    assert problems["huge.txt"] == "huge.txt is 512 MB; the limit is 200 MB"
+    assert [e["file"] for e in events if e["type"] == "document"] == ["mixed.txt"]
+    assert events[-1]["type"] == "done" and status == 1
