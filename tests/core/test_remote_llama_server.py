@@ -26,14 +26,6 @@ QUICK = SamplingParams(temperature=0.0, max_tokens=24, seed=1)
 
 
 @pytest.fixture(scope="module")
-def gpt_oss_server(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
-    model = with_chat_template(trained_model, tmp_path_factory.mktemp("served") / "gpt-oss-tiny.gguf")
-    server = LlamaServer(model, "gpt-oss-tiny")
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def babbler_server(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
     model = with_chat_template(tiny_model, tmp_path_factory.mktemp("served") / "gpt-oss-babbler.gguf")
     server = LlamaServer(model, "gpt-oss-babbler")

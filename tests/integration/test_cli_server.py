@@ -7,14 +7,11 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from gptoss_desktop.core.documents.prompting import CITATION_INSTRUCTIONS
 from gptoss_desktop.core.harmony.tokens import HARMONY_TOKENS
-from tests.fixtures.llama_server import LlamaServer, free_port, with_chat_template
+from tests.fixtures.llama_server import LlamaServer, free_port
 from tests.fixtures.sse_server import ScriptedServer, answers, delta
 
 NO_KEYRING = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
@@ -34,17 +31,11 @@ def events_of(result: subprocess.CompletedProcess[str]) -> list[dict[str, object
     return [json.loads(line) for line in result.stdout.splitlines()]
 
 
-@pytest.fixture(scope="module")
-def served(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
-    model = with_chat_template(trained_model, tmp_path_factory.mktemp("served") / "gpt-oss-tiny.gguf")
-    server = LlamaServer(model, "gpt-oss-tiny")
-    yield server
-    server.stop()
-
-
-def test_json_events_from_a_server_are_those_of_the_local_path(served: LlamaServer, trained_model: Path) -> None:
+def test_json_events_from_a_server_are_those_of_the_local_path(
+    gpt_oss_server: LlamaServer, trained_model: Path
+) -> None:
     common = ("--json", "--temperature", "0", "--seed", "1", "--effort", "high", "What is 2 + 3?")
-    remote = cli("chat", "--server", served.url, *common)
+    remote = cli("chat", "--server", gpt_oss_server.url, *common)
     local = cli("chat", "--model", str(trained_model), *common)
     assert remote.returncode == 0, remote.stderr
     assert local.returncode == 0, local.stderr
@@ -60,19 +51,27 @@ def test_json_events_from_a_server_are_those_of_the_local_path(served: LlamaServ
     assert "does not pass the reasoning effort" in remote.stderr
 
 
-def test_text_output_from_a_server_separates_reasoning_from_the_answer(served: LlamaServer) -> None:
-    result = cli("chat", "--server", served.url, "--temperature", "0", "What is the capital of France?")
+def test_text_output_from_a_server_separates_reasoning_from_the_answer(gpt_oss_server: LlamaServer) -> None:
+    result = cli("chat", "--server", gpt_oss_server.url, "--temperature", "0", "What is the capital of France?")
     assert result.returncode == 0, result.stderr
     reasoning, answer = result.stdout.split("[answer]\n")
     assert reasoning.startswith("[reasoning]\n") and "France" in reasoning
     assert answer.strip() == "Paris"
 
 
-def test_documents_go_to_the_server_and_it_says_so(served: LlamaServer, tmp_path: Path) -> None:
+def test_documents_go_to_the_server_and_it_says_so(gpt_oss_server: LlamaServer, tmp_path: Path) -> None:
     notes = tmp_path / "notes.md"
     notes.write_text("# Notes\n\nThe meeting is on Tuesday at ten.\n")
     result = cli(
-        "chat", "--server", served.url, "--context", "2048", "--doc", str(notes), "--json", "When is the meeting?"
+        "chat",
+        "--server",
+        gpt_oss_server.url,
+        "--context",
+        "2048",
+        "--doc",
+        str(notes),
+        "--json",
+        "When is the meeting?",
     )
     assert result.returncode == 0, result.stderr
     types = [e["type"] for e in events_of(result)]
@@ -96,15 +95,15 @@ def test_what_a_server_is_sent_for_documents_is_the_question_with_the_quoted_pas
     assert "When is the meeting?" in question["content"]
 
 
-def test_errors_are_reported_with_a_non_zero_exit(served: LlamaServer) -> None:
+def test_errors_are_reported_with_a_non_zero_exit(gpt_oss_server: LlamaServer) -> None:
     refused = cli("chat", "--server", f"http://127.0.0.1:{free_port()}", "--json", "hi")
     assert refused.returncode == 1
     [event] = events_of(refused)
     assert event["type"] == "error" and "connection was refused" in str(event["text"])
-    unknown = cli("chat", "--server", served.url, "--server-model", "gpt-oss-120b", "--json", "hi")
+    unknown = cli("chat", "--server", gpt_oss_server.url, "--server-model", "gpt-oss-120b", "--json", "hi")
     assert unknown.returncode == 1
     assert "It offers: gpt-oss-tiny" in str(events_of(unknown)[0]["text"])
-    no_key = cli("chat", "--server", served.url, "--api-key-env", "GPTOSS_TEST_NO_SUCH_VARIABLE", "hi")
+    no_key = cli("chat", "--server", gpt_oss_server.url, "--api-key-env", "GPTOSS_TEST_NO_SUCH_VARIABLE", "hi")
     assert no_key.returncode == 1
     assert "GPTOSS_TEST_NO_SUCH_VARIABLE holds no API key" in no_key.stderr
 

@@ -4,10 +4,9 @@ and a scripted server on 127.0.0.1 where a test must see exactly what was sent."
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
@@ -22,21 +21,13 @@ from gptoss_desktop.ui.main_window import MainWindow
 from gptoss_desktop.ui.message_widgets import AssistantTurn
 from gptoss_desktop.ui.server_dialog import ServerDialog
 from gptoss_desktop.ui.where_it_runs import CONNECT_LABEL, LOCAL_LABEL
-from tests.fixtures.llama_server import LlamaServer, with_chat_template
+from tests.fixtures.llama_server import LlamaServer
 from tests.fixtures.memory_keyring import MemoryKeyring
 from tests.fixtures.sse_server import ScriptedServer, delta
 
 from .conftest import WindowFactory
 from .test_conversations import answers, ask, exact_window, listed
 from .test_documents_window import chips, drop_files
-
-
-@pytest.fixture(scope="module")
-def gpt_oss_server(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
-    model = with_chat_template(trained_model, tmp_path_factory.mktemp("served") / "gpt-oss-tiny.gguf")
-    server = LlamaServer(model, "gpt-oss-tiny")
-    yield server
-    server.stop()
 
 
 def when_modal(act: Callable[[QWidget], None]) -> None:
