@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtWidgets import QComboBox, QLabel, QMessageBox
 
 from ..core.remote.profile import ServerProfile
@@ -30,9 +30,6 @@ _CONNECT = "connect"  # item data of the last entry
 
 class WhereItRuns(QObject):
     """The window's part that knows where the shown conversation runs, and says it everywhere it matters."""
-
-    #: The person chose where the current conversation runs: a ServerProfile, or None for this computer.
-    chosen = Signal(object)
 
     def __init__(self, window: MainWindow, service: ServerService, servers: tuple[ServerProfile, ...]) -> None:
         super().__init__(window)
@@ -161,7 +158,6 @@ class WhereItRuns(QObject):
         if window.session.can_answer:
             window.pages.setCurrentIndex(1)
             window.composer.edit.setFocus()
-        self.chosen.emit(server)
 
     @Slot(int)
     def _on_activated(self, index: int) -> None:
