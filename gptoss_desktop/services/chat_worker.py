@@ -32,13 +32,6 @@ if TYPE_CHECKING:
     from ..core.remote.openai_engine import ServerEngine  # imported when a server is first used
 
 EngineFactory = Callable[[str], LocalEngine]
-ServerFactory = Callable[[ServerProfile, CancelFlag], "ServerEngine"]
-
-
-def _connect(server: ServerProfile, cancel: CancelFlag) -> ServerEngine:
-    return open_engine(server, cancel=cancel)
-
-
 Tagged = tuple[int, DocumentEvent]
 
 
@@ -59,16 +52,10 @@ class ChatWorker(Worker):
     model_failed = Signal(str)
     server_ready = Signal(object, object)  # ServerProfile, ServerModelInfo: connected, before the reply
 
-    def __init__(
-        self,
-        buffer: EventBuffer[Tagged],
-        engine_factory: EngineFactory = LocalEngine,
-        server_factory: ServerFactory = _connect,
-    ) -> None:
+    def __init__(self, buffer: EventBuffer[Tagged], engine_factory: EngineFactory = LocalEngine) -> None:
         super().__init__()
         self._buffer = buffer
         self._engine_factory = engine_factory
-        self._server_factory = server_factory
         self._engine: LocalEngine | None = None
         self._servers: dict[ServerProfile, ServerEngine] = {}  # connected once, kept for the next turns
         self._stores: dict[Path, Store] = {}  # read connections to history databases, on this thread
@@ -116,7 +103,7 @@ class ChatWorker(Worker):
             return self._engine
         engine = self._servers.get(server)
         if engine is None:
-            engine = self._servers[server] = self._server_factory(server, cancel)
+            engine = self._servers[server] = open_engine(server, cancel=cancel)
             self.server_ready.emit(server, engine.info)
         return engine
 

@@ -277,9 +277,8 @@ class MainWindow(QMainWindow):
         """Use and remember new app settings (appearance changes at once)."""
         if settings.embedding_model_path != self.settings.embedding_model_path:
             self.documents.set_embedding_model(settings.embedding_model_path)
-        self.settings = settings
+        self.store_settings(settings)
         self.session.show_reasoning_by_default = settings.show_reasoning
-        save_settings(self._settings_path, settings)
         app = QApplication.instance()
         if isinstance(app, QApplication):
             apply_appearance(app, settings)

@@ -66,18 +66,22 @@ def first_source(service: ChatService, qtbot: QtBot, ref: DocumentsRef) -> Sourc
     return cited[0][0]
 
 
-def test_the_answer_cites_the_clause_found_by_meaning_once_the_model_is_on(
-    service: ChatService, qtbot: QtBot, tmp_path: Path, minilm_model: Path
-) -> None:
-    path = tmp_path / "history.db"
+def stored_lease(path: Path) -> tuple[Store, DocumentsRef, str]:
+    """A conversation in a new history at `path` whose one document, lease.md, is indexed (words only)."""
     store = Store(path)
     conversation = store.conversation(store.create_conversation("lease"))
     assert conversation is not None
+    uid = store.document_index.add(conversation.id, "lease.md", "markdown", 1, "")
+    chunks = [Chunk(i, text, line_start=i + 1, line_end=i + 1) for i, text in enumerate(LEASE + FILLER)]
+    assert store.document_index.fill(uid, chunks)
+    return store, DocumentsRef(path, conversation.uid), uid
+
+
+def test_the_answer_cites_the_clause_found_by_meaning_once_the_model_is_on(
+    service: ChatService, qtbot: QtBot, tmp_path: Path, minilm_model: Path
+) -> None:
+    store, ref, uid = stored_lease(tmp_path / "history.db")
     index = store.document_index
-    uid = index.add(conversation.id, "lease.md", "markdown", 1, "")
-    texts = LEASE + FILLER
-    assert index.fill(uid, [Chunk(i, text, line_start=i + 1, line_end=i + 1) for i, text in enumerate(texts)])
-    ref = DocumentsRef(path, conversation.uid)
 
     by_words = first_source(service, qtbot, ref)
     assert (by_words.document_name, by_words.snippet) == ("lease.md", LEASE[0])  # the street, not the notice
@@ -100,17 +104,11 @@ def test_the_answer_cites_the_clause_found_by_meaning_once_the_model_is_on(
 def test_an_unusable_embedding_model_leaves_the_answer_to_the_words(
     service: ChatService, qtbot: QtBot, tmp_path: Path, trained_model: Path
 ) -> None:
-    path = tmp_path / "history.db"
-    store = Store(path)
-    conversation = store.conversation(store.create_conversation("lease"))
-    assert conversation is not None
+    store, ref, _uid = stored_lease(tmp_path / "history.db")
     index = store.document_index
-    uid = index.add(conversation.id, "lease.md", "markdown", 1, "")
-    texts = LEASE + FILLER
-    assert index.fill(uid, [Chunk(i, text, line_start=i + 1, line_end=i + 1) for i, text in enumerate(texts)])
     gone = tmp_path / "moved-away.gguf"
     for model_path in (gone, trained_model):  # deleted since it was set; a chat model recorded by an old version
         index.vectors.activate(index.vectors.register(f"{model_path}", "broken", 384, str(model_path)))
-        found = first_source(service, qtbot, DocumentsRef(path, conversation.uid))
+        found = first_source(service, qtbot, ref)
         assert (found.document_name, found.snippet) == ("lease.md", LEASE[0])
     store.close()

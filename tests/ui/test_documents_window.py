@@ -11,6 +11,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QTextCursor
 from PySide6.QtWidgets import QApplication, QLabel, QToolButton
 from pytestqt.qtbot import QtBot
 
+from gptoss_desktop.core.documents.index import StoredDocument
 from gptoss_desktop.core.documents.prompting import Source
 from gptoss_desktop.core.paths import app_paths
 from gptoss_desktop.core.storage import Store
@@ -36,6 +37,18 @@ def drop_files(window: MainWindow, *paths: Path) -> None:
     QApplication.sendEvent(window, enter)
     assert enter.isAccepted()
     QApplication.sendEvent(window, QDropEvent(where, action, mime, button, keys))
+
+
+def only_document(window: MainWindow) -> StoredDocument:
+    """The one document of the window's conversation, as stored (read with a connection of its own)."""
+    store = Store(app_paths().database, recover=False)
+    try:
+        conversation_id = store.conversation_id(window.session.uid)
+        assert conversation_id is not None
+        [document] = store.document_index.documents(conversation_id)
+        return document
+    finally:
+        store.close()
 
 
 def test_dropped_documents_are_read_listed_and_answered_from(
@@ -76,13 +89,7 @@ def test_a_cited_source_opens_its_passage_highlighted(
     drop_files(window, lease)
     qtbot.waitUntil(lambda: len(window.document_strip.chips) == 1, timeout=20_000)
     ask(qtbot, window, "How can I end the lease?")
-    store = Store(app_paths().database, recover=False)
-    try:
-        conversation_id = store.conversation_id(window.session.uid)
-        assert conversation_id is not None
-        [document] = store.document_index.documents(conversation_id)
-    finally:
-        store.close()
+    document = only_document(window)
     source = Source(1, document.uid, "lease.md", 0, "lines 1-3", "Either side may end the lease with 30 days' notice…")
     turn = window.chat_view.turns[-1]
     assert isinstance(turn, AssistantTurn)
@@ -233,13 +240,7 @@ def test_a_citation_in_the_answer_opens_its_source(
     window = exact_window(make_window, trained_model)
     drop_files(window, lease)
     qtbot.waitUntil(lambda: chips(window).get("lease.md", ("", ""))[0] == "✓", timeout=20_000)
-    store = Store(app_paths().database, recover=False)
-    try:
-        conversation_id = store.conversation_id(window.session.uid)
-        assert conversation_id is not None
-        [document] = store.document_index.documents(conversation_id)
-    finally:
-        store.close()
+    document = only_document(window)
     source = Source(1, document.uid, "lease.md", 0, "lines 1-3", "Either side may end the lease with 30 days' notice…")
 
     def cite(_text: str) -> None:  # as the engine thread reports it, while the answer is live

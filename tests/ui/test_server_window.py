@@ -78,6 +78,14 @@ def connect_through_dialog(qtbot: QtBot, window: MainWindow, address: str, key: 
     pick(qtbot, window, CONNECT_LABEL)
 
 
+def on_known_server(make_window: WindowFactory, qtbot: QtBot, model: Path, server: ServerProfile) -> MainWindow:
+    """A window whose settings know `server` (used before), with the new conversation moved to it."""
+    save_settings(app_paths().settings_file, Settings(servers=(server,)))
+    window = exact_window(make_window, model)
+    pick(qtbot, window, server.label)
+    return window
+
+
 def test_a_conversation_runs_on_a_server_and_remembers_it(
     make_window: WindowFactory, qtbot: QtBot, trained_model: Path, gpt_oss_server: LlamaServer
 ) -> None:
@@ -129,9 +137,7 @@ def test_a_known_server_is_two_clicks_away_and_this_computer_one_more(
     make_window: WindowFactory, qtbot: QtBot, trained_model: Path
 ) -> None:
     team = ServerProfile("http://gpu-box:8000", model="gpt-oss-120b")
-    save_settings(app_paths().settings_file, Settings(servers=(team,)))
-    window = exact_window(make_window, trained_model)
-    pick(qtbot, window, "gpt-oss-120b at gpu-box:8000")
+    window = on_known_server(make_window, qtbot, trained_model, team)
     assert window.session.settings.server == team
     assert "on the server gpu-box:8000 (not encrypted" in window.where.banner.text()
     assert window.composer.edit.placeholderText().startswith("Message gpt-oss-120b at gpu-box:8000")
@@ -243,9 +249,7 @@ def test_conversation_settings_keep_where_it_runs(
     from gptoss_desktop.ui.conversation_settings_dialog import ConversationSettingsDialog
 
     team = ServerProfile("http://gpu-box:8000", model="gpt-oss-120b")
-    save_settings(app_paths().settings_file, Settings(servers=(team,)))
-    window = exact_window(make_window, trained_model)
-    pick(qtbot, window, "gpt-oss-120b at gpu-box:8000")
+    window = on_known_server(make_window, qtbot, trained_model, team)
 
     def edit(dialog: QWidget) -> None:
         assert isinstance(dialog, ConversationSettingsDialog)
