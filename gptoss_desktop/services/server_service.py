@@ -100,7 +100,12 @@ class ServerService(ThreadOwner):
         return self._requests
 
     def save_key(self, server: str, key: str) -> None:
-        """Keep `key` for `server` in the keyring (or for this session); key_saved follows."""
+        """Keep `key` for `server` in the keyring (or for this session); key_saved follows.
+
+        It is usable at once (held in memory, no I/O), so a message sent before the keyring has
+        answered already goes with it; the keyring is written on the server thread.
+        """
+        keep_for_session(server, key)
         self._save_requested.emit(server, key)
 
     def stop_work(self) -> None:

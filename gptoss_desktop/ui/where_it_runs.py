@@ -114,7 +114,8 @@ class WhereItRuns(QObject):
         if server is None:
             return None
         if key:
-            self._service.save_key(server.base_url, key)  # key_saved follows: connections then use it
+            self._service.save_key(server.base_url, key)  # usable at once; key_saved follows
+            self._window.service.forget_server(server.base_url)  # connections with an old key are dropped
         if server not in self._servers:
             self._servers.append(server)
         if server not in self._window.settings.servers:
@@ -177,8 +178,7 @@ class WhereItRuns(QObject):
             self.update()
 
     @Slot(str, bool)
-    def _on_key_saved(self, base_url: str, session_only: bool) -> None:
-        self._window.service.forget_server(base_url)  # the next answer connects again, with the new key
+    def _on_key_saved(self, _base_url: str, session_only: bool) -> None:
         if session_only:
             self._window.statusBar().showMessage(
                 "No system keyring is available: the API key is kept only until the app quits.", 10_000

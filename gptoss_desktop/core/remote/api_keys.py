@@ -36,11 +36,11 @@ def set_api_key(server: str, key: str) -> None:
     """Save (or replace) the key for `server`."""
     if not key.strip():
         raise ValueError("an API key cannot be empty")
-    _SESSION_KEYS.pop(normalize_base_url(server), None)
     try:
         keyring.set_password(SERVICE, normalize_base_url(server), key.strip())
     except keyring.errors.KeyringError as exc:
         raise KeyringUnavailableError(_unavailable(exc)) from exc
+    _SESSION_KEYS.pop(normalize_base_url(server), None)  # after: a reader always finds the key somewhere
 
 
 def keep_for_session(server: str, key: str) -> None:
