@@ -13,6 +13,9 @@ from gptoss_desktop.core.paths import HOME_ENV
 from tests.fixtures.memory_keyring import MemoryKeyring
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
+    from gptoss_desktop.services.garbage import MainThreadCollector
     from tests.fixtures.llama_server import LlamaServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -42,6 +45,24 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
     keyring.set_keyring(backend)
     yield backend
     keyring.set_keyring(previous)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def main_thread_collector(qapp: QApplication) -> Iterator[MainThreadCollector]:
+    """Collect garbage on the main thread only, as the app does (a closed window's widgets
+    freed by a collection on a worker thread crash the process)."""
+    from gptoss_desktop.services.garbage import MainThreadCollector
+
+    collector = MainThreadCollector(qapp)
+    yield collector
+    collector.stop()
+
+
+@pytest.fixture(autouse=True)
+def collect_garbage_between_tests(main_thread_collector: MainThreadCollector) -> Iterator[None]:
+    """Tests that never spin the event loop leave the timer no chance; catch up after each."""
+    yield
+    main_thread_collector.collect_due()
 
 
 @pytest.fixture(autouse=True)

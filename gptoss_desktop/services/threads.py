@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import weakref
-
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-_started: weakref.WeakSet[QThread] = weakref.WeakSet()
+#: Every thread started and not yet seen finished, held strongly: a running QThread whose last
+#: reference goes (its owner dropped without shutdown) would abort the whole process.
+_started: list[QThread] = []
 
 
 def start_worker_thread(worker: QObject, name: str) -> QThread:
@@ -15,13 +15,14 @@ def start_worker_thread(worker: QObject, name: str) -> QThread:
     thread.setObjectName(name)
     worker.moveToThread(thread)
     thread.start()
-    _started.add(thread)
+    _started[:] = [t for t in _started if not t.isFinished()]
+    _started.append(thread)
     return thread
 
 
 def running_worker_threads() -> list[str]:
     """Names of worker threads still running (tests fail on any left behind)."""
-    return [t.objectName() for t in list(_started) if t.isRunning()]
+    return [t.objectName() for t in _started if t.isRunning()]
 
 
 class Worker(QObject):

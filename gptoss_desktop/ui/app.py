@@ -13,6 +13,7 @@ from .. import __version__
 from ..core.paths import app_paths
 from ..core.settings import load_settings
 from ..services.chat_service import ChatService
+from ..services.garbage import MainThreadCollector
 from .about_dialog import AboutDialog, app_icon
 from .main_window import MainWindow
 from .style import apply_appearance
@@ -45,12 +46,16 @@ def run_app(model_path: str | None = None) -> int:
     app.setWindowIcon(app_icon())
     app.setDesktopFileName(DESKTOP_ID)
     apply_appearance(app, load_settings(app_paths().settings_file))  # before any widget exists: no re-layout
+    collector = MainThreadCollector(app)  # before any worker thread starts
     window = create_window(model_path)
     window.show()
     if os.environ.get(QUIT_AFTER_SHOWN_ENV):
         QTimer.singleShot(0, lambda: _report_and_close(window))
     settle_garbage_collector()
-    return app.exec()
+    try:
+        return app.exec()
+    finally:
+        collector.stop()
 
 
 def _report_and_close(window: MainWindow) -> None:
