@@ -6,29 +6,21 @@ saves what settings() returns after OK.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
-    QGroupBox,
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from ..core.catalog import DEFAULT_EMBEDDING_SOURCE
-from ..core.documents.embeddings import EmbeddingModelError, check_embedding_model
 from ..core.harmony import EFFORTS, Effort
 from ..core.settings import MAX_FONT_SIZE, MIN_FONT_SIZE, Settings, Theme
+from .semantic_search_box import SemanticSearchBox
 from .style import apply_appearance, system_font_size
 
 THEME_NAMES: dict[Theme, str] = {"system": "Follow the system", "light": "Light", "dark": "Dark"}
@@ -85,94 +77,6 @@ class FontSizeSpin(QSpinBox):
             super().stepBy(steps)
 
 
-#: Short lines rather than word wrap: the dialog grows to fit them at any text size.
-SEMANTIC_HELP = (
-    "Finds passages worded differently\n"
-    "from your question, with a small\n"
-    f"embedding model ({DEFAULT_EMBEDDING_SOURCE.label.split(' (')[0]}).\n"
-    "Off: documents are searched by\n"
-    "their words only."
-)
-SEMANTIC_DOWNLOAD = (
-    f"Download it from {DEFAULT_EMBEDDING_SOURCE.repo_id} with\n"
-    f"gptoss-desktop models download --repo {DEFAULT_EMBEDDING_SOURCE.repo_id}"
-    f" --file {DEFAULT_EMBEDDING_SOURCE.filename}\n"
-    "then choose the file."
-)
-
-
-def _problem_with(path: str) -> str | None:
-    """Why the file at `path` cannot be the embedding model (its header is read), or None."""
-    try:
-        check_embedding_model(Path(path))
-    except EmbeddingModelError as exc:
-        return str(exc)
-    return None
-
-
-class SemanticSearchBox(QGroupBox):
-    """The embedding model file, or Off: Choose… checks the file's header before taking it."""
-
-    def __init__(self, path: str | None) -> None:
-        super().__init__("Se&mantic search")
-        self.path = path
-        self.file = QLabel()
-        self.file.setAccessibleName("Semantic search model")
-        self.choose = QPushButton("C&hoose…")
-        self.choose.setAccessibleName("Choose an embedding model")
-        self.choose.setToolTip(f"An embedding model in GGUF, such as all-MiniLM-L6-v2. {SEMANTIC_DOWNLOAD}")
-        self.off = QPushButton("&Off")
-        self.off.setAccessibleName("Turn semantic search off")
-        self.problem = QLabel()
-        self.problem.setWordWrap(True)
-        self.problem.setAccessibleName("Why the model cannot be used")
-        self.problem.setVisible(False)
-        self.help = QLabel(SEMANTIC_HELP)
-        self.help.setToolTip(SEMANTIC_DOWNLOAD)
-        row = QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.file, 1)
-        row.addWidget(self.choose)
-        row.addWidget(self.off)
-        layout = QVBoxLayout(self)
-        layout.addLayout(row)
-        layout.addWidget(self.problem)
-        layout.addWidget(self.help)
-        self.choose.clicked.connect(self._choose)
-        self.off.clicked.connect(self._turn_off)  # a method: a lambda holding self would keep the box in a cycle
-        self._show(path)
-        if path is not None:  # the saved model may have gone or been replaced since: say so, keep it until changed
-            self._show_problem(_problem_with(path))
-
-    def set_path(self, path: str | None) -> str | None:
-        """Use the embedding model at `path` (None: off); a file that is not one is refused, and why is
-        shown. Returns the reason, or None when taken."""
-        problem = _problem_with(path) if path is not None else None
-        self._show_problem(problem)
-        if problem is None:
-            self._show(path)
-        return problem
-
-    def _show(self, path: str | None) -> None:
-        self.path = path
-        self.file.setText(Path(path).name if path else "Off")
-        self.file.setToolTip(path or "Documents are searched by their words only")
-        self.off.setEnabled(path is not None)
-
-    def _show_problem(self, problem: str | None) -> None:
-        self.problem.setText(problem or "")
-        self.problem.setVisible(problem is not None)
-
-    def _turn_off(self) -> None:
-        self.set_path(None)
-
-    def _choose(self) -> None:
-        start = str(Path(self.path).parent) if self.path else str(Path.home())
-        path, _ = QFileDialog.getOpenFileName(self, "Choose an embedding model", start, "GGUF models (*.gguf)")
-        if path:
-            self.set_path(path)
-
-
 class SettingsDialog(QDialog):
     """The Preferences dialog."""
 
@@ -226,6 +130,11 @@ class SettingsDialog(QDialog):
             show_reasoning=self.show_reasoning.isChecked(),
             embedding_model_path=self.semantic.path,
         )
+
+    def done(self, result: int) -> None:
+        """However the dialog ends, a download it started stops (keeping its bytes) and its thread is joined."""
+        self.semantic.shutdown()
+        super().done(result)
 
     def reject(self) -> None:
         """Cancel also undoes the live preview."""

@@ -1,18 +1,22 @@
-"""Preferences ▸ Semantic search: choose an embedding model file, or turn it off; a chat model is refused."""
+"""Preferences ▸ Semantic search: download the embedding model over real HTTP from a local hub, choose
+a file, or turn it off; a chat model is refused."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from gptoss_desktop.core.catalog import DEFAULT_EMBEDDING_SOURCE
 from gptoss_desktop.core.documents.ingest import ingest
 from gptoss_desktop.core.paths import app_paths
 from gptoss_desktop.core.settings import Settings
 from gptoss_desktop.core.storage import Store
 from gptoss_desktop.ui.settings_dialog import SettingsDialog
+from tests.fixtures.hub_server import HubFile, HubRepo, HubServer, use_endpoint
 from tests.fixtures.minilm_gguf import session_minilm
 from tests.ui.conftest import WindowFactory
 
@@ -22,15 +26,40 @@ def minilm_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return session_minilm(tmp_path_factory.getbasetemp())
 
 
-def dialog_for(qtbot: QtBot, settings: Settings) -> SettingsDialog:
-    dialog = SettingsDialog(settings)
-    qtbot.addWidget(dialog)
-    dialog.show()
-    return dialog
+@pytest.fixture
+def hub(tmp_path: Path, minilm_model: Path) -> Iterator[HubServer]:
+    """A hub-protocol server on 127.0.0.1 publishing MiniLM as the default embedding model."""
+    published = HubFile.from_path(minilm_model)
+    repos = {DEFAULT_EMBEDDING_SOURCE.repo_id: HubRepo({DEFAULT_EMBEDDING_SOURCE.filename: published})}
+    with HubServer(repos) as server, use_endpoint(server.url, tmp_path / "hf"):
+        yield server
 
 
-def test_an_embedding_model_is_chosen_and_turned_off(qtbot: QtBot, minilm_model: Path) -> None:
-    dialog = dialog_for(qtbot, Settings())
+PreferencesFactory = Callable[[Settings], SettingsDialog]
+
+
+@pytest.fixture
+def open_preferences(qtbot: QtBot) -> Iterator[PreferencesFactory]:
+    """Open Preferences as the window does; each is closed at the end the way a person would
+    (Cancel), which stops its download thread. Kept referenced until then: qtbot holds widgets weakly."""
+    opened: list[SettingsDialog] = []
+
+    def open_dialog(settings: Settings) -> SettingsDialog:
+        dialog = SettingsDialog(settings)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        opened.append(dialog)
+        return dialog
+
+    yield open_dialog
+    for dialog in opened:
+        dialog.reject()
+
+
+def test_an_embedding_model_is_chosen_and_turned_off(
+    open_preferences: PreferencesFactory, qtbot: QtBot, minilm_model: Path
+) -> None:
+    dialog = open_preferences(Settings())
     box = dialog.semantic
     assert box.file.text() == "Off" and not box.off.isEnabled()
     assert "words only" in box.help.text()
@@ -42,9 +71,9 @@ def test_an_embedding_model_is_chosen_and_turned_off(qtbot: QtBot, minilm_model:
 
 
 def test_a_chat_model_is_refused_with_the_reason_and_the_choice_is_kept(
-    qtbot: QtBot, minilm_model: Path, trained_model: Path
+    open_preferences: PreferencesFactory, qtbot: QtBot, minilm_model: Path, trained_model: Path
 ) -> None:
-    dialog = dialog_for(qtbot, Settings(embedding_model_path=str(minilm_model)))
+    dialog = open_preferences(Settings(embedding_model_path=str(minilm_model)))
     box = dialog.semantic
     reason = box.set_path(str(trained_model))
     assert reason is not None and "not an embedding model" in reason
@@ -74,11 +103,65 @@ def test_the_window_turns_semantic_search_on_at_once_and_again_at_the_next_start
     qtbot.waitUntil(lambda: again.statusBar().currentMessage() == on, timeout=20_000)
 
 
-def test_a_saved_model_that_has_gone_is_shown_with_the_reason(qtbot: QtBot, tmp_path: Path) -> None:
+def test_a_saved_model_that_has_gone_is_shown_with_the_reason(
+    open_preferences: PreferencesFactory, qtbot: QtBot, tmp_path: Path
+) -> None:
     gone = tmp_path / "all-MiniLM-L6-v2-Q8_0.gguf"
-    dialog = dialog_for(qtbot, Settings(embedding_model_path=str(gone)))
+    dialog = open_preferences(Settings(embedding_model_path=str(gone)))
     box = dialog.semantic
     assert box.file.text() == gone.name and box.off.isEnabled()
     assert box.problem.isVisible() and "Semantic search is off" in box.problem.text()
     qtbot.mouseClick(box.off, Qt.MouseButton.LeftButton)
     assert dialog.settings().embedding_model_path is None and not box.problem.isVisible()
+
+
+def test_download_fetches_the_model_into_the_hub_cache_and_ok_turns_it_on(
+    open_preferences: PreferencesFactory, qtbot: QtBot, hub: HubServer
+) -> None:
+    dialog = open_preferences(Settings())
+    box = dialog.semantic
+    assert box.download.isEnabled() and "Hugging Face" in box.download.toolTip()
+    qtbot.mouseClick(box.download, Qt.MouseButton.LeftButton)
+    assert box.download.text() == "&Cancel Download" and not box.choose.isEnabled()
+    qtbot.waitUntil(lambda: box.path is not None, timeout=20_000)
+    assert box.path is not None and "blobs" in str(Path(box.path).resolve())  # shared with other tools
+    assert box.file.text() == DEFAULT_EMBEDDING_SOURCE.filename
+    assert box.status.text().startswith("Downloaded and verified")
+    assert not box.progress.isVisible() and box.choose.isEnabled()
+    assert not box.download.isVisible()  # nothing left to download; Off brings it back
+    assert dialog.settings().embedding_model_path == box.path
+    qtbot.mouseClick(box.off, Qt.MouseButton.LeftButton)
+    assert box.download.isVisible()
+
+
+def test_corrupted_bytes_are_refused_and_semantic_search_stays_off(
+    open_preferences: PreferencesFactory, qtbot: QtBot, hub: HubServer
+) -> None:
+    hub.faults.corrupt_at = 1000
+    dialog = open_preferences(Settings())
+    box = dialog.semantic
+    qtbot.mouseClick(box.download, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: box.problem.isVisible(), timeout=20_000)
+    assert "SHA-256" in box.problem.text() or "corrupt" in box.problem.text().lower()
+    assert box.file.text() == "Off" and dialog.settings().embedding_model_path is None
+    assert box.download.text() == "&Download" and box.choose.isEnabled()
+
+
+def test_closing_the_dialog_mid_download_stops_it_and_the_next_try_resumes(
+    open_preferences: PreferencesFactory, qtbot: QtBot, hub: HubServer
+) -> None:
+    size = hub.repos[DEFAULT_EMBEDDING_SOURCE.repo_id].files[DEFAULT_EMBEDDING_SOURCE.filename].size
+    hub.faults.link_bytes_per_s = size / 20  # slow enough to be mid-way when the dialog closes
+    dialog = open_preferences(Settings())
+    qtbot.mouseClick(dialog.semantic.download, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.semantic.progress.value() > 0, timeout=20_000)
+    dialog.reject()  # Cancel, Esc or the close button: the download stops and its thread is joined
+    assert dialog.semantic.path is None and not dialog.semantic.downloading
+
+    hub.faults.link_bytes_per_s = None
+    box = open_preferences(Settings()).semantic
+    qtbot.mouseClick(box.download, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: box.path is not None, timeout=20_000)
+    resumed = hub.body_requests()[-1]
+    assert resumed.range is not None and not resumed.range.startswith("bytes=0-")
+    assert resumed.body_bytes < size  # only what the first try had not written

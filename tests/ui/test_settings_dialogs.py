@@ -150,6 +150,7 @@ def test_preferences_tab_order_follows_the_layout(app: QApplication, qtbot: QtBo
         dialog.font_size,
         dialog.effort,
         dialog.show_reasoning,
+        dialog.semantic.download,
         dialog.semantic.choose,
     ]
     assert in_reading_order(fields, dialog) == fields  # the expected order is the one on screen
