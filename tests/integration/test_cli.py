@@ -27,8 +27,10 @@ def test_version() -> None:
     assert result.stdout.strip() == f"gptoss-desktop {__version__}"
 
 
-def test_chat_json_streams_events_and_ends_with_counts(tiny_model: Path) -> None:
-    result = cli("chat", "--model", str(tiny_model), "--json", "--seed", "4", "--max-tokens", "64", "hi")
+def test_chat_json_streams_events_and_ends_with_counts(trained_model: Path) -> None:
+    # The harmony-trained model: a random one may never write a channel header, and then the
+    # parser rightly holds its text until the end (how it splits depends on the CPU's kernels).
+    result = cli("chat", "--model", str(trained_model), "--json", "--seed", "4", "--max-tokens", "16", "hi")
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     events = [json.loads(line) for line in result.stdout.splitlines()]
@@ -36,7 +38,7 @@ def test_chat_json_streams_events_and_ends_with_counts(tiny_model: Path) -> None
     assert len(events) > 2
     done = events[-1]
     assert done["type"] == "done"
-    assert done["completion_tokens"] == 64 and done["stop_reason"] == "length"
+    assert done["completion_tokens"] == 16 and done["stop_reason"] == "length"
     assert done["prompt_tokens"] > 0 and done["generation_seconds"] > 0
     shown = "".join(e["text"] for e in events)
     assert not any(token in shown for token in HARMONY_TOKENS)
