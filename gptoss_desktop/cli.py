@@ -43,6 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument(
         "--doc", action="append", default=[], metavar="FILE", help="answer from FILE (PDF, DOCX, text…); repeatable"
     )
+    chat.add_argument(
+        "--embedding-model",
+        metavar="PATH",
+        help="with --doc: also search the documents by meaning with this embedding GGUF (e.g. all-MiniLM-L6-v2)",
+    )
     chat.add_argument("message", help="the message to answer")
 
     harmony = commands.add_parser("harmony", help="see exactly what the model gets and says")

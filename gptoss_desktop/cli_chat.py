@@ -10,7 +10,7 @@ import sys
 from collections.abc import Iterable
 from typing import TextIO
 
-from .cli_documents import DocumentProblem, DocumentReady, document_events
+from .cli_documents import DocumentProblem, DocumentReady, SemanticProblem, SemanticReady, document_events
 from .core.cancel import CancelFlag
 from .core.chat_engine import ChatEngine
 from .core.documents.answer import DocumentEvent, DocumentsUsed, PartRead, SourcesCited
@@ -22,7 +22,7 @@ from .core.model_file import ModelLoadError
 from .core.sampling import SamplingParams
 
 DIM, RESET = "\033[2m", "\033[0m"
-Shown = DocumentEvent | DocumentProblem | DocumentReady
+Shown = DocumentEvent | DocumentProblem | DocumentReady | SemanticReady | SemanticProblem
 
 
 def run_chat(args: argparse.Namespace) -> int:
@@ -31,6 +31,8 @@ def run_chat(args: argparse.Namespace) -> int:
         sampling = SamplingParams(temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed)
     except ValueError as exc:
         return _fail(args.json, str(exc))
+    if getattr(args, "embedding_model", None) and not args.doc:
+        return _fail(args.json, "--embedding-model searches documents: give them with --doc FILE.")
     try:
         engine = _open_engine(args)
     except ModelLoadError as exc:
@@ -43,12 +45,14 @@ def run_chat(args: argparse.Namespace) -> int:
     status = 0
     try:
         if args.doc:
-            events: Iterable[Shown] = document_events(args.doc, engine, conversation, sampling, cancel)
+            events: Iterable[Shown] = document_events(
+                args.doc, engine, conversation, sampling, cancel, args.embedding_model
+            )
         else:
             events = engine.generate(ChatRequest(conversation, sampling), cancel)
         for event in events:
             printer.show(event)
-            if isinstance(event, Failed | DocumentProblem):
+            if isinstance(event, Failed | DocumentProblem | SemanticProblem):
                 status = 1  # like cp: the others still count, the exit code says not all went well
     except KeyboardInterrupt:
         cancel.set()
@@ -93,8 +97,8 @@ def _fail(as_json: bool, message: str) -> int:
 
 class _JsonPrinter:
     """One JSON object per line: context_trimmed, reasoning, answer, done (with counts and timings), error;
-    with --doc also document / document_error per file, documents (the strategy), progress, and the
-    sources cited in done."""
+    with --doc also document / document_error per file, semantic / semantic_error (--embedding-model),
+    documents (the strategy), progress, and the sources cited in done."""
 
     def __init__(self, out: TextIO) -> None:
         self._out = out
@@ -105,6 +109,11 @@ class _JsonPrinter:
             record: dict[str, object] = {"type": "document", "file": event.name, "chunks": event.chunks}
         elif isinstance(event, DocumentProblem):
             record = {"type": "document_error", "file": event.name, "text": event.message}
+            print(f"gptoss-desktop: {event.message}", file=sys.stderr)
+        elif isinstance(event, SemanticReady):
+            record = {"type": "semantic", "model": event.name, "passages": event.passages}
+        elif isinstance(event, SemanticProblem):
+            record = {"type": "semantic_error", "text": event.message}
             print(f"gptoss-desktop: {event.message}", file=sys.stderr)
         elif isinstance(event, DocumentsUsed):
             record = {"type": "documents", "strategy": event.strategy, "passages": event.passages, "text": event.note}
@@ -144,8 +153,10 @@ class _TextPrinter:
         self._sources: tuple[Source, ...] = ()
 
     def show(self, event: Shown) -> None:
-        if isinstance(event, DocumentProblem):
+        if isinstance(event, DocumentProblem | SemanticProblem):
             print(f"gptoss-desktop: {event.message}", file=sys.stderr)
+        elif isinstance(event, SemanticReady):
+            print(f"gptoss-desktop: {event.passages} passages searched by meaning too ({event.name})", file=sys.stderr)
         elif isinstance(event, DocumentsUsed):
             print(f"gptoss-desktop: {event.note}", file=sys.stderr)
         elif isinstance(event, SourcesCited):

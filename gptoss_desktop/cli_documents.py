@@ -1,7 +1,8 @@
 """`gptoss-desktop chat --doc FILE …`: answer from documents in the terminal, with the sources cited.
 
 The files are indexed into a temporary database that is gone when the command ends;
-the person's conversation history is not touched.
+the person's conversation history is not touched. With `--embedding-model PATH` the passages
+are embedded too and searched by meaning as well as by words, as in the window.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from pathlib import Path
 from .core.cancel import CancelFlag
 from .core.chat_engine import ChatEngine
 from .core.documents.answer import DocumentEvent, answer_with_documents
+from .core.documents.embeddings import Embedder, EmbeddingModelError
+from .core.documents.index import DocumentIndex
 from .core.documents.ingest import ingest
 from .core.events import Failed
 from .core.harmony import Conversation
@@ -27,8 +30,10 @@ def document_events(
     conversation: Conversation,
     sampling: SamplingParams,
     cancel: CancelFlag,
-) -> Iterator[DocumentEvent | DocumentProblem | DocumentReady]:
-    """Index each file (a bad one is reported and skipped), then answer from those that could be read."""
+    embedding_model: str | None = None,
+) -> Iterator[DocumentEvent | DocumentProblem | DocumentReady | SemanticReady | SemanticProblem]:
+    """Index each file (a bad one is reported and skipped), then answer from those that could be read;
+    by words and meaning when `embedding_model` is given and usable, by words otherwise."""
     with tempfile.TemporaryDirectory(prefix="gptoss-documents-") as folder:
         store = Store(Path(folder) / "documents.db")
         try:
@@ -46,11 +51,46 @@ def document_events(
             if not ready:
                 yield Failed("None of the documents could be read, so there is nothing to answer from.")
                 return
-            yield from answer_with_documents(
-                engine, conversation, store.document_index.source(conversation_id), sampling, cancel
-            )
+            embedder: Embedder | None = None
+            try:
+                semantic: tuple[Embedder, int] | tuple[()] = ()
+                if embedding_model:
+                    try:
+                        embedder = Embedder(Path(embedding_model).expanduser())
+                        passages = embed_all(store.document_index, conversation_id, embedder, cancel)
+                    except EmbeddingModelError as exc:
+                        yield SemanticProblem(str(exc))
+                    else:
+                        if passages is None:
+                            return
+                        semantic = (embedder, passages[0])
+                        yield SemanticReady(embedder.info.name, passages[1])
+                yield from answer_with_documents(
+                    engine, conversation, store.document_index.source(conversation_id, *semantic), sampling, cancel
+                )
+            finally:
+                if embedder is not None:
+                    embedder.close()
         finally:
             store.close()
+
+
+def embed_all(
+    index: DocumentIndex, conversation_id: int, embedder: Embedder, cancel: CancelFlag
+) -> tuple[int, int] | None:
+    """Embed every ready document of the conversation; (the model's id in the index, passages embedded),
+    or None once cancelled."""
+    info = embedder.info
+    model_id = index.vectors.register(info.identity, info.name, info.dimensions, str(info.path))
+    index.vectors.activate(model_id)
+    passages = 0
+    for document in index.documents(conversation_id):
+        if document.status != "ready":
+            continue
+        if not index.vectors.embed_document(document.uid, model_id, embedder, cancel):
+            return None
+        passages += document.chunk_count
+    return model_id, passages
 
 
 @dataclass(frozen=True)
@@ -66,4 +106,19 @@ class DocumentProblem:
     """A file could not be used; `message` says why, for the person. The other files go on."""
 
     name: str
+    message: str
+
+
+@dataclass(frozen=True)
+class SemanticReady:
+    """Passages are searched by meaning too: `passages` were embedded with the model `name`."""
+
+    name: str
+    passages: int
+
+
+@dataclass(frozen=True)
+class SemanticProblem:
+    """The embedding model cannot be used (`message` says why); the answer searches by words only."""
+
     message: str

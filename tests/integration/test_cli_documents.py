@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
 from gptoss_desktop.cli_chat import _JsonPrinter, _TextPrinter
+from gptoss_desktop.cli_documents import SemanticReady, document_events
+from gptoss_desktop.core.cancel import CancelFlag
 from gptoss_desktop.core.documents.answer import DocumentsUsed, SourcesCited
 from gptoss_desktop.core.documents.prompting import Source
 from gptoss_desktop.core.events import Done, Stats
+from gptoss_desktop.core.harmony import Conversation, Message
+from gptoss_desktop.core.sampling import SamplingParams
+from tests.core.test_document_semantic import LEASE as LEASE_CLAUSES
+from tests.core.test_document_semantic import QUESTION
+from tests.services.test_semantic_answers import FILLER, CitingEngine
 
 from .test_cli import cli
 
@@ -146,3 +154,61 @@ def test_headless_a_zip_bomb_and_a_huge_file_are_refused_and_invalid_utf8_is_rea
     assert problems["huge.txt"] == "huge.txt is 512 MB; the limit is 200 MB"
     assert [e["file"] for e in events if e["type"] == "document"] == ["mixed.txt"]
     assert events[-1]["type"] == "done" and status == 1
+
+
+def lease_with_filler(path: Path) -> Path:
+    """A Markdown lease whose clauses and 120 unrelated notes are each a section: too long to go in
+    whole, so the best passages are quoted."""
+    sections = [*LEASE_CLAUSES, *FILLER]
+    path.write_text("".join(f"## Part {n}\n{text}\n\n" for n, text in enumerate(sections, start=1)))
+    return path
+
+
+def first_cited(events: Iterable[object]) -> Source:
+    cited = [event.sources for event in events if isinstance(event, SourcesCited)]
+    assert len(cited) == 1 and cited[0], "the answer lists the passage it cites"
+    return cited[0][0]
+
+
+def test_with_an_embedding_model_the_clause_worded_otherwise_is_found(
+    tiny_model: Path, minilm_model: Path, tmp_path: Path
+) -> None:
+    lease = lease_with_filler(tmp_path / "lease.md")
+    engine = CitingEngine(tiny_model)
+    try:
+
+        def answer(embedding_model: str | None) -> list[object]:
+            conversation = Conversation((Message("user", QUESTION),))
+            sampling = SamplingParams(seed=1, max_tokens=4)
+            return list(document_events([str(lease)], engine, conversation, sampling, CancelFlag(), embedding_model))
+
+        by_words = answer(None)
+        by_meaning = answer(str(minilm_model))
+    finally:
+        engine.close()
+    assert [e.strategy for e in by_words + by_meaning if isinstance(e, DocumentsUsed)] == ["retrieve", "retrieve"]
+    assert LEASE_CLAUSES[0] in first_cited(by_words).snippet  # shares "end" and "lease" with the question
+    assert SemanticReady("all-MiniLM-L6-v2", len(LEASE_CLAUSES) + len(FILLER)) in by_meaning
+    assert LEASE_CLAUSES[1] in first_cited(by_meaning).snippet  # "terminate this tenancy … notice"
+
+
+def test_headless_semantic_search_is_reported_and_a_chat_model_is_refused_as_embedding_model(
+    tiny_model: Path, minilm_model: Path, trained_model: Path, tmp_path: Path
+) -> None:
+    lease = lease_with_filler(tmp_path / "lease.md")
+    base = ["chat", "--model", str(tiny_model), "--json", "--seed", "1", "--max-tokens", "4", "--doc", str(lease)]
+    used = cli(*base, "--embedding-model", str(minilm_model), QUESTION)
+    assert used.returncode == 0, used.stderr
+    events = events_of(used.stdout)
+    assert {"type": "semantic", "model": "all-MiniLM-L6-v2", "passages": 126} in events
+    assert "searched by meaning too" not in used.stderr  # JSON mode: the event says it
+
+    refused = cli(*base, "--embedding-model", str(trained_model), QUESTION)
+    assert refused.returncode == 1  # like a bad --doc: the answer comes, the exit code says not all went well
+    events = events_of(refused.stdout)
+    problems = [e for e in events if e["type"] == "semantic_error"]
+    assert len(problems) == 1 and "not an embedding model" in str(problems[0]["text"])
+    assert events[-1]["type"] == "done"  # answered by words
+
+    alone = cli("chat", "--model", str(tiny_model), "--embedding-model", str(minilm_model), "hi")
+    assert alone.returncode == 1 and "--doc" in alone.stderr
