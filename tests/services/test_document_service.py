@@ -96,13 +96,6 @@ def test_shutdown_stops_a_long_list_of_files(
 # --- semantic search: the embedding model on the documents thread -------------------------------------
 
 
-@pytest.fixture(scope="session")
-def minilm_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from tests.fixtures.minilm_gguf import session_minilm
-
-    return session_minilm(tmp_path_factory.getbasetemp())
-
-
 def pending_and_active(path: Path) -> tuple[list[str], str | None]:
     """What a later start would find: documents still to embed for the active model, and its name."""
     store = Store(path, recover=False)

@@ -21,7 +21,6 @@ from gptoss_desktop.core.storage import Store
 from gptoss_desktop.services.chat_service import ChatService
 from gptoss_desktop.services.chat_worker import DocumentsRef
 from tests.core.test_document_semantic import LEASE, QUESTION
-from tests.fixtures.minilm_gguf import session_minilm
 
 #: Enough unrelated passages that the lease cannot go in whole: the answer quotes the best-matching ones.
 FILLER = tuple(f"Note {n}: the blue kettle in the kitchen holds {n % 7 + 1} cups of water." for n in range(120))
@@ -35,11 +34,6 @@ class CitingEngine(LocalEngine):
             if isinstance(event, Done):
                 yield AnswerDelta(" [1]")
             yield event
-
-
-@pytest.fixture(scope="session")
-def minilm_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return session_minilm(tmp_path_factory.getbasetemp())
 
 
 @pytest.fixture

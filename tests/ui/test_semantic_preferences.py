@@ -17,13 +17,7 @@ from gptoss_desktop.core.settings import Settings
 from gptoss_desktop.core.storage import Store
 from gptoss_desktop.ui.settings_dialog import SettingsDialog
 from tests.fixtures.hub_server import HubFile, HubRepo, HubServer, use_endpoint
-from tests.fixtures.minilm_gguf import session_minilm
 from tests.ui.conftest import WindowFactory
-
-
-@pytest.fixture(scope="session")
-def minilm_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return session_minilm(tmp_path_factory.getbasetemp())
 
 
 @pytest.fixture
