@@ -5,8 +5,8 @@
 A file of random bytes is served by tests/fixtures/hub_server.py in its own process (sendfile, so
 the server is never the bottleneck). Each round, alternating, curl fetches the resolve URL (the
 same redirect the app follows) into a file, and the app runs `download()` into a fresh Hugging Face
-cache: HEAD for the metadata, ranged GET, SHA-256 while writing, placing in the cache layout. The
-best round of each is kept, so background load hits both alike. On loopback both are CPU-bound:
+cache: HEAD for the metadata, ranged GET, SHA-256 on a thread while writing, fsync, placing in the
+cache layout. The best round of each is kept, so background load hits both alike. On loopback both are CPU-bound:
 curl only copies bytes while the app also hashes them, so each round also times curl followed by a
 SHA-256 of its output (what checking a curl download by hand costs). `--link-mb-s N` caps the
 server like a real network link instead. The last line reads

@@ -17,6 +17,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import BinaryIO
 
+import httpcore2
 import httpx2
 from huggingface_hub import constants, get_session, hf_raise_for_status
 from huggingface_hub.errors import HfHubHTTPError
@@ -32,13 +33,43 @@ from gptoss_desktop.core.download_errors import (
     format_size,
     hub_error,
 )
+from gptoss_desktop.core.download_hashing import BackgroundHasher
 from gptoss_desktop.core.download_progress import Meter
 from gptoss_desktop.core.hub_files import RemoteFile, fetch_remote_file
 
 READ_BLOCK = 4 << 20
 SYNC_EVERY_S = 10.0
+#: Every this many new bytes the kernel is asked to start writing them to disk (see start_writeback).
+WRITEBACK_EVERY = 64 << 20
 MAX_RETRIES = 5
 RETRY_WAIT_S = (0.0, 1.0, 2.0, 4.0, 8.0, 8.0)
+#: How much huggingface_hub's HTTP/1.1 connections ask the socket for at a time. httpcore's 64 KiB
+#: means 16 trips through its Python parser per MiB; at 1 MiB a fast link's bytes arrive in
+#: 1/16 of the calls (1.5x the throughput over loopback, bench/download.py). A read returns what
+#: has arrived, so slow links and the hub's small replies are not held back. Only huggingface_hub
+#: uses httpcore2 here (the server chat goes through httpx/httpcore).
+HTTP_READ_BYTES = 1 << 20
+
+
+def read_in_larger_pieces() -> None:
+    """Raise httpcore2's per-read size for HTTP/1.1 connections to HTTP_READ_BYTES (never lower it)."""
+    connection = httpcore2.HTTP11Connection
+    connection.READ_NUM_BYTES = max(getattr(connection, "READ_NUM_BYTES", 0), HTTP_READ_BYTES)
+
+
+def start_writeback(fd: int, start: int, length: int) -> None:
+    """Have the kernel start writing a byte range to disk now, without waiting for it.
+
+    Dirty pages are otherwise written out late, and the fsync that makes the finished download
+    durable then waits for all of them at once (a quarter of the time of a fast download here).
+    posix_fadvise(DONTNEED) starts that writeback early and lets the page cache drop the pages
+    once written, so a 12 GB download does not push other programs' pages out on a 16 GB laptop.
+    Where the call does not exist (macOS, Windows) nothing is done.
+    """
+    advise = getattr(os, "posix_fadvise", None)
+    if advise is not None:
+        with suppress(OSError):
+            advise(fd, start, length, os.POSIX_FADV_DONTNEED)
 
 
 def size_of(path: Path) -> int:
@@ -87,14 +118,21 @@ class Fetch:
         self.token = token
         self.meter = meter
         self.cancel = cancel
-        self.hasher = hashlib.sha256()
         self.done = 0
         self.synced_at = time.monotonic()
+        self.written_back = 0  # bytes before this offset have been handed to start_writeback
 
     def run(self) -> None:
         """Hash what an earlier attempt kept, fetch the rest, then check the SHA-256."""
         self.partial.parent.mkdir(parents=True, exist_ok=True)
-        self._hash_kept()
+        self.hasher = BackgroundHasher()
+        try:
+            self._hash_kept()
+            self._fetch_and_check()
+        finally:
+            self.hasher.close()
+
+    def _fetch_and_check(self) -> None:
         try:
             with open(self.partial, "ab", buffering=0) as out:
                 try:
@@ -148,6 +186,7 @@ class Fetch:
         self.meter.finish(self.done)
 
     def _get(self, url: str, out: BinaryIO) -> None:
+        read_in_larger_pieces()
         headers = build_hf_headers(token=self.token)
         headers["Accept-Encoding"] = "identity"
         headers["Range"] = f"bytes={self.done}-"
@@ -176,9 +215,13 @@ class Fetch:
             view = memoryview(chunk)
             while view:
                 view = view[out.write(view) or 0 :]
+            end = self.done + len(chunk)
             if time.monotonic() - self.synced_at >= SYNC_EVERY_S:
                 os.fsync(out.fileno())  # bounds what a power cut can lose; a killed process loses nothing
                 self.synced_at = time.monotonic()
+            elif end - self.written_back >= WRITEBACK_EVERY:
+                start_writeback(out.fileno(), self.written_back, end - self.written_back)
+                self.written_back = end
         except OSError as exc:
             raise self._write_error(exc) from exc
         self.hasher.update(chunk)
@@ -196,7 +239,9 @@ class Fetch:
 
     def _restart(self, out: BinaryIO) -> None:
         out.truncate(0)
-        self.hasher = hashlib.sha256()
+        self.written_back = 0
+        self.hasher.close()
+        self.hasher = BackgroundHasher()
         self.done = 0
         self.meter.start("downloading", self.remote.size)
 
