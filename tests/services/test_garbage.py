@@ -24,6 +24,7 @@ def collection_threads() -> Iterator[list[str]]:
             names.append(threading.current_thread().name)
 
     was_enabled = gc.isenabled()
+    gc.collect()  # on this thread first: a worker's collection must find no earlier test's Qt objects
     gc.enable()
     gc.callbacks.append(note)
     yield names
