@@ -87,9 +87,10 @@ def embed_all(
     for document in index.documents(conversation_id):
         if document.status != "ready":
             continue
-        if not index.vectors.embed_document(document.uid, model_id, embedder, cancel):
+        if index.vectors.embed_document(document.uid, model_id, embedder, cancel):
+            passages += document.chunk_count
+        elif cancel.is_set():
             return None
-        passages += document.chunk_count
     return model_id, passages
 
 

@@ -37,7 +37,7 @@ from gptoss_desktop.core.download_hashing import BackgroundHasher
 from gptoss_desktop.core.download_progress import Meter
 from gptoss_desktop.core.hub_files import RemoteFile, fetch_remote_file
 
-READ_BLOCK = 4 << 20
+READ_BLOCK = 1 << 20  # bytes read at a time when re-hashing a kept file
 SYNC_EVERY_S = 10.0
 #: Every this many new bytes the kernel is asked to start writing them to disk (see start_writeback).
 WRITEBACK_EVERY = 64 << 20
@@ -62,9 +62,8 @@ def start_writeback(fd: int, start: int, length: int) -> None:
 
     Dirty pages are otherwise written out late, and the fsync that makes the finished download
     durable then waits for all of them at once (a quarter of the time of a fast download here).
-    posix_fadvise(DONTNEED) starts that writeback early and lets the page cache drop the pages
-    once written, so a 12 GB download does not push other programs' pages out on a 16 GB laptop.
-    Where the call does not exist (macOS, Windows) nothing is done.
+    posix_fadvise(DONTNEED) starts that writeback early. Where the call does not exist (macOS,
+    Windows) nothing is done.
     """
     advise = getattr(os, "posix_fadvise", None)
     if advise is not None:

@@ -13,7 +13,7 @@ import hashlib
 import queue
 import threading
 
-#: At most this many chunks wait to be hashed (64 KiB to 1 MiB each).
+#: At most this many chunks wait to be hashed (each at most 1 MiB: a socket read, or a block of a kept file).
 MAX_QUEUED = 32
 
 
@@ -26,12 +26,14 @@ class BackgroundHasher:
     def __init__(self) -> None:
         self._hash = hashlib.sha256()
         self._queue: queue.Queue[bytes | None] = queue.Queue(MAX_QUEUED)
+        self._failure: Exception | None = None
         self._thread = threading.Thread(target=self._run, name="download-sha256")
         self._thread.start()
 
     def update(self, data: bytes) -> None:
         """Queue `data` (a bytes object, never a buffer that will be reused) to be hashed."""
         if not self._thread.is_alive():
+            self._raise_failure()
             raise RuntimeError("update() after the hash was finished")
         self._queue.put(data)
 
@@ -41,11 +43,21 @@ class BackgroundHasher:
         return self._hash.hexdigest()
 
     def close(self) -> None:
-        """Hash what is queued and end the thread; further update() calls are refused."""
+        """Hash what is queued and end the thread; further update() calls are refused. Re-raises an error
+        the hashing met, so a failed hash is never taken for a corrupted download."""
         if self._thread.is_alive():
             self._queue.put(None)
             self._thread.join()
+        self._raise_failure()
+
+    def _raise_failure(self) -> None:
+        if self._failure is not None:
+            raise self._failure
 
     def _run(self) -> None:
         while (chunk := self._queue.get()) is not None:
-            self._hash.update(chunk)
+            if self._failure is None:
+                try:
+                    self._hash.update(chunk)
+                except Exception as exc:  # handed to the caller's thread by close()
+                    self._failure = exc  # keep taking chunks, so update() never blocks on a full queue

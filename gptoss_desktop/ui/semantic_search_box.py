@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Slot
+from PySide6.QtCore import QCoreApplication, Slot
 from PySide6.QtWidgets import QFileDialog, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout
 
 from ..core.catalog import DEFAULT_EMBEDDING_SOURCE, ModelSource
@@ -106,9 +106,13 @@ class SemanticSearchBox(QGroupBox):
         return problem
 
     def shutdown(self) -> None:
-        """Stop a download in progress (its bytes are kept for the next try) and join its thread."""
+        """Stop a download in progress (its bytes are kept for the next try) and join its thread.
+
+        A download that finished just before is still taken: its news is delivered before this returns,
+        so OK pressed at that moment saves the new model."""
         if self._setup is not None:
             self._setup.shutdown()
+            QCoreApplication.sendPostedEvents(self._setup)
             self._setup = None
 
     def _show(self, path: str | None) -> None:

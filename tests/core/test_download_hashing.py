@@ -32,3 +32,13 @@ def test_closing_ends_the_thread_and_later_chunks_are_refused() -> None:
     with pytest.raises(RuntimeError):
         hasher.update(b"late")
     assert hasher.hexdigest() == hashlib.sha256(b"kept").hexdigest()
+
+
+def test_a_failure_while_hashing_is_raised_not_taken_for_a_wrong_digest() -> None:
+    hasher = BackgroundHasher()
+    hasher.update("text, not bytes")  # type: ignore[arg-type]  # what a bug upstream could hand over
+    for _ in range(MAX_QUEUED + 2):  # the thread keeps taking chunks: a full queue never blocks the download
+        hasher.update(b"more")
+    with pytest.raises(TypeError):
+        hasher.hexdigest()
+    assert hashing_threads() == []
