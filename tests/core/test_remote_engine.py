@@ -338,6 +338,14 @@ def test_an_address_without_the_api_says_what_to_check(server: ScriptedServer) -
         ServerEngine(server.url.removesuffix("/v1") + "/api/v1")
 
 
+def test_an_address_that_moved_is_named_and_not_followed(server: ScriptedServer) -> None:
+    server.moved_to = "https://gpu-box.example:8443/v1"
+    with pytest.raises(ServerUnavailableError) as refused:
+        connect(server)
+    assert "has moved to https://gpu-box.example:8443/v1. Use that address instead" in str(refused.value)
+    assert "OpenAI-compatible" not in str(refused.value)  # it is one, just elsewhere
+
+
 def test_a_stream_closed_before_any_answer_says_what_may_be_wrong(server: ScriptedServer) -> None:
     server.script = lambda reply: reply.stream([], done=False)
     engine = connect(server)

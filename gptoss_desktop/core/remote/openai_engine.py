@@ -33,7 +33,7 @@ from .models import (
     parse_props,
     server_kind,
 )
-from .server_errors import ServerUnavailableError, sentence, status_message, transport_message
+from .server_errors import ServerUnavailableError, moved_message, sentence, status_message, transport_message
 from .server_url import BadServerAddressError, normalize_base_url, where_it_runs
 from .token_count import TokenCounter
 from .transport import cut_on_cancel, make_client
@@ -157,6 +157,10 @@ class ServerEngine:
             response = self._client.get("models", timeout=self._quick)
         except httpx.TransportError as exc:
             raise ServerUnavailableError(transport_message(exc, self.server, answering=False)) from exc
+        if response.is_redirect:
+            location = response.headers.get("Location", "")
+            moved = str(response.url.join(location)).removesuffix("/models") if location else ""
+            raise ServerUnavailableError(moved_message(self.server, moved))
         if response.status_code >= 400:
             said = status_message(response.status_code, response.text, self.server, has_key=self._has_key)
             raise ServerUnavailableError(said)

@@ -60,6 +60,16 @@ def status_message(status: int, body: str, server: str, *, has_key: bool) -> str
     return sentence(_status_message(status, body, server, has_key=has_key))
 
 
+def moved_message(server: str, location: str) -> str:
+    """A sentence for a redirect: not followed (a key and a conversation go only where they were sent)."""
+    if not location:
+        return sentence(f"{server} answered with a redirect to no address. Check the address: it usually ends in /v1")
+    return sentence(
+        f"{server} says the API has moved to {location}. Use that address instead (the app does not follow "
+        "redirects, so a key and a conversation only ever go to the address you typed)"
+    )
+
+
 def _status_message(status: int, body: str, server: str, *, has_key: bool) -> str:
     said = server_said(body)
     detail = f' It said: "{said}"' if said else ""
