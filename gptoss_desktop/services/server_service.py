@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from ..core.cancel import CancelFlag
 from ..core.model_file import ModelLoadError
-from ..core.remote.api_keys import KeyringUnavailableError, keep_for_session, set_api_key
+from ..core.remote.api_keys import KeyringUnavailableError, delete_api_key, keep_for_session, set_api_key
 from ..core.remote.profile import ServerProfile, open_engine
 from ..core.remote.server_url import BadServerAddressError
 from .threads import ThreadOwner, Worker
@@ -35,6 +35,7 @@ class ServerWorker(Worker):
     listed = Signal(int, object)  # request id, ServerModels
     failed = Signal(int, str)  # request id, a message for people
     key_saved = Signal(str, bool)  # the server's address, True when kept for this session only (no keyring)
+    key_forgotten = Signal(str, str)  # the server's address, why the keyring could not forget it ("" when it did)
 
     def __init__(self, cancel: CancelFlag) -> None:
         super().__init__()
@@ -71,6 +72,16 @@ class ServerWorker(Worker):
             session_only = True
         self.key_saved.emit(server, session_only)
 
+    @Slot(str)
+    def forget_key(self, server: str) -> None:
+        """Delete the key kept for `server`, in the keyring and for this session (server thread)."""
+        try:
+            delete_api_key(server)
+            problem = ""
+        except KeyringUnavailableError as exc:
+            problem = str(exc)
+        self.key_forgotten.emit(server, problem)
+
 
 class ServerService(ThreadOwner):
     """The GUI thread's handle on the server thread. Every method returns at once."""
@@ -78,9 +89,11 @@ class ServerService(ThreadOwner):
     listed = Signal(int, object)  # request id, ServerModels
     failed = Signal(int, str)  # request id, message
     key_saved = Signal(str, bool)  # address, kept for this session only
+    key_forgotten = Signal(str, str)  # address, why the keyring could not forget it ("" when it did)
 
     _list_requested = Signal(int, str, object, object)
     _save_requested = Signal(str, str)
+    _forget_requested = Signal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         self._cancel = CancelFlag()
@@ -89,9 +102,11 @@ class ServerService(ThreadOwner):
         self._requests = 0
         self._list_requested.connect(self._worker.list_models)
         self._save_requested.connect(self._worker.save_key)
+        self._forget_requested.connect(self._worker.forget_key)
         self._worker.listed.connect(self._on_listed)
         self._worker.failed.connect(self._on_failed)
         self._worker.key_saved.connect(self._on_key_saved)
+        self._worker.key_forgotten.connect(self._on_key_forgotten)
 
     def list_models(self, address: str, api_key: str | None = None, ca_file: str | None = None) -> int:
         """Connect to `address` and list its models; listed or failed follows with the id returned here."""
@@ -108,6 +123,10 @@ class ServerService(ThreadOwner):
         keep_for_session(server, key)
         self._save_requested.emit(server, key)
 
+    def forget_key(self, server: str) -> None:
+        """Delete the key kept for `server` (keyring and session); key_forgotten follows."""
+        self._forget_requested.emit(server)
+
     def stop_work(self) -> None:
         """Closing: cut a connection in progress, so the thread can end."""
         self._cancel.set()
@@ -123,3 +142,7 @@ class ServerService(ThreadOwner):
     @Slot(str, bool)
     def _on_key_saved(self, server: str, session_only: bool) -> None:
         self.key_saved.emit(server, session_only)
+
+    @Slot(str, str)
+    def _on_key_forgotten(self, server: str, problem: str) -> None:
+        self.key_forgotten.emit(server, problem)

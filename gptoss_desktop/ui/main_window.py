@@ -268,7 +268,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def edit_preferences(self) -> None:
-        """The app's preferences: theme, font size, default effort, reasoning shown by default."""
+        """The app's preferences: appearance, default effort, reasoning shown, semantic search, saved servers."""
         dialog = SettingsDialog(self.settings, self)
         if dialog.exec():
             self.apply_settings(dialog.settings())
@@ -277,7 +277,9 @@ class MainWindow(QMainWindow):
         """Use and remember new app settings (appearance changes at once)."""
         if settings.embedding_model_path != self.settings.embedding_model_path:
             self.documents.set_embedding_model(settings.embedding_model_path)
+        forgotten = [server for server in self.settings.servers if server not in settings.servers]
         self.store_settings(settings)
+        self.where.forget(forgotten)
         self.session.show_reasoning_by_default = settings.show_reasoning
         app = QApplication.instance()
         if isinstance(app, QApplication):

@@ -1,4 +1,5 @@
-"""Preferences: theme, font size, default reasoning effort, whether reasoning starts open, semantic search.
+"""Preferences: theme, font size, default reasoning effort, whether reasoning starts open, semantic search,
+saved servers.
 
 Theme and font size preview live while the dialog is open and are undone by Cancel; the caller
 saves what settings() returns after OK.
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
 from ..core.harmony import EFFORTS, Effort
 from ..core.settings import MAX_FONT_SIZE, MIN_FONT_SIZE, Settings, Theme
 from .semantic_search_box import SemanticSearchBox
+from .servers_box import ServersBox
 from .style import apply_appearance, system_font_size
 
 THEME_NAMES: dict[Theme, str] = {"system": "Follow the system", "light": "Light", "dark": "Dark"}
@@ -99,6 +101,7 @@ class SettingsDialog(QDialog):
         self.show_reasoning.setAccessibleName("Show reasoning by default")
         self.show_reasoning.setToolTip("Open each reply's reasoning panel instead of folding it away")
         self.semantic = SemanticSearchBox(settings.embedding_model_path)
+        self.servers = ServersBox(settings.servers)
         buttons = ok_cancel_buttons(self)
 
         form = QFormLayout()
@@ -109,6 +112,7 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.semantic)
+        layout.addWidget(self.servers)
         layout.addStretch(1)
         layout.addWidget(buttons)
 
@@ -129,6 +133,7 @@ class SettingsDialog(QDialog):
             effort=effort,
             show_reasoning=self.show_reasoning.isChecked(),
             embedding_model_path=self.semantic.path,
+            servers=self.servers.servers,
         )
 
     def done(self, result: int) -> None:

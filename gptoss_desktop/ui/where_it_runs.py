@@ -55,6 +55,7 @@ class WhereItRuns(QObject):
         self._fill()
         self.combo.activated.connect(self._on_activated)
         service.key_saved.connect(self._on_key_saved)
+        service.key_forgotten.connect(self._on_key_forgotten)
         window.service.server_ready.connect(self._on_server_ready)
         window.session.documents_consent = self.ask_to_send_documents
 
@@ -125,6 +126,19 @@ class WhereItRuns(QObject):
         self._choose(server)
         return server
 
+    def forget(self, servers: list[ServerProfile]) -> None:
+        """Preferences ▸ Servers ▸ Forget: no longer offered (unless this conversation runs there), open
+        connections dropped, and the API key deleted once no saved server on that address is left."""
+        still_saved = {server.base_url for server in self._window.settings.servers}
+        for server in servers:
+            if server in self._servers and server != self._current:
+                self._servers.remove(server)
+            if server.base_url not in still_saved:
+                self._window.service.forget_server(server.base_url)
+                self._service.forget_key(server.base_url)
+                still_saved.add(server.base_url)  # once per address
+        self._fill()
+
     def ask_to_send_documents(self) -> bool | None:
         """Before the documents of the conversation first go to its server: True to send them (and from now on),
         False to answer without them this time, None to send nothing."""
@@ -176,6 +190,11 @@ class WhereItRuns(QObject):
         self._infos[server] = info
         if server == self._current:
             self.update()
+
+    @Slot(str, str)
+    def _on_key_forgotten(self, base_url: str, problem: str) -> None:
+        if problem:
+            self._window.statusBar().showMessage(f"The API key for {base_url} could not be deleted: {problem}", 10_000)
 
     @Slot(str, bool)
     def _on_key_saved(self, _base_url: str, session_only: bool) -> None:

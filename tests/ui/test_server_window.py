@@ -13,13 +13,14 @@ from pytestqt.qtbot import QtBot
 
 from gptoss_desktop.core.export import export_json, export_markdown
 from gptoss_desktop.core.paths import app_paths
-from gptoss_desktop.core.remote.api_keys import SERVICE
+from gptoss_desktop.core.remote.api_keys import SERVICE, set_api_key
 from gptoss_desktop.core.remote.profile import ServerProfile
-from gptoss_desktop.core.settings import Settings, save_settings
+from gptoss_desktop.core.settings import Settings, load_settings, save_settings
 from gptoss_desktop.core.storage import Store
 from gptoss_desktop.ui.main_window import MainWindow
 from gptoss_desktop.ui.message_widgets import AssistantTurn
 from gptoss_desktop.ui.server_dialog import ServerDialog
+from gptoss_desktop.ui.settings_dialog import SettingsDialog
 from gptoss_desktop.ui.where_it_runs import CONNECT_LABEL, LOCAL_LABEL
 from tests.fixtures.llama_server import LlamaServer
 from tests.fixtures.memory_keyring import MemoryKeyring
@@ -143,6 +144,40 @@ def test_a_known_server_is_two_clicks_away_and_this_computer_one_more(
     assert window.composer.edit.placeholderText().startswith("Message gpt-oss-120b at gpu-box:8000")
     pick(qtbot, window, LOCAL_LABEL)
     assert window.session.settings.server is None and not window.where.banner.isVisible()
+
+
+def test_forgetting_servers_in_preferences_takes_them_off_runs_on_and_deletes_their_keys(
+    make_window: WindowFactory, qtbot: QtBot, trained_model: Path, memory_keyring: MemoryKeyring
+) -> None:
+    team = ServerProfile("http://gpu-box:8000", model="gpt-oss-120b")
+    lab = ServerProfile("https://llm.example.org/v1")
+    kept = ServerProfile("https://kept.example.org/v1")
+    for server, key in ((team, "sk-team"), (lab, "sk-lab"), (kept, "sk-kept")):
+        set_api_key(server.base_url, key)
+    save_settings(app_paths().settings_file, Settings(servers=(team, lab, kept)))
+    window = exact_window(make_window, trained_model)
+    pick(qtbot, window, team.label)  # this conversation runs on the team's server
+
+    def forget_team_and_lab(dialog: QWidget) -> None:
+        assert isinstance(dialog, SettingsDialog)
+        saved = dialog.servers.list
+        assert [saved.item(row).text() for row in range(saved.count())] == [team.label, lab.label, kept.label]
+        for _ in range(2):
+            first = saved.visualItemRect(saved.item(0)).center()
+            qtbot.mouseClick(saved.viewport(), Qt.MouseButton.LeftButton, pos=first)
+            qtbot.mouseClick(dialog.servers.forget, Qt.MouseButton.LeftButton)
+        assert [saved.item(row).text() for row in range(saved.count())] == [kept.label]
+        dialog.accept()
+
+    when_modal(forget_team_and_lab)
+    window.menu_actions["preferences"].trigger()
+    assert window.settings.servers == load_settings(app_paths().settings_file).servers == (kept,)
+    offered = [window.where.combo.itemText(i) for i in range(window.where.combo.count())]
+    assert lab.label not in offered and kept.label in offered
+    assert team.label in offered and window.session.settings.server == team  # still where this conversation runs
+    qtbot.waitUntil(lambda: (SERVICE, lab.base_url) not in memory_keyring.passwords)
+    qtbot.waitUntil(lambda: (SERVICE, team.base_url) not in memory_keyring.passwords)
+    assert memory_keyring.passwords[(SERVICE, kept.base_url)] == "sk-kept"
 
 
 def press(button_text: str) -> Callable[[QWidget], None]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QAbstractButton, QApplication, QDialog, QDialogButtonBox, QLabel, QWidget
 from pytestqt.qtbot import QtBot
@@ -97,7 +97,8 @@ def test_preferences_return_what_was_chosen(app: QApplication, qtbot: QtBot) -> 
     dialog.theme.setCurrentIndex(dialog.theme.findText("Dark"))
     dialog.font_size.setValue(14)
     dialog.effort.setCurrentIndex(dialog.effort.findText("High"))
-    qtbot.mouseClick(dialog.show_reasoning, Qt.MouseButton.LeftButton)
+    on_its_text = QPoint(8, dialog.show_reasoning.height() // 2)  # a check box takes clicks on its box and text
+    qtbot.mouseClick(dialog.show_reasoning, Qt.MouseButton.LeftButton, pos=on_its_text)
     qtbot.mouseClick(button(dialog, QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
     assert dialog.result() == QDialog.DialogCode.Accepted
     assert dialog.settings() == Settings(
