@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,45 +35,40 @@ def document_events(
 ) -> Iterator[DocumentEvent | DocumentProblem | DocumentReady | SemanticReady | SemanticProblem]:
     """Index each file (a bad one is reported and skipped), then answer from those that could be read;
     by words and meaning when `embedding_model` is given and usable, by words otherwise."""
-    with tempfile.TemporaryDirectory(prefix="gptoss-documents-") as folder:
+    with tempfile.TemporaryDirectory(prefix="gptoss-documents-") as folder, ExitStack() as cleanup:
         store = Store(Path(folder) / "documents.db")
-        try:
-            conversation_id = store.create_conversation("headless")
-            ready = 0
-            for file in files:
-                document = ingest(store.document_index, conversation_id, Path(file).expanduser(), cancel)
-                if document is None:
-                    return
-                if document.status == "ready":
-                    ready += 1
-                    yield DocumentReady(document.name, document.chunk_count)
-                else:
-                    yield DocumentProblem(document.name, document.error or f"{document.name} could not be read.")
-            if not ready:
-                yield Failed("None of the documents could be read, so there is nothing to answer from.")
+        cleanup.callback(store.close)
+        conversation_id = store.create_conversation("headless")
+        ready = 0
+        for file in files:
+            document = ingest(store.document_index, conversation_id, Path(file).expanduser(), cancel)
+            if document is None:
                 return
-            embedder: Embedder | None = None
+            if document.status == "ready":
+                ready += 1
+                yield DocumentReady(document.name, document.chunk_count)
+            else:
+                yield DocumentProblem(document.name, document.error or f"{document.name} could not be read.")
+        if not ready:
+            yield Failed("None of the documents could be read, so there is nothing to answer from.")
+            return
+        semantic: tuple[Embedder, int] | tuple[()] = ()
+        if embedding_model:
             try:
-                semantic: tuple[Embedder, int] | tuple[()] = ()
-                if embedding_model:
-                    try:
-                        embedder = Embedder(Path(embedding_model).expanduser())
-                        passages = embed_all(store.document_index, conversation_id, embedder, cancel)
-                    except EmbeddingModelError as exc:
-                        yield SemanticProblem(str(exc))
-                    else:
-                        if passages is None:
-                            return
-                        semantic = (embedder, passages[0])
-                        yield SemanticReady(embedder.info.name, passages[1])
-                yield from answer_with_documents(
-                    engine, conversation, store.document_index.source(conversation_id, *semantic), sampling, cancel
-                )
-            finally:
-                if embedder is not None:
-                    embedder.close()
-        finally:
-            store.close()
+                embedder = Embedder(Path(embedding_model).expanduser())
+            except EmbeddingModelError as exc:
+                yield SemanticProblem(str(exc))
+            else:
+                cleanup.callback(embedder.close)  # closed before the store: the callbacks run last first
+                embedded = embed_all(store.document_index, conversation_id, embedder, cancel)
+                if embedded is None:
+                    return
+                model_id, passages = embedded
+                semantic = (embedder, model_id)
+                yield SemanticReady(embedder.info.name, passages)
+        yield from answer_with_documents(
+            engine, conversation, store.document_index.source(conversation_id, *semantic), sampling, cancel
+        )
 
 
 def embed_all(
