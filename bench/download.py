@@ -51,8 +51,8 @@ def curl_seconds(url: str, out: Path) -> float:
 
 
 def app_seconds(cache: Path) -> float:
-    from gptoss_desktop.core.download_store import HubCache
-    from gptoss_desktop.core.downloads import download
+    from gptoss_desktop.core.models.downloads import download
+    from gptoss_desktop.core.models.downloads.store import HubCache
 
     start = time.perf_counter()
     download(REPO, FILE, destination=HubCache(cache))

@@ -29,13 +29,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from PySide6.QtCore import QElapsedTimer, QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
+from gptoss_desktop.core.history.store import MessageStats, Store
 from gptoss_desktop.core.paths import app_paths, use_home
 from gptoss_desktop.core.settings import Settings
-from gptoss_desktop.core.storage import MessageStats, Store
 from gptoss_desktop.services.chat_service import ChatService
 from gptoss_desktop.ui.app import settle_garbage_collector
-from gptoss_desktop.ui.main_window import MainWindow
 from gptoss_desktop.ui.style import apply_style
+from gptoss_desktop.ui.window.main_window import MainWindow
 
 PROBE_MS = 5
 ROUNDS = 5

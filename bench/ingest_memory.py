@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gptoss_desktop.core.documents.ingest import ingest
-from gptoss_desktop.core.storage import Store
+from gptoss_desktop.core.history.store import Store
 from tests.fixtures.documents import write_pdf
 
 

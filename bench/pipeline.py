@@ -27,14 +27,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
-from gptoss_desktop.core.engine import ChatRequest, LocalEngine
+from gptoss_desktop.core.engine import ChatRequest
 from gptoss_desktop.core.harmony import Conversation, Message
+from gptoss_desktop.core.local.engine import LocalEngine
 from gptoss_desktop.core.paths import use_home
 from gptoss_desktop.core.sampling import SamplingParams
 from gptoss_desktop.core.settings import Settings
 from gptoss_desktop.services.chat_service import ChatService
-from gptoss_desktop.ui.main_window import MainWindow
 from gptoss_desktop.ui.style import apply_style
+from gptoss_desktop.ui.window.main_window import MainWindow
 
 TINY_ROUNDS = 7
 SMOLLM2_ROUNDS = 5

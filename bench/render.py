@@ -140,9 +140,9 @@ def main() -> None:
     from PySide6.QtWidgets import QApplication
 
     from gptoss_desktop.ui.app import settle_garbage_collector
-    from gptoss_desktop.ui.chat_view import ChatView
-    from gptoss_desktop.ui.code_highlight import COMMON_LANGUAGES, warm_up_lexer
-    from gptoss_desktop.ui.markdown_view import StreamingMarkdownView
+    from gptoss_desktop.ui.chat.chat_view import ChatView
+    from gptoss_desktop.ui.chat.code_highlight import COMMON_LANGUAGES, warm_up_lexer
+    from gptoss_desktop.ui.chat.markdown_view import StreamingMarkdownView
     from gptoss_desktop.ui.style import apply_style
 
     app = QApplication.instance() or QApplication(sys.argv)

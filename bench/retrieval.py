@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gptoss_desktop.core.documents.chunking import chunk_document
 from gptoss_desktop.core.documents.types import Chunk, ExtractedDocument, TextSpan
-from gptoss_desktop.core.storage import Store
+from gptoss_desktop.core.history.store import Store
 
 CHUNKS = 50_000
 QUESTIONS = 200

@@ -39,7 +39,7 @@ from gptoss_desktop.core.documents.chunking import chunk_document  # noqa: E402
 from gptoss_desktop.core.documents.embeddings import Embedder  # noqa: E402
 from gptoss_desktop.core.documents.semantic import DEPTH, FusedPassages  # noqa: E402
 from gptoss_desktop.core.documents.types import Chunk, ExtractedDocument, TextSpan  # noqa: E402
-from gptoss_desktop.core.storage import Store  # noqa: E402
+from gptoss_desktop.core.history.store import Store  # noqa: E402
 
 K = 8
 DIMENSIONS = 384

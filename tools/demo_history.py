@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gptoss_desktop.core.storage import MessageStats, Store
+from gptoss_desktop.core.history.store import MessageStats, Store
 
 CSV_ANSWER = '''Here is a small, dependency-free way to do it with the standard library:
 

@@ -44,7 +44,7 @@ def main() -> None:
 
     use_home(tempfile.mkdtemp())
     if args.history:
-        from gptoss_desktop.core.storage import Store
+        from gptoss_desktop.core.history.store import Store
         from tools.demo_history import write_demo_history
 
         store = Store(app_paths().database)

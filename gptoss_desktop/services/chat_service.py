@@ -8,8 +8,9 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from ..core.cancel import CancelFlag
 from ..core.documents.answer import DocumentsUsed, PartRead, SourcesCited
-from ..core.engine import ChatRequest, ModelInfo
+from ..core.engine import ChatRequest
 from ..core.events import AnswerDelta, ContextTrimmed, Done, Failed, ReasoningDelta, coalesce
+from ..core.local.engine import ModelInfo
 from ..core.remote.profile import ServerProfile
 from .chat_worker import ChatWorker, DocumentsRef, EngineFactory, Tagged
 from .event_buffer import EventBuffer

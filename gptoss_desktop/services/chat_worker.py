@@ -17,14 +17,13 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Signal, Slot
 
 from ..core.cancel import CancelFlag
-from ..core.chat_engine import ChatEngine
 from ..core.documents.answer import DocumentEvent, answer_with_documents
 from ..core.documents.embeddings import Embedder, EmbeddingModelError, file_identity
-from ..core.engine import ChatRequest, LocalEngine
+from ..core.engine import ChatEngine, ChatRequest, ModelLoadError
 from ..core.events import Done, Failed, Stats
-from ..core.model_file import ModelLoadError
+from ..core.history.store import Store
+from ..core.local.engine import LocalEngine
 from ..core.remote.profile import ServerProfile, open_engine
-from ..core.storage import Store
 from .event_buffer import EventBuffer
 from .threads import Worker
 

@@ -27,7 +27,7 @@ from ..core.documents.extract import SUPPORTED_SUFFIXES
 from ..core.documents.index import StoredDocument
 from ..core.documents.ingest import ingest
 from ..core.documents.prompting import Source
-from ..core.storage import Store
+from ..core.history.store import Store
 from .threads import ThreadOwner, Worker
 
 #: A dropped folder adds at most this many files (its supported ones, found breadth-first).

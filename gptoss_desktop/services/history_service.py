@@ -18,8 +18,8 @@ from typing import cast
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from ..core.events import Stats
-from ..core.export import ExportError, export_json, export_markdown, write_export
-from ..core.storage import MessageStats, SearchHit, State, Store, StoredConversation, StoredMessage
+from ..core.history.export import ExportError, export_json, export_markdown, write_export
+from ..core.history.store import MessageStats, SearchHit, State, Store, StoredConversation, StoredMessage
 from .threads import ThreadOwner, Worker
 
 #: A streaming answer reaches the database at most this often.

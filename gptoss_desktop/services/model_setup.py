@@ -12,10 +12,10 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal, Slot
 
 from ..core.cancel import CancelFlag
-from ..core.catalog import ModelSource
-from ..core.download_progress import Progress
-from ..core.downloads import DownloadError, DownloadStoppedError, Folder, HubCache, discard, download, kept_bytes
-from ..core.model_discovery import FoundModel, discover_models
+from ..core.models.catalog import ModelSource
+from ..core.models.discovery import FoundModel, discover_models
+from ..core.models.downloads import DownloadError, DownloadStoppedError, Folder, HubCache, discard, download, kept_bytes
+from ..core.models.downloads.progress import Progress
 from .threads import ThreadOwner, Worker
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, Signal, Slot
 
 from ..core.cancel import CancelFlag
-from ..core.model_file import ModelLoadError
+from ..core.engine import ModelLoadError
 from ..core.remote.api_keys import KeyringUnavailableError, delete_api_key, keep_for_session, set_api_key
 from ..core.remote.profile import ServerProfile, open_engine
 from ..core.remote.server_url import BadServerAddressError

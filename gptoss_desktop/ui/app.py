@@ -14,9 +14,9 @@ from ..core.paths import app_paths
 from ..core.settings import load_settings
 from ..services.chat_service import ChatService
 from ..services.garbage import MainThreadCollector
-from .about_dialog import AboutDialog, app_icon
-from .main_window import MainWindow
+from .dialogs.about import AboutDialog, app_icon
 from .style import apply_appearance
+from .window.main_window import MainWindow
 
 #: The .desktop file's name (packaging/linux/): Wayland shows that file's icon and name for the window.
 DESKTOP_ID = "org.gptoss_desktop.GptossDesktop"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from gptoss_desktop.core.catalog import DEFAULT_SOURCE, SOURCES, RepoGguf, find_source, list_ggufs
-from gptoss_desktop.core.download_errors import RemoteNotFoundError
+from gptoss_desktop.core.models.catalog import DEFAULT_SOURCE, SOURCES, RepoGguf, find_source, list_ggufs
+from gptoss_desktop.core.models.errors import RemoteNotFoundError
 from tests.fixtures.hub_server import HubRepo, HubServer, use_endpoint
 
 UNSLOTH = "unsloth/gpt-oss-20b-GGUF"

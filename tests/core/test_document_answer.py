@@ -15,9 +15,9 @@ from gptoss_desktop.core.documents.answer import (
     answer_with_documents,
 )
 from gptoss_desktop.core.documents.types import Chunk, Passage
-from gptoss_desktop.core.engine import LocalEngine
 from gptoss_desktop.core.events import Done
 from gptoss_desktop.core.harmony import Conversation, Message
+from gptoss_desktop.core.local.engine import LocalEngine
 from gptoss_desktop.core.sampling import SamplingParams
 
 QUICK = SamplingParams(temperature=0.0, seed=1, max_tokens=24)

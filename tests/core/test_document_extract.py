@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from gptoss_desktop.core.documents import extract as extract_module
-from gptoss_desktop.core.documents import formats_docx
+from gptoss_desktop.core.documents.formats import docx as formats_docx
 from gptoss_desktop.core.documents.extract import (
     MAX_FILE_BYTES,
     SUPPORTED_SUFFIXES,

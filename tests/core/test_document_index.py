@@ -14,7 +14,7 @@ from gptoss_desktop.core.documents import index as index_module
 from gptoss_desktop.core.documents.chunking import chunk_document
 from gptoss_desktop.core.documents.index import DocumentIndex, search_terms
 from gptoss_desktop.core.documents.types import Chunk, ExtractedDocument, TextSpan
-from gptoss_desktop.core.storage import Store
+from gptoss_desktop.core.history.store import Store
 
 CONTRACT = (
     "1. Parties. This lease is made between the landlord and the tenant named below.",

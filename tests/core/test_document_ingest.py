@@ -9,7 +9,7 @@ import pytest
 
 from gptoss_desktop.core.cancel import CancelFlag
 from gptoss_desktop.core.documents.ingest import ingest
-from gptoss_desktop.core.storage import Store
+from gptoss_desktop.core.history.store import Store
 from tests.fixtures.documents import write_encrypted_pdf, write_image_pdf, write_pdf, write_zip_bomb
 
 

@@ -12,7 +12,7 @@ from gptoss_desktop.core.documents.embeddings import BATCH_TEXTS, Embedder, Embe
 from gptoss_desktop.core.documents.index import DocumentIndex
 from gptoss_desktop.core.documents.semantic import RRF_K, reciprocal_rank_fusion
 from gptoss_desktop.core.documents.types import Chunk
-from gptoss_desktop.core.storage import Store
+from gptoss_desktop.core.history.store import Store
 
 LEASE = (
     "The flat at the end of Rose Street is let furnished. The lease lists the furniture, the garden and the shed.",

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from gptoss_desktop.core.download_hashing import MAX_QUEUED, BackgroundHasher
+from gptoss_desktop.core.models.downloads.hashing import MAX_QUEUED, BackgroundHasher
 
 
 def hashing_threads() -> list[threading.Thread]:

@@ -14,11 +14,9 @@ from pathlib import Path
 import huggingface_hub
 import pytest
 
-from gptoss_desktop.core import download_fetch
+from gptoss_desktop.core.models.downloads import fetch as download_fetch
 from gptoss_desktop.core.cancel import CancelFlag
-from gptoss_desktop.core.download_progress import Meter, Progress
-from gptoss_desktop.core.download_store import Folder, HubCache, spot_for
-from gptoss_desktop.core.downloads import (
+from gptoss_desktop.core.models.downloads import (
     AccessDeniedError,
     AlreadyDownloadingError,
     DiskFullError,
@@ -33,6 +31,8 @@ from gptoss_desktop.core.downloads import (
     fetch_remote_file,
     kept_bytes,
 )
+from gptoss_desktop.core.models.downloads.progress import Meter, Progress
+from gptoss_desktop.core.models.downloads.store import Folder, HubCache, spot_for
 from tests.fixtures.hub_server import HubFile, HubRepo, HubServer, use_endpoint
 from tests.fixtures.polling import size_of, wait_until
 
@@ -94,7 +94,11 @@ def test_killed_process_resumes_from_its_partial_file(hub: HubServer) -> None:
     hub.faults.hold_after = SIZE // 3
     partial = partial_of()
     child = subprocess.Popen(
-        [sys.executable, "-c", f"from gptoss_desktop.core.downloads import download; download({REPO!r}, {FILE!r})"],
+        [
+            sys.executable,
+            "-c",
+            f"from gptoss_desktop.core.models.downloads import download; download({REPO!r}, {FILE!r})",
+        ],
         cwd=ROOT,
         env=dict(os.environ),
     )

@@ -12,7 +12,7 @@ import pytest
 
 from gptoss_desktop.core.cancel import CancelFlag
 from gptoss_desktop.core.context_window import reply_reserve
-from gptoss_desktop.core.engine import ChatRequest, LocalEngine
+from gptoss_desktop.core.engine import ChatRequest, ModelLoadError
 from gptoss_desktop.core.events import (
     AnswerDelta,
     ChannelDelta,
@@ -24,7 +24,7 @@ from gptoss_desktop.core.events import (
 )
 from gptoss_desktop.core.harmony import Conversation, Effort, Message
 from gptoss_desktop.core.harmony.tokens import HARMONY_TOKENS
-from gptoss_desktop.core.model_file import ModelLoadError
+from gptoss_desktop.core.local.engine import LocalEngine
 from gptoss_desktop.core.sampling import SamplingParams
 from tools.tiny_gptoss.data import closed_world
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gptoss_desktop.core.export import (
+from gptoss_desktop.core.history.export import (
     ExportError,
     export_json,
     export_markdown,
@@ -19,7 +19,7 @@ from gptoss_desktop.core.export import (
     suggested_filename,
     write_export,
 )
-from gptoss_desktop.core.storage import MessageStats, Store, StoredConversation, StoredMessage
+from gptoss_desktop.core.history.store import MessageStats, Store, StoredConversation, StoredMessage
 
 REASONING = "The person wants a haiku. Secret chain of thought: count syllables."
 TRICKY_USER = (

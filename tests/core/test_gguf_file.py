@@ -12,7 +12,8 @@ import gguf
 import numpy as np
 import pytest
 
-from gptoss_desktop.core.gguf_file import (
+from gptoss_desktop.core.engine import ModelLoadError
+from gptoss_desktop.core.local.gguf_file import (
     CorruptGGUFError,
     GGUFError,
     NotGGUFError,
@@ -22,7 +23,6 @@ from gptoss_desktop.core.gguf_file import (
     read_architecture,
     read_gguf,
 )
-from gptoss_desktop.core.model_file import ModelLoadError
 
 
 def gguf_bytes(

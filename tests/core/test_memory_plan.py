@@ -11,23 +11,25 @@ import gguf
 import numpy as np
 import pytest
 
-from gptoss_desktop.core.engine import LocalEngine
-from gptoss_desktop.core.gguf_file import CorruptGGUFError, read_gguf
-from gptoss_desktop.core.memory_plan import (
+from gptoss_desktop.core.local.engine import LocalEngine
+from gptoss_desktop.core.local.gguf_file import CorruptGGUFError, read_gguf
+from gptoss_desktop.core.local.machine import (
     GIB,
     MIB,
     Machine,
+    default_metal_working_set,
+    parse_meminfo,
+    parse_vm_stat,
+    read_machine,
+)
+from gptoss_desktop.core.local.memory_plan import (
     ModelShape,
     Verdict,
     compute_bytes,
-    default_metal_working_set,
     gpt_oss_20b,
     kv_bytes_per_token,
     kv_cache_bytes,
-    parse_meminfo,
-    parse_vm_stat,
     plan_memory,
-    read_machine,
 )
 
 GPT_OSS_20B = gpt_oss_20b(12_100_000_000)  # the size of ggml-org's gpt-oss-20b-mxfp4.gguf

@@ -10,7 +10,7 @@ from pathlib import Path
 import gguf
 import pytest
 
-from gptoss_desktop.core.model_discovery import (
+from gptoss_desktop.core.models.discovery import (
     OLLAMA_MODEL_LAYER,
     FoundModel,
     SearchRoots,

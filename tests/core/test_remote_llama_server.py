@@ -156,7 +156,7 @@ def test_documents_larger_than_the_servers_context_are_answered_in_requests_that
 
 
 def test_token_counts_come_from_the_servers_tokenizer(gpt_oss_server: LlamaServer, trained_model: Path) -> None:
-    from gptoss_desktop.core.engine import LocalEngine
+    from gptoss_desktop.core.local.engine import LocalEngine
 
     text = "Entry 12: machine 3 checked at 12:00, pressure 84 kPa. " * 20
     engine = ServerEngine(gpt_oss_server.url)

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gptoss_desktop.core.catalog import DEFAULT_EMBEDDING_SOURCE
 from gptoss_desktop.core.documents.embeddings import Embedder
-from gptoss_desktop.core.downloads import download
+from gptoss_desktop.core.models.catalog import DEFAULT_EMBEDDING_SOURCE
+from gptoss_desktop.core.models.downloads import download
 from tests.fixtures.hub_server import HubFile, HubRepo, HubServer, use_endpoint
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from gptoss_desktop.core.catalog import DEFAULT_EMBEDDING_SOURCE, EMBEDDING_SOURCES, SOURCES
+from gptoss_desktop.core.models.catalog import DEFAULT_EMBEDDING_SOURCE, EMBEDDING_SOURCES, SOURCES
 from gptoss_desktop.core.settings import Settings, load_settings, save_settings
 
 

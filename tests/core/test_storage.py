@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from gptoss_desktop.core.storage import MATCH_START, MIGRATIONS, MessageStats, Store, schema_of
+from gptoss_desktop.core.history.migrations import MIGRATIONS, schema_of
+from gptoss_desktop.core.history.store import MATCH_START, MessageStats, Store
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -75,7 +76,7 @@ CHILD = """
 import sys
 from contextlib import closing
 from pathlib import Path
-from gptoss_desktop.core.storage import Store
+from gptoss_desktop.core.history.store import Store
 store = Store(Path(sys.argv[1]))
 conversation = store.create_conversation("long answer")
 store.add_message(conversation, "user", "Tell me a story.")

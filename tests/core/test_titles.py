@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gptoss_desktop.core.titles import MAX_TITLE, title_from
+from gptoss_desktop.core.history.titles import MAX_TITLE, title_from
 
 
 def test_a_short_question_is_its_own_title() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gptoss_desktop import __version__
-from gptoss_desktop.cli_chat import _JsonPrinter, _TextPrinter
+from gptoss_desktop.cli.chat import _JsonPrinter, _TextPrinter
 from gptoss_desktop.core.events import ContextTrimmed
 from gptoss_desktop.core.harmony.tokens import HARMONY_TOKENS
 

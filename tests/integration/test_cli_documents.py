@@ -7,8 +7,8 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from gptoss_desktop.cli_chat import _JsonPrinter, _TextPrinter
-from gptoss_desktop.cli_documents import SemanticReady, document_events
+from gptoss_desktop.cli.chat import _JsonPrinter, _TextPrinter
+from gptoss_desktop.cli.documents import SemanticReady, document_events
 from gptoss_desktop.core.cancel import CancelFlag
 from gptoss_desktop.core.documents.answer import DocumentsUsed, SourcesCited
 from gptoss_desktop.core.documents.prompting import Source

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gptoss_desktop.core.storage import Store
+from gptoss_desktop.core.history.store import Store
 
 
 def cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:

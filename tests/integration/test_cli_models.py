@@ -22,12 +22,12 @@ from typing import IO
 
 import pytest
 
-from gptoss_desktop.cli_progress import ProgressLine
-from gptoss_desktop.core.catalog import DEFAULT_SOURCE, SOURCES
-from gptoss_desktop.core.download_errors import format_size
-from gptoss_desktop.core.download_progress import Progress
-from gptoss_desktop.core.download_store import HubCache, spot_for
-from gptoss_desktop.core.hub_files import RemoteFile
+from gptoss_desktop.cli.progress import ProgressLine
+from gptoss_desktop.core.models.catalog import DEFAULT_SOURCE, SOURCES
+from gptoss_desktop.core.models.downloads.progress import Progress
+from gptoss_desktop.core.models.downloads.store import HubCache, spot_for
+from gptoss_desktop.core.models.errors import format_size
+from gptoss_desktop.core.models.remote_file import RemoteFile
 from tests.fixtures.hub_server import HubFile, HubRepo, HubServer
 from tests.fixtures.polling import size_of, wait_until
 

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from gptoss_desktop.core.engine import ChatRequest, LocalEngine
+from gptoss_desktop.core.engine import ChatRequest
 from gptoss_desktop.core.events import AnswerDelta, Done, EngineEvent, ReasoningDelta
 from gptoss_desktop.core.harmony import Conversation, Effort, Message
+from gptoss_desktop.core.local.engine import LocalEngine
 from gptoss_desktop.core.sampling import SamplingParams
 from tools.tiny_gptoss.data import closed_world
 

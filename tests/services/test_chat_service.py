@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from gptoss_desktop.core.engine import ChatRequest, LocalEngine
+from gptoss_desktop.core.engine import ChatRequest
 from gptoss_desktop.core.events import ContextTrimmed, Done
 from gptoss_desktop.core.harmony import Conversation, Message
+from gptoss_desktop.core.local.engine import LocalEngine
 from gptoss_desktop.core.sampling import SamplingParams
 from gptoss_desktop.services.chat_service import ChatService
 
@@ -104,7 +105,7 @@ def test_a_conversation_with_documents_is_answered_from_them(
     service: ChatService, qtbot: QtBot, tmp_path: Path
 ) -> None:
     from gptoss_desktop.core.documents.ingest import ingest
-    from gptoss_desktop.core.storage import Store
+    from gptoss_desktop.core.history.store import Store
     from gptoss_desktop.services.chat_worker import DocumentsRef
 
     store = Store(tmp_path / "history.db")

@@ -9,7 +9,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from gptoss_desktop.core.documents.embeddings import BATCH_TEXTS
-from gptoss_desktop.core.storage import Store
+from gptoss_desktop.core.history.store import Store
 from gptoss_desktop.services.document_service import MAX_FILES_FROM_FOLDER, DocumentService, StoredDocument, files_in
 from tests.fixtures.documents import write_encrypted_pdf, write_pdf
 

@@ -13,11 +13,12 @@ from gptoss_desktop.core.documents.answer import DocumentsUsed
 from gptoss_desktop.core.documents.embeddings import Embedder
 from gptoss_desktop.core.documents.prompting import Source
 from gptoss_desktop.core.documents.types import Chunk
-from gptoss_desktop.core.engine import ChatRequest, LocalEngine
+from gptoss_desktop.core.engine import ChatRequest
 from gptoss_desktop.core.events import AnswerDelta, Done, EngineEvent
 from gptoss_desktop.core.harmony import Conversation, Message
+from gptoss_desktop.core.history.store import Store
+from gptoss_desktop.core.local.engine import LocalEngine
 from gptoss_desktop.core.sampling import SamplingParams
-from gptoss_desktop.core.storage import Store
 from gptoss_desktop.services.chat_service import ChatService
 from gptoss_desktop.services.chat_worker import DocumentsRef
 from tests.core.test_document_semantic import LEASE, QUESTION

@@ -11,8 +11,8 @@ from pytestqt.qtbot import QtBot
 from gptoss_desktop.core.paths import app_paths
 from gptoss_desktop.core.settings import load_settings
 from gptoss_desktop.services.chat_service import ChatService
-from gptoss_desktop.ui.main_window import MainWindow
 from gptoss_desktop.ui.style import apply_style
+from gptoss_desktop.ui.window.main_window import MainWindow
 
 WindowFactory = Callable[..., MainWindow]
 

@@ -7,7 +7,7 @@ from importlib.metadata import version
 from PySide6.QtWidgets import QDialogButtonBox, QTableWidget
 from pytestqt.qtbot import QtBot
 
-from gptoss_desktop.ui.about_dialog import AboutDialog, app_icon
+from gptoss_desktop.ui.dialogs.about import AboutDialog, app_icon
 
 from .conftest import WindowFactory
 

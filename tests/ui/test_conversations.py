@@ -13,12 +13,12 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 
 from gptoss_desktop.core.conversation_settings import ConversationSettings
-from gptoss_desktop.core.engine import LocalEngine
+from gptoss_desktop.core.history.store import Store
+from gptoss_desktop.core.local.engine import LocalEngine
 from gptoss_desktop.core.paths import app_paths
-from gptoss_desktop.core.storage import Store
 from gptoss_desktop.services.chat_service import ChatService
-from gptoss_desktop.ui.main_window import MainWindow
-from gptoss_desktop.ui.message_widgets import AssistantTurn, UserMessage
+from gptoss_desktop.ui.chat.message_widgets import AssistantTurn, UserMessage
+from gptoss_desktop.ui.window.main_window import MainWindow
 
 from .conftest import WindowFactory
 
@@ -382,8 +382,8 @@ def test_at_twice_the_text_size_nothing_is_cut_off(
     from PySide6.QtWidgets import QAbstractButton, QComboBox, QLabel
 
     from gptoss_desktop.core.settings import Settings
-    from gptoss_desktop.ui.elided_label import ElidedLabel
     from gptoss_desktop.ui.style import apply_appearance, system_font_size
+    from gptoss_desktop.ui.window.elided_label import ElidedLabel
 
     app = QApplication.instance()
     assert isinstance(app, QApplication)

@@ -13,10 +13,10 @@ from pytestqt.qtbot import QtBot
 
 from gptoss_desktop.core.documents.index import StoredDocument
 from gptoss_desktop.core.documents.prompting import Source
+from gptoss_desktop.core.history.store import Store
 from gptoss_desktop.core.paths import app_paths
-from gptoss_desktop.core.storage import Store
-from gptoss_desktop.ui.main_window import MainWindow
-from gptoss_desktop.ui.message_widgets import AssistantTurn
+from gptoss_desktop.ui.chat.message_widgets import AssistantTurn
+from gptoss_desktop.ui.window.main_window import MainWindow
 from tests.fixtures.documents import write_encrypted_pdf, write_image_pdf, write_pdf, write_zip_bomb
 
 from .conftest import WindowFactory

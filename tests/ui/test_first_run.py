@@ -11,7 +11,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from gptoss_desktop.core.catalog import DEFAULT_SOURCE
+from gptoss_desktop.core.models.catalog import DEFAULT_SOURCE
 from tests.fixtures.hub_server import HubFile, HubRepo, HubServer, use_endpoint
 
 from .conftest import WindowFactory

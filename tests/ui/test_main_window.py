@@ -8,11 +8,11 @@ from typing import ClassVar
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from gptoss_desktop.core.engine import LocalEngine
 from gptoss_desktop.core.harmony import Conversation
 from gptoss_desktop.core.harmony.tokens import HARMONY_TOKENS
+from gptoss_desktop.core.local.engine import LocalEngine
 from gptoss_desktop.services.chat_service import ChatService
-from gptoss_desktop.ui.message_widgets import AssistantTurn, UserMessage
+from gptoss_desktop.ui.chat.message_widgets import AssistantTurn, UserMessage
 
 from .conftest import WindowFactory
 

@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from bench.render import mixed_markdown
-from gptoss_desktop.ui.code_highlight import MIN_CONTRAST, LexerWarmUp, contrast, lexer_for
-from gptoss_desktop.ui.markdown_view import StreamingMarkdownView
+from gptoss_desktop.ui.chat.code_highlight import MIN_CONTRAST, LexerWarmUp, contrast, lexer_for
+from gptoss_desktop.ui.chat.markdown_view import StreamingMarkdownView
 
 ANSWER = (
     "# Plan\n\nSome **bold** text and `code`.\n\n- one\n- two\n\n"

@@ -8,8 +8,8 @@ import sys
 from importlib.metadata import version
 from pathlib import Path
 
-from gptoss_desktop.ui.about_dialog import COMPONENTS
 from gptoss_desktop.ui.app import QUIT_AFTER_SHOWN_ENV
+from gptoss_desktop.ui.dialogs.about import COMPONENTS
 
 #: What the offscreen platform plugin says about itself (no window manager), as in pyproject's qt_log_ignore.
 OFFSCREEN_LIMITS = ("This plugin does not support propagateSizeHints()",)

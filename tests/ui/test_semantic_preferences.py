@@ -10,12 +10,12 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from gptoss_desktop.core.catalog import DEFAULT_EMBEDDING_SOURCE
 from gptoss_desktop.core.documents.ingest import ingest
+from gptoss_desktop.core.history.store import Store
+from gptoss_desktop.core.models.catalog import DEFAULT_EMBEDDING_SOURCE
 from gptoss_desktop.core.paths import app_paths
 from gptoss_desktop.core.settings import Settings
-from gptoss_desktop.core.storage import Store
-from gptoss_desktop.ui.settings_dialog import SettingsDialog
+from gptoss_desktop.ui.dialogs.settings import SettingsDialog
 from tests.fixtures.hub_server import HubFile, HubRepo, HubServer, use_endpoint
 from tests.ui.conftest import WindowFactory
 

@@ -11,17 +11,17 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
-from gptoss_desktop.core.export import export_json, export_markdown
+from gptoss_desktop.core.history.export import export_json, export_markdown
+from gptoss_desktop.core.history.store import Store
 from gptoss_desktop.core.paths import app_paths
 from gptoss_desktop.core.remote.api_keys import SERVICE, set_api_key
 from gptoss_desktop.core.remote.profile import ServerProfile
 from gptoss_desktop.core.settings import Settings, load_settings, save_settings
-from gptoss_desktop.core.storage import Store
-from gptoss_desktop.ui.main_window import MainWindow
-from gptoss_desktop.ui.message_widgets import AssistantTurn
-from gptoss_desktop.ui.server_dialog import ServerDialog
-from gptoss_desktop.ui.settings_dialog import SettingsDialog
-from gptoss_desktop.ui.where_it_runs import CONNECT_LABEL, LOCAL_LABEL
+from gptoss_desktop.ui.chat.message_widgets import AssistantTurn
+from gptoss_desktop.ui.dialogs.server import ServerDialog
+from gptoss_desktop.ui.dialogs.settings import SettingsDialog
+from gptoss_desktop.ui.window.main_window import MainWindow
+from gptoss_desktop.ui.window.where_it_runs import CONNECT_LABEL, LOCAL_LABEL
 from tests.fixtures.llama_server import LlamaServer
 from tests.fixtures.memory_keyring import MemoryKeyring
 from tests.fixtures.sse_server import ScriptedServer, delta
@@ -281,7 +281,7 @@ def test_without_a_keyring_the_key_is_kept_for_this_session_only(
 def test_conversation_settings_keep_where_it_runs(
     make_window: WindowFactory, qtbot: QtBot, trained_model: Path
 ) -> None:
-    from gptoss_desktop.ui.conversation_settings_dialog import ConversationSettingsDialog
+    from gptoss_desktop.ui.dialogs.conversation_settings import ConversationSettingsDialog
 
     team = ServerProfile("http://gpu-box:8000", model="gpt-oss-120b")
     window = on_known_server(make_window, qtbot, trained_model, team)

@@ -12,8 +12,8 @@ from pytestqt.qtbot import QtBot
 
 from gptoss_desktop.core.conversation_settings import ConversationSettings
 from gptoss_desktop.core.settings import Settings
-from gptoss_desktop.ui.conversation_settings_dialog import ConversationSettingsDialog
-from gptoss_desktop.ui.settings_dialog import SettingsDialog
+from gptoss_desktop.ui.dialogs.conversation_settings import ConversationSettingsDialog
+from gptoss_desktop.ui.dialogs.settings import SettingsDialog
 from gptoss_desktop.ui.style import STYLE_SHEET, apply_appearance, apply_style, is_dark, system_font_size
 
 

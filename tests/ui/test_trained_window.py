@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QTextEdit, QWidget
 from pytestqt.qtbot import QtBot
 
-from gptoss_desktop.ui.message_widgets import AssistantTurn
+from gptoss_desktop.ui.chat.message_widgets import AssistantTurn
 
 from .conftest import WindowFactory
 

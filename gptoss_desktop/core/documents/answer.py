@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ..cancel import CancelFlag
-from ..chat_engine import ChatEngine
 from ..context_window import reply_reserve
-from ..engine import ChatRequest
+from ..engine import ChatEngine, ChatRequest
 from ..events import AnswerDelta, Done, EngineEvent, Failed
 from ..harmony import Conversation, Message
 from ..sampling import SamplingParams

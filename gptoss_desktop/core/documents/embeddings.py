@@ -20,10 +20,10 @@ import llama_cpp
 import numpy as np
 import numpy.typing as npt
 
-from ..engine import default_threads
-from ..gguf_file import GGUFError, read_gguf
-from ..llama_log import route_llama_logs
-from ..model_file import ModelLoadError
+from ..engine import ModelLoadError
+from ..local.engine import default_threads
+from ..local.gguf_file import GGUFError, read_gguf
+from ..local.llama_log import route_llama_logs
 from .vectors import Cancel, Progress, Vectors
 
 #: Tokens an embedding sees at most: a passage (about 1,200 characters, ~300 tokens) fits whole.

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .formats_common import Cancel, ExtractionCancelled, bom_encoding, check_cancel, decode_text, size_text
-from .formats_html import html_spans
-from .formats_text import csv_spans, markdown_spans, text_spans
+from .formats.common import Cancel, ExtractionCancelled, bom_encoding, check_cancel, decode_text, size_text
+from .formats.html import html_spans
+from .formats.text import csv_spans, markdown_spans, text_spans
 from .types import ExtractedDocument, ExtractionError, Kind, TextSpan
 
 __all__ = [
@@ -117,11 +117,11 @@ def kind_of(path: Path) -> Kind:
 def _spans(kind: Kind, path: Path, cancel: Cancel) -> list[TextSpan]:
     name = path.name
     if kind == "pdf":
-        from .formats_pdf import pdf_spans  # here: PDFium takes 80 ms to load
+        from .formats.pdf import pdf_spans  # here: PDFium takes 80 ms to load
 
         return pdf_spans(path, name, cancel)
     if kind == "docx":
-        from .formats_docx import docx_spans  # here: python-docx and lxml take 80 ms to load
+        from .formats.docx import docx_spans  # here: python-docx and lxml take 80 ms to load
 
         return docx_spans(path, name, cancel)
     text = _read_text(path, name)

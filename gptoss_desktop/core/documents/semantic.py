@@ -11,13 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from .types import Passage
-from .vectors import Vectors
-
-if TYPE_CHECKING:
-    from .index import DocumentIndex
+from .vectors import VectorIndex, Vectors
 
 RRF_K = 60
 #: How deep each list is read before fusing: deep enough that a passage second-best by one
@@ -31,6 +28,17 @@ class QueryEmbedder(Protocol):
     """What a fused search needs: the unit vector of a question."""
 
     def embed_query(self, text: str) -> Vectors: ...
+
+
+class WordIndex(Protocol):
+    """What a fused search reads from the document index: passages by words, and the chunk vectors."""
+
+    @property
+    def vectors(self) -> VectorIndex: ...
+
+    def all_passages(self, conversation_id: int) -> list[Passage]: ...
+
+    def search(self, conversation_id: int, question: str, k: int) -> list[Passage]: ...
 
 
 def reciprocal_rank_fusion(rankings: Sequence[Sequence[Key]], k: int = RRF_K) -> list[tuple[Key, float]]:
@@ -50,7 +58,7 @@ def _key(passage: Passage) -> tuple[str, int]:
 class FusedPassages:
     """One conversation's passages found by words and by meaning (answer.PassageSource)."""
 
-    index: DocumentIndex
+    index: WordIndex
     conversation_id: int
     embedder: QueryEmbedder
     model_id: int

@@ -11,7 +11,7 @@ import ssl
 
 import httpx
 
-from ..model_file import ModelLoadError
+from ..engine import ModelLoadError
 
 #: The most of a server's own error text quoted in a message.
 QUOTE_LIMIT = 300

@@ -1,0 +1,196 @@
+"""A conversation as a Markdown or JSON file people can keep, share or feed to other tools.
+
+What the app shows as plain text (the person's messages, the model's reasoning) goes into
+fenced code blocks, verbatim, so no line of it can become a heading or close a block; answers
+are Markdown already and go in as they are. Pure functions: the UI calls them on its storage
+thread, the CLI on its only one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from .store import StoredConversation, StoredMessage
+
+ExportFormat = Literal["md", "json"]
+FORMATS: tuple[ExportFormat, ...] = ("md", "json")
+JSON_FORMAT_NAME = "gptoss-desktop.conversation"
+JSON_VERSION = 1
+UNTITLED = "Untitled conversation"
+
+_NOTES = {
+    "stopped": "*(stopped)*",
+    "interrupted": "*(interrupted: the app closed before this answer was finished)*",
+    "error": "*(ended with an error)*",
+    "streaming": "*(still being written when exported)*",
+}
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_UNSAFE_FILENAME = re.compile(r'[\x00-\x1f<>:"/\\|?*]+')
+
+
+class ExportError(Exception):
+    """An export that could not be written; the message is for people."""
+
+
+def export_markdown(conversation: StoredConversation, messages: list[StoredMessage], include_reasoning: bool) -> str:
+    """Readable as plain text and rendered by GitHub; reasoning folded in <details> when included."""
+    created = datetime.fromtimestamp(conversation.created_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    parts = [f"# {_one_line(conversation.title) or UNTITLED}", f"*Exported from gptoss-desktop. Started {created}.*"]
+    for message in messages:
+        parts.append(_heading(message))
+        if message.role == "user":
+            parts.append(_fenced(message.content))
+        else:
+            if include_reasoning and message.reasoning.strip():
+                parts.append(f"<details>\n<summary>Reasoning</summary>\n\n{_fenced(message.reasoning)}\n\n</details>")
+            if message.content.strip():
+                parts.append(_closed(message.content.strip("\n")))
+            if message.sources:
+                parts.append(_sources_markdown(message))
+        if message.state in _NOTES:
+            parts.append(_NOTES[message.state])
+    return "\n\n".join(parts) + "\n"
+
+
+def export_json(conversation: StoredConversation, messages: list[StoredMessage], include_reasoning: bool) -> str:
+    """Everything stored, for other tools (and a future import); `reasoning` keys only when included."""
+    document = {
+        "format": JSON_FORMAT_NAME,
+        "version": JSON_VERSION,
+        "title": conversation.title,
+        "created_at": _iso(conversation.created_at),
+        "updated_at": _iso(conversation.updated_at),
+        "settings": _settings(conversation.settings),
+        "messages": [_message_json(message, include_reasoning) for message in messages],
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def export_text(
+    conversation: StoredConversation, messages: list[StoredMessage], format: ExportFormat, include_reasoning: bool
+) -> str:
+    """The export in `format` ("md" or "json")."""
+    exporter = export_json if format == "json" else export_markdown
+    return exporter(conversation, messages, include_reasoning)
+
+
+def suggested_filename(conversation: StoredConversation, format: ExportFormat) -> str:
+    """A file name for a save dialog: the title, made safe on every OS."""
+    stem = _one_line(_UNSAFE_FILENAME.sub(" ", conversation.title)).strip(" .")[:80].rstrip(" .")
+    return f"{stem or f'conversation-{conversation.id}'}.{format}"
+
+
+def write_export(path: Path, text: str) -> None:
+    """Write `text` (UTF-8) all or nothing: an existing file is replaced only once the new one is complete."""
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        # os.open with 0o666 lets the umask decide permissions, as for any file the person saves.
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    except OSError as exc:
+        raise _failure(path, exc) from exc
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(text.encode("utf-8"))
+            file.flush()
+            os.fsync(file.fileno())
+        _keep_mode(path, temporary)
+        os.replace(temporary, path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise _failure(path, exc) from exc
+
+
+def _failure(path: Path, exc: OSError) -> ExportError:
+    return ExportError(f"Could not write {path.name}: {exc.strerror or exc}")
+
+
+def _keep_mode(path: Path, temporary: Path) -> None:
+    try:
+        mode = path.stat().st_mode & 0o7777
+    except OSError:
+        return  # a new file: the umask's permissions
+    os.chmod(temporary, mode)
+
+
+def _heading(message: StoredMessage) -> str:
+    if message.role == "user":
+        return "## You"
+    details = [_one_line(message.model or "")]
+    if message.effort:
+        details.append(f"{_one_line(message.effort)} effort")
+    return " · ".join(["## Assistant", *(d for d in details if d)])
+
+
+def _fenced(text: str) -> str:
+    """A code block no line of `text` can close: its fence is longer than any backtick run inside."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    body = text if text.endswith("\n") or not text else text + "\n"
+    return f"{fence}text\n{body}{fence}"
+
+
+def _closed(markdown: str) -> str:
+    """`markdown`, with a code block left open (an answer stopped mid-code) closed, so later turns stay out of it."""
+    open_fence: str | None = None
+    for line in markdown.split("\n"):
+        match = _FENCE.match(line)
+        if open_fence is None:
+            if match:
+                open_fence = match.group(1)
+        elif match and set(line.strip()) == {open_fence[0]} and len(match.group(1)) >= len(open_fence):
+            open_fence = None
+    return markdown if open_fence is None else f"{markdown}\n{open_fence}"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _settings(stored: str) -> dict[str, Any]:
+    """The settings column as an object; a damaged one exports as {} rather than failing the export."""
+    try:
+        settings = json.loads(stored)
+    except (ValueError, TypeError):
+        return {}
+    return settings if isinstance(settings, dict) else {}
+
+
+def _message_json(message: StoredMessage, include_reasoning: bool) -> dict[str, Any]:
+    fields: dict[str, Any] = {"role": message.role, "content": message.content}
+    if include_reasoning:
+        fields["reasoning"] = message.reasoning
+    fields.update(
+        state=message.state,
+        effort=message.effort,
+        model=message.model,
+        prompt_tokens=message.prompt_tokens,
+        completion_tokens=message.completion_tokens,
+        reasoning_tokens=message.reasoning_tokens,
+        seconds=message.seconds,
+        created_at=_iso(message.created_at),
+    )
+    if message.sources:
+        fields["sources"] = [
+            {"number": s.number, "document": s.document_name, "place": s.anchor, "snippet": s.snippet}
+            for s in message.sources
+        ]
+    return fields
+
+
+def _sources_markdown(message: StoredMessage) -> str:
+    """The cited sources as a list: number, document and place, and the start of the passage quoted."""
+    lines = ["**Sources**", ""]
+    for source in message.sources:
+        place = ", ".join(part for part in (_one_line(source.document_name), source.anchor) if part)
+        lines.append(f"- [{source.number}] {place}: {_one_line(source.snippet)}")  # [n] as cited, not renumbered
+    return "\n".join(lines)

@@ -1,0 +1,325 @@
+"""Conversations in SQLite: WAL mode, named migrations recorded in the database, full-text search.
+
+Messages are written while they stream (state `streaming`); a process that dies
+mid-answer leaves its partial answer behind, and the next start marks it
+`interrupted`, so nothing typed or generated is ever lost.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import sqlite3
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from ..documents.index import DocumentIndex
+from ..documents.prompting import Source
+from ..sqlite_transaction import write_transaction
+from .migrations import MIGRATIONS, Migration, migrate
+
+State = Literal["complete", "stopped", "interrupted", "error", "streaming"]
+
+
+_CONVERSATION_COLUMNS = "id, uid, title, settings, created_at, updated_at"
+_MESSAGE_COLUMNS = (
+    "id, uid, conversation_id, role, content, reasoning, state, effort, model, "
+    "prompt_tokens, completion_tokens, reasoning_tokens, seconds, created_at"
+)
+
+
+def new_uid() -> str:
+    """A fresh row identity, made wherever the row is first thought of."""
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True)
+class StoredConversation:
+    """A conversation: what the sidebar lists, and its settings (JSON, see ConversationSettings)."""
+
+    id: int
+    uid: str
+    title: str
+    settings: str
+    created_at: float
+    updated_at: float
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    """One turn with what was generated so far, how it ended, and what it cost."""
+
+    id: int
+    uid: str
+    conversation_id: int
+    role: str
+    content: str
+    reasoning: str
+    state: str
+    effort: str | None = None
+    model: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    seconds: float | None = None
+    created_at: float = 0.0
+    sources: tuple[Source, ...] = ()  # what the answer cited from the conversation's documents
+
+
+@dataclass(frozen=True)
+class MessageStats:
+    """What a finished answer cost, stored with it."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    reasoning_tokens: int
+    seconds: float
+
+
+#: Around each matched word in `SearchHit.snippet`: private-use characters, so brackets in the text stay text.
+MATCH_START, MATCH_END = "\ue000", "\ue001"
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A message matching a search, with its conversation's title and a snippet of where it matched."""
+
+    conversation_id: int
+    message_id: int
+    snippet: str  # matched words between MATCH_START and MATCH_END
+    conversation_uid: str = ""
+    title: str = ""
+    message_uid: str = ""
+
+    def runs(self) -> list[tuple[str, bool]]:
+        """The snippet as (text, matched) pieces, whitespace runs made single spaces, for display."""
+        text = re.sub(r"\s+", " ", self.snippet)
+        pieces = re.split(f"{MATCH_START}(.*?){MATCH_END}", text)
+        return [(piece, index % 2 == 1) for index, piece in enumerate(pieces) if piece]
+
+    @property
+    def plain_snippet(self) -> str:
+        """The snippet without match markers."""
+        return "".join(text for text, _matched in self.runs())
+
+
+#: How many times opening tries to switch a new database to WAL while another connection holds it.
+WAL_SWITCH_ATTEMPTS = 100
+
+
+class Store:
+    """One SQLite database; open it on the thread that uses it (sqlite3 connections are per thread)."""
+
+    def __init__(
+        self,
+        path: Path,
+        migrations: tuple[Migration, ...] = MIGRATIONS,
+        recover: bool = True,
+    ):
+        """Open (creating and migrating as needed). `recover` is for the app's first connection only:
+        it labels what the last process left half-done; a second connection (the documents thread)
+        must not, or it would mark the answer streaming right now as interrupted."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, isolation_level=None)
+        self._use_wal()
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.execute("PRAGMA synchronous=NORMAL")  # WAL keeps this crash-safe for the app (not for a power cut)
+        self.applied = migrate(self._db, migrations)
+        #: The documents of every conversation, on this connection (so on this thread).
+        self.document_index = DocumentIndex(self._db)
+        if recover:
+            self._recover()
+
+    def _use_wal(self) -> None:
+        """WAL mode (kept in the file). Switching a new database takes a lock SQLite does not wait for:
+        when another connection is switching it at the same moment, try again shortly."""
+        for _ in range(WAL_SWITCH_ATTEMPTS - 1):
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc):
+                    raise
+                time.sleep(0.02)
+        self._db.execute("PRAGMA journal_mode=WAL")
+
+    def _recover(self) -> None:
+        # Whatever was streaming when the last process died is a partial answer, kept and labelled.
+        self._db.execute("UPDATE messages SET state = 'interrupted' WHERE state = 'streaming'")
+        # A delete can be undone until the app quits; the next start makes it final.
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(conversations)")}
+        if "deleted_at" in columns:  # absent only in a test's deliberately old schema
+            self._db.execute("DELETE FROM conversations WHERE deleted_at IS NOT NULL")
+        tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "documents" in tables:  # a document being indexed when the last process died never became ready
+            self.document_index.fail_interrupted()
+
+    def migrations_applied(self) -> list[str]:
+        """Names of every migration recorded in this database, in order."""
+        return [row[0] for row in self._db.execute("SELECT name FROM migrations ORDER BY name")]
+
+    def create_conversation(
+        self, title: str = "", settings: str = "{}", uid: str | None = None, effort: str = "medium"
+    ) -> int:
+        """A new, empty conversation; returns its id."""
+        now = time.time()
+        cursor = self._db.execute(
+            "INSERT INTO conversations (uid, title, settings, effort, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (uid or new_uid(), title, settings, effort, now, now),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def conversation_id(self, uid: str) -> int | None:
+        """The id of the conversation with `uid`, if it exists."""
+        row = self._db.execute("SELECT id FROM conversations WHERE uid = ?", (uid,)).fetchone()
+        return int(row[0]) if row else None
+
+    def message_id(self, uid: str) -> int | None:
+        """The id of the message with `uid`, if it exists."""
+        row = self._db.execute("SELECT id FROM messages WHERE uid = ?", (uid,)).fetchone()
+        return int(row[0]) if row else None
+
+    def conversation(self, conversation_id: int) -> StoredConversation | None:
+        """One conversation (deleted ones too, until the delete is final)."""
+        row = self._db.execute(
+            f"SELECT {_CONVERSATION_COLUMNS} FROM conversations WHERE id = ?", (conversation_id,)
+        ).fetchone()
+        return StoredConversation(*row) if row else None
+
+    def rename_conversation(self, conversation_id: int, title: str) -> None:
+        """Give a conversation the title the person chose."""
+        self._db.execute("UPDATE conversations SET title = ? WHERE id = ?", (title, conversation_id))
+
+    def set_conversation_settings(self, conversation_id: int, settings: str) -> None:
+        """Store a conversation's settings (JSON)."""
+        self._db.execute("UPDATE conversations SET settings = ? WHERE id = ?", (settings, conversation_id))
+
+    def delete_conversation(self, conversation_id: int) -> None:
+        """Hide a conversation; restore_conversation undoes it until the next start."""
+        self._db.execute("UPDATE conversations SET deleted_at = ? WHERE id = ?", (time.time(), conversation_id))
+
+    def restore_conversation(self, conversation_id: int) -> None:
+        """Undo delete_conversation."""
+        self._db.execute("UPDATE conversations SET deleted_at = NULL WHERE id = ?", (conversation_id,))
+
+    def add_message(
+        self,
+        conversation_id: int,
+        role: str,
+        content: str = "",
+        state: State = "complete",
+        *,
+        uid: str | None = None,
+        effort: str | None = None,
+        model: str | None = None,
+    ) -> int:
+        """Append a turn; an answer starts as `streaming` and is updated as it grows."""
+        now = time.time()
+        with write_transaction(self._db):
+            cursor = self._db.execute(
+                "INSERT INTO messages (uid, conversation_id, role, content, state, effort, model, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (uid or new_uid(), conversation_id, role, content, state, effort, model, now),
+            )
+            self._db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id))
+        return int(cursor.lastrowid or 0)
+
+    def update_message(
+        self, message_id: int, *, content: str, reasoning: str, state: State, stats: MessageStats | None = None
+    ) -> None:
+        """Write what a streaming answer holds now (call it throttled, not per token), and its cost once done."""
+        if stats is None:
+            self._db.execute(
+                "UPDATE messages SET content = ?, reasoning = ?, state = ? WHERE id = ?",
+                (content, reasoning, state, message_id),
+            )
+            return
+        self._db.execute(
+            "UPDATE messages SET content = ?, reasoning = ?, state = ?, prompt_tokens = ?, completion_tokens = ?, "
+            "reasoning_tokens = ?, seconds = ? WHERE id = ?",
+            (
+                content,
+                reasoning,
+                state,
+                stats.prompt_tokens,
+                stats.completion_tokens,
+                stats.reasoning_tokens,
+                stats.seconds,
+                message_id,
+            ),
+        )
+
+    def delete_messages_from(self, conversation_id: int, message_id: int) -> int:
+        """Drop a message and every later one (regenerate, edit and resend); returns how many went."""
+        cursor = self._db.execute(
+            "DELETE FROM messages WHERE conversation_id = ? AND id >= ?", (conversation_id, message_id)
+        )
+        return cursor.rowcount
+
+    def conversations(self) -> list[StoredConversation]:
+        """Newest first, without deleted ones."""
+        rows = self._db.execute(
+            f"SELECT {_CONVERSATION_COLUMNS} FROM conversations WHERE deleted_at IS NULL "
+            "ORDER BY updated_at DESC, id DESC"
+        )
+        return [StoredConversation(*row) for row in rows]
+
+    def messages(self, conversation_id: int) -> list[StoredMessage]:
+        """The turns of a conversation, in order."""
+        rows = self._db.execute(
+            f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY id", (conversation_id,)
+        )
+        messages = [StoredMessage(*row) for row in rows]
+        cited = self._sources_of(conversation_id)
+        return [dataclasses.replace(m, sources=cited[m.id]) if m.id in cited else m for m in messages]
+
+    def set_sources(self, message_id: int, sources: Sequence[Source]) -> None:
+        """Keep the sources an answer cited with it (they outlive the document's removal)."""
+        with write_transaction(self._db):
+            self._db.execute("DELETE FROM message_sources WHERE message_id = ?", (message_id,))
+            self._db.executemany(
+                "INSERT INTO message_sources (message_id, number, document_uid, document_name, chunk_ordinal, "
+                "snippet, anchor) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (message_id, s.number, s.document_uid, s.document_name, s.chunk_ordinal, s.snippet, s.anchor)
+                    for s in sources
+                ],
+            )
+
+    def _sources_of(self, conversation_id: int) -> dict[int, tuple[Source, ...]]:
+        rows = self._db.execute(
+            "SELECT s.message_id, s.number, s.document_uid, s.document_name, s.chunk_ordinal, s.anchor, s.snippet "
+            "FROM message_sources s JOIN messages m ON m.id = s.message_id WHERE m.conversation_id = ? "
+            "ORDER BY s.message_id, s.number",
+            (conversation_id,),
+        )
+        cited: dict[int, list[Source]] = {}
+        for message_id, *fields in rows:
+            cited.setdefault(message_id, []).append(Source(*fields))
+        return {message_id: tuple(sources) for message_id, sources in cited.items()}
+
+    def search(self, text: str, include_reasoning: bool = False, limit: int = 50) -> list[SearchHit]:
+        """Messages containing every word of `text` (prefix match on the last one), best first."""
+        words = [w.replace('"', '""') for w in text.split()]
+        if not words:
+            return []
+        query = " ".join(f'"{w}"' for w in words[:-1]) + (" " if len(words) > 1 else "") + f'"{words[-1]}"*'
+        if not include_reasoning:
+            query = f"content : ({query})"
+        rows = self._db.execute(
+            "SELECT m.conversation_id, m.id, snippet(messages_fts, -1, ?, ?, '…', 12), c.uid, c.title, m.uid "
+            "FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid "
+            "JOIN conversations c ON c.id = m.conversation_id "
+            "WHERE messages_fts MATCH ? AND c.deleted_at IS NULL ORDER BY rank LIMIT ?",
+            (MATCH_START, MATCH_END, query, limit),
+        )
+        return [SearchHit(*row) for row in rows]
+
+    def close(self) -> None:
+        """Close the connection (the WAL is checkpointed by SQLite)."""
+        self._db.close()

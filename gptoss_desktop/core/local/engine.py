@@ -1,0 +1,304 @@
+"""The local inference engine: a GGUF model run by llama.cpp, yielding typed events.
+
+gpt-oss models get a harmony prompt built as token ids and a harmony parser on
+the output; any other GGUF runs through the chat template stored in it (answer
+only). The engine knows nothing of Qt: callers iterate `generate` on whatever
+thread they like and cancel it from any other through a CancelFlag.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import llama_cpp
+
+from ..cancel import CancelFlag
+from ..context_window import Window, fit_window, reply_reserve
+from ..engine import ChatRequest, ModelLoadError
+from ..events import AnswerDelta, ContextTrimmed, Done, EngineEvent, Failed, Stats
+from ..harmony import Conversation, HarmonyStreamParser, render_segments
+from ..harmony import tokens as harmony_tokens
+from ..sampling import SamplingParams
+from .gguf_file import read_gguf
+from .llama_log import route_llama_logs
+from .machine import Machine, read_machine
+from .memory_plan import ENGINE_FLASH_ATTN, ModelShape, engine_plan
+from .template_prompt import TemplatePrompt
+from .vocabulary import Vocabulary
+
+#: Texts whose tokens are remembered; a chat re-renders every message of its history each turn.
+TEXT_MEMO_ENTRIES = 4096
+
+
+class _MemoVocabulary(Vocabulary):
+    """A vocabulary that remembers the tokens of the texts it has seen.
+
+    llama.cpp takes about 2 ms per tokenize call whatever the length (the gpt-4o pre-tokenizer
+    is set up afresh each call), and a prompt is rendered message by message: without this, a
+    long chat spent most of a second per turn tokenizing text it had tokenized before, and
+    fitting it to the context (which counts every exchange) several times that.
+    """
+
+    def __init__(self, llama: llama_cpp.Llama) -> None:
+        super().__init__(llama)
+        self._memo: dict[str, tuple[int, ...]] = {}
+
+    def tokenize_plain(self, text: str) -> list[int]:
+        ids = self._memo.get(text)
+        if ids is None:
+            if len(self._memo) >= TEXT_MEMO_ENTRIES:
+                self._memo.clear()
+            ids = self._memo[text] = tuple(super().tokenize_plain(text))
+        return list(ids)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the UI needs to know about the loaded model."""
+
+    path: Path
+    name: str
+    architecture: str
+    is_harmony: bool
+    context_size: int
+    plan_message: str = ""
+
+
+def default_threads() -> tuple[int, int]:
+    """Threads for (decoding, prompt processing).
+
+    Decode scales with physical cores, not hyper-threads, and llama.cpp's threads
+    meet at a barrier after every graph node: one thread that is not scheduled
+    stalls them all. So one core is left to the GUI and the rest of the laptop.
+    """
+    logical = os.cpu_count() or 2
+    physical = logical if logical <= 4 else logical // 2
+    return max(1, min(physical, logical - 1)), max(1, logical - 1)
+
+
+def _open_llama(path: Path, context_size: int, threads: tuple[int, int], gpu_layers: int) -> llama_cpp.Llama:
+    """Load model and context, turning llama.cpp's failures into a message for people."""
+    try:
+        return llama_cpp.Llama(
+            model_path=str(path),
+            n_ctx=context_size,
+            n_threads=threads[0],
+            n_threads_batch=threads[1],
+            n_gpu_layers=gpu_layers,
+            swa_full=True,  # generate() reuses cached prefixes; a trimmed SWA cache silently loses them
+            flash_attn=ENGINE_FLASH_ATTN,  # logits agree to 1e-3 with it off, on the tiny gpt-oss
+            verbose=False,
+        )
+    except (ValueError, RuntimeError, OSError) as exc:
+        raise ModelLoadError(
+            f"llama.cpp could not load {path.name}: the file is damaged, truncated, "
+            "or of a model type this version does not support."
+        ) from exc
+
+
+class LocalEngine:
+    """Owns one llama.cpp model and context. Not thread-safe: one caller at a time."""
+
+    def __init__(
+        self,
+        model_path: str | os.PathLike[str],
+        *,
+        context_size: int | None = None,
+        n_threads: int | None = None,
+        n_gpu_layers: int | None = None,
+        machine: Machine | None = None,
+    ) -> None:
+        """Check, plan and load. `context_size` and `n_gpu_layers` override the memory plan."""
+        path = Path(model_path).expanduser()
+        # Read the header first: a truncated download or a model that cannot fit in memory is
+        # refused with a reason, before llama.cpp is asked to map 12 GB.
+        plan = engine_plan(ModelShape.from_gguf(read_gguf(path)), machine or read_machine(), context_size)
+        if not plan.fits or plan.context_size is None:
+            raise ModelLoadError(f"{path.name} {plan.message}")
+        route_llama_logs()
+        threads = (n_threads, n_threads) if n_threads else default_threads()
+        gpu_layers = plan.n_gpu_layers if n_gpu_layers is None else n_gpu_layers
+        self._llama = _open_llama(path, context_size or plan.context_size, threads, gpu_layers)
+        self.plan = plan
+        self.vocabulary: Vocabulary = _MemoVocabulary(self._llama)
+        metadata = self._llama.metadata
+        architecture = metadata.get("general.architecture", "unknown")
+        required = (harmony_tokens.START, harmony_tokens.MESSAGE, harmony_tokens.END, harmony_tokens.RETURN)
+        is_harmony = architecture == "gpt-oss" and all(t in self.vocabulary.special_ids for t in required)
+        self.info = ModelInfo(
+            path=path,
+            name=metadata.get("general.name") or path.stem,
+            architecture=architecture,
+            is_harmony=is_harmony,
+            context_size=self._llama.n_ctx(),
+            plan_message=plan.message,
+        )
+        self._template = None if is_harmony else TemplatePrompt(self._llama, metadata)
+        self._stop_ids = {
+            self.vocabulary.special_ids[t] for t in harmony_tokens.STOP_TOKENS if t in self.vocabulary.special_ids
+        }
+
+    def _abort_decodes_on(self, cancel: CancelFlag | None) -> None:
+        """Let llama.cpp abort a decode (a long prefill) once `cancel` is set; None turns it off."""
+        if cancel is None:
+            llama_cpp.llama_set_abort_callback(self._llama.ctx, llama_cpp.ggml_abort_callback(), None)
+        else:
+            callback = llama_cpp.ggml_abort_callback(CancelFlag.c_function_address())
+            llama_cpp.llama_set_abort_callback(self._llama.ctx, callback, cancel.c_pointer)
+
+    def prompt_ids(self, conversation: Conversation) -> list[int]:
+        """The exact token ids the model gets for `conversation`."""
+        if self._template is not None:
+            return self._template.ids(conversation)
+        return self.vocabulary.encode(render_segments(conversation))
+
+    def count_prompt_tokens(self, conversation: Conversation) -> int:
+        """Tokens of the exact prompt for `conversation` (the ChatEngine protocol)."""
+        return len(self.prompt_ids(conversation))
+
+    def count_text_tokens(self, text: str) -> int:
+        """Tokens of `text` as plain text (the ChatEngine protocol)."""
+        return len(self.vocabulary.tokenize_plain(text))
+
+    def generate(self, request: ChatRequest, cancel: CancelFlag | None = None) -> Iterator[EngineEvent]:
+        """Answer the last user message; stops within one token (or one graph node) of `cancel` being set.
+
+        A conversation longer than the context loses its oldest exchanges (ContextTrimmed comes first).
+        """
+        cancel = cancel or CancelFlag()
+        try:
+            window, prompt = self._fit(request)
+        except ValueError as exc:
+            yield Failed(str(exc))
+            return
+        n_ctx = self.info.context_size
+        if len(prompt) >= n_ctx:
+            with_instructions = " with the instructions" if request.conversation.instructions else ""
+            yield Failed(
+                f"The message needs {len(prompt)} tokens{with_instructions}, but the context holds {n_ctx}. "
+                "Shorten it, or load the model with a larger context."
+            )
+            return
+        if window.dropped:
+            yield ContextTrimmed(window.dropped, len(window.conversation.messages))
+        yield from _Run(self, prompt, request.sampling, cancel).events()
+
+    def _fit(self, request: ChatRequest) -> tuple[Window, list[int]]:
+        """The part of the conversation that fits with room for the reply, and its prompt ids."""
+        rendered: dict[Conversation, list[int]] = {}
+
+        def count(conversation: Conversation) -> int:
+            ids = rendered[conversation] = self.prompt_ids(conversation)
+            return len(ids)
+
+        n_ctx = self.info.context_size
+        window = fit_window(request.conversation, count, n_ctx, reply_reserve(n_ctx, request.sampling.max_tokens))
+        return window, rendered[window.conversation]
+
+    def close(self) -> None:
+        """Free the model and context now rather than at garbage collection."""
+        llama = getattr(self, "_llama", None)
+        if llama is not None:
+            llama.close()
+
+
+class _Run:
+    """One generation: the sampling loop, the parser and the bookkeeping for stats."""
+
+    def __init__(self, engine: LocalEngine, prompt: list[int], sampling: SamplingParams, cancel: CancelFlag):
+        self.engine = engine
+        self.prompt = prompt
+        self.sampling = sampling
+        self.cancel = cancel
+        self.parser = HarmonyStreamParser() if engine.info.is_harmony else None
+        self.completion = 0
+        self.reasoning_tokens = 0
+        self.first_token_at: float | None = None
+        self.answer_at: float | None = None
+
+    def events(self) -> Iterator[EngineEvent]:
+        engine, llama = self.engine, self.engine._llama
+        llama.set_seed(self.sampling.seed if self.sampling.seed is not None else random.randrange(2**31))
+        llama_cpp.llama_perf_context_reset(llama.ctx)
+        context_left = engine.info.context_size - len(self.prompt)
+        max_tokens = min(self.sampling.max_tokens or context_left, context_left)
+        stop_reason = "length"
+        start = time.perf_counter()
+        engine._abort_decodes_on(self.cancel)
+        tokens = llama.generate(
+            self.prompt,
+            top_k=0,
+            top_p=self.sampling.top_p,
+            min_p=0.0,
+            temp=self.sampling.temperature,
+            repeat_penalty=1.0,
+        )
+        try:
+            for token in tokens:
+                if self.first_token_at is None:
+                    self.first_token_at = time.perf_counter()
+                if self.cancel.is_set():
+                    stop_reason = "cancelled"
+                    break
+                self.completion += 1
+                events, stop = self._consume(token)
+                yield from events
+                if stop is not None:
+                    stop_reason = stop
+                    break
+                if self.completion >= max_tokens:
+                    break
+        except RuntimeError as exc:
+            # An aborted or failed decode leaves the cache in an unknown state.
+            llama.reset()  # type: ignore[no-untyped-call]
+            if not self.cancel.is_set():
+                yield Failed(f"llama.cpp stopped with an error: {exc}")
+                return
+            stop_reason = "cancelled"
+        finally:
+            tokens.close()
+            engine._abort_decodes_on(None)
+        if self.parser is not None:
+            yield from self.parser.finish()
+        yield Done(stop_reason, self._stats(start, time.perf_counter()))
+
+    def _consume(self, token: int) -> tuple[list[EngineEvent], str | None]:
+        """Events for one sampled token, and the stop reason if it ends the reply."""
+        vocabulary = self.engine.vocabulary
+        if self.parser is None:
+            if vocabulary.is_end_of_generation(token):
+                return [], "eos"
+            return [AnswerDelta(vocabulary.piece(token).decode("utf-8", errors="replace"))], None
+        stop = None
+        if token in self.engine._stop_ids:
+            stop = "return" if vocabulary.special_names[token] == harmony_tokens.RETURN else "call"
+        if self.parser.channel == "analysis":
+            self.reasoning_tokens += 1
+        if vocabulary.is_special(token):
+            events: list[EngineEvent] = list(self.parser.feed_special(vocabulary.special_names[token]))
+        else:
+            events = list(self.parser.feed_text(vocabulary.piece(token)))
+        if self.answer_at is None and any(isinstance(e, AnswerDelta) for e in events):
+            self.answer_at = time.perf_counter()
+        return events, stop
+
+    def _stats(self, start: float, end: float) -> Stats:
+        perf = llama_cpp.llama_perf_context(self.engine._llama.ctx)
+        # Every sampled token but the last was decoded too; the rest of the decodes were the prompt.
+        evaluated = perf.n_p_eval + perf.n_eval - max(self.completion - 1, 0)
+        first = self.first_token_at if self.first_token_at is not None else end
+        return Stats(
+            prompt_tokens=len(self.prompt),
+            prompt_tokens_evaluated=max(evaluated, 0),
+            completion_tokens=self.completion,
+            reasoning_tokens=self.reasoning_tokens,
+            prefill_seconds=first - start,
+            generation_seconds=end - first,
+            reasoning_seconds=((self.answer_at or end) - first) if self.reasoning_tokens else 0.0,
+            context_size=self.engine.info.context_size,
+        )

@@ -1,0 +1,382 @@
+"""An answer view that renders Markdown incrementally while it streams.
+
+Finished blocks are converted once (QTextDocument.setMarkdown, then inserted as
+a fragment); until a block finishes, its text is appended as plain text. A code
+block is shaded, coloured and given a "Copy" link when it finishes, and a table
+striped, once. So an update costs what it adds, not what came before it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from PySide6.QtCore import QEvent, QUrl, Signal, Slot
+from PySide6.QtGui import (
+    QColor,
+    QDesktopServices,
+    QGuiApplication,
+    QPalette,
+    QTextBlock,
+    QTextBlockFormat,
+    QTextCharFormat,
+    QTextCursor,
+    QTextDocument,
+    QTextDocumentFragment,
+    QTextFormat,
+    QTextTable,
+)
+from PySide6.QtWidgets import QTextBrowser, QWidget
+
+from ...core.documents.prompting import citation_marks
+from ...core.markdown_blocks import MarkdownBlocks, fenced_code
+from ..style import text_background
+from .auto_height import make_auto_height
+from .code_highlight import CodeHighlighter
+
+#: Scheme of the "Copy" links above code blocks: `copy-code:N` copies block N.
+COPY_SCHEME = "copy-code"
+#: Scheme of citation links in the answer: `source:N` opens cited source N.
+CITATION_SCHEME = "source"
+#: Links the system may open; anything else (file:, relative paths) an answer cannot make us open.
+EXTERNAL_SCHEMES = frozenset({"http", "https", "mailto"})
+_HEADER_GAP = 6.0  # px above a code block's header line
+
+
+@dataclass
+class _CodeBlock:
+    """A finished code block: its header line (language, Copy), then `lines` blocks of code."""
+
+    header: QTextBlock
+    lines: int
+    language: str
+    text: str  # as the model wrote it: what Copy copies
+    shown: str  # as the document holds it (Qt expands tabs): what the colours are laid on
+
+
+def _mix(base: QColor, other: QColor, share: float) -> QColor:
+    """`base` moved `share` of the way to `other`: shades that follow a light or dark palette."""
+    red, green, blue = (b + (o - b) * share for b, o in zip(_rgb(base), _rgb(other), strict=True))
+    return QColor.fromRgbF(red, green, blue)
+
+
+def _rgb(color: QColor) -> tuple[float, float, float]:
+    return color.redF(), color.greenF(), color.blueF()
+
+
+class StreamingMarkdownView(QTextBrowser):
+    """Read-only Markdown that can be appended to piece by piece."""
+
+    #: The code of block N went to the clipboard (the window may say so).
+    code_copied = Signal(int)
+    #: A citation marker [N] in the answer was clicked.
+    citation_clicked = Signal(int)
+    _ready = False  # Qt may send change events while __init__ is still running
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setOpenExternalLinks(False)
+        self.setOpenLinks(False)  # never navigate: the document is the answer
+        self.anchorClicked.connect(self._on_anchor_clicked)
+        make_auto_height(self)
+        self._blocks = MarkdownBlocks()
+        self._source: list[str] = []
+        self._tail_start = 0  # document position where the plain-text tail begins
+        self._code: list[_CodeBlock] = []
+        self._tables: list[QTextTable] = []
+        self._citations: dict[int, str] = {}
+        self._highlighter = CodeHighlighter(self.palette())
+        self._palette_key = self._key(self.palette())
+        self._ready = True
+
+    def markdown_source(self) -> str:
+        """All text appended so far, as written by the model."""
+        return "".join(self._source)
+
+    def code_blocks(self) -> list[str]:
+        """The code of every finished code block, in order, without fences."""
+        return [block.text for block in self._code]
+
+    def copy_code_block(self, index: int) -> None:
+        """Put the code of finished block `index` on the clipboard (IndexError if there is none)."""
+        QGuiApplication.clipboard().setText(self._code[index].text)
+        self.code_copied.emit(index)
+
+    def append_text(self, text: str) -> None:
+        """Add streamed text: render blocks that became final, redraw the tail."""
+        if not text:
+            return
+        self._source.append(text)
+        finished = self._blocks.feed(text)
+        cursor = self._tail_cursor()
+        cursor.beginEditBlock()  # one layout pass and one contentsChange per update
+        tables_from = None
+        if not finished:
+            # Nothing became final: only the new text is added, whatever the tail's length.
+            cursor.clearSelection()
+            cursor.insertText(text, QTextCharFormat())
+        else:
+            tables_from = self._render(cursor, finished)
+            # The tail gets a fresh, unformatted block of its own after the rendered ones.
+            cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+            self._tail_start = cursor.position()
+            cursor.insertText(self._blocks.tail, QTextCharFormat())
+        cursor.endEditBlock()
+        self._style_new_tables(tables_from)
+
+    def finish(self) -> None:
+        """The stream ended: render the tail as Markdown too."""
+        rest = self._blocks.finish()
+        cursor = self._tail_cursor()
+        cursor.beginEditBlock()
+        tables_from = None
+        if rest.strip():
+            tables_from = self._render(cursor, [rest])
+        else:
+            cursor.removeSelectedText()
+            if cursor.position() > 0:
+                cursor.deletePreviousChar()  # the empty block that was waiting for a tail
+        self._tail_start = cursor.position()
+        cursor.endEditBlock()
+        self._style_new_tables(tables_from)
+
+    def link_citations(self, places: Mapping[int, str]) -> int:
+        """Make every [n] marker of a finished answer whose n is in `places` a link to that source,
+        its place ("lease.md, page 2") as the tooltip. Code stays as written. Returns the links made."""
+        self._citations = dict(places)
+        cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()
+        made = 0
+        block = self.document().firstBlock()
+        while block.isValid():
+            if not block.blockFormat().hasProperty(QTextFormat.Property.BlockCodeFence):
+                made += self._link_block(cursor, block)
+            block = block.next()
+        cursor.endEditBlock()
+        return made
+
+    def _link_block(self, cursor: QTextCursor, block: QTextBlock) -> int:
+        made = 0
+        for mark in citation_marks(block.text()):
+            place = self._citations.get(mark.number)
+            if place is None:
+                continue
+            cursor.setPosition(block.position() + mark.end)
+            existing = cursor.charFormat()  # the format of the mark's last character
+            if existing.fontFixedPitch() or (existing.isAnchor() and not self._is_citation(existing)):
+                continue  # inline code, or already a link of the answer's own
+            cursor.setPosition(block.position() + mark.start, QTextCursor.MoveMode.KeepAnchor)
+            link = QTextCharFormat()
+            link.setAnchor(True)
+            link.setAnchorHref(f"{CITATION_SCHEME}:{mark.number}")
+            link.setForeground(self.palette().color(QPalette.ColorRole.Link))
+            link.setToolTip(place)
+            cursor.mergeCharFormat(link)
+            made += 1
+        return made
+
+    @staticmethod
+    def _is_citation(char_format: QTextCharFormat) -> bool:
+        return char_format.anchorHref().startswith(f"{CITATION_SCHEME}:")
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
+        """Recolour code for a new palette (light/dark switch): once per change, not per update."""
+        super().changeEvent(event)
+        if not self._ready or event.type() != QEvent.Type.PaletteChange:
+            return
+        if self._key(self.palette()) != self._palette_key:
+            self._palette_key = self._key(self.palette())
+            self._restyle()
+
+    @Slot(QUrl)
+    def _on_anchor_clicked(self, url: QUrl) -> None:
+        """Copy links copy; web and mail links open in the system's apps; the view stays put."""
+        if url.scheme() == COPY_SCHEME:
+            index = url.path()
+            if index.isdigit() and int(index) < len(self._code):
+                self.copy_code_block(int(index))
+        elif url.scheme() == CITATION_SCHEME:
+            number = url.path()
+            if number.isdigit() and int(number) in self._citations:
+                self.citation_clicked.emit(int(number))
+        elif url.scheme().lower() in EXTERNAL_SCHEMES:
+            QDesktopServices.openUrl(url)
+
+    def _render(self, cursor: QTextCursor, blocks: list[str]) -> int | None:
+        """Replace the selected tail by `blocks` rendered as Markdown; where tables start, if any came."""
+        cursor.removeSelectedText()
+        cursor.setBlockFormat(QTextBlockFormat())
+        tables_from = None
+        for index, block in enumerate(blocks):
+            if index:
+                cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+            start = cursor.position()
+            markdown = block.strip("\n")
+            if self._insert_markdown(cursor, markdown) and tables_from is None:
+                tables_from = start
+            self._finish_code_blocks(start, cursor.position(), markdown)
+        return tables_from
+
+    def _insert_markdown(self, cursor: QTextCursor, markdown: str) -> bool:
+        """Insert Markdown into the empty block at `cursor`, keeping the first block's look; True if it has a table.
+
+        Inserting a fragment into an existing block keeps that block's format (a code
+        fence or heading would lose its look), and a list or table starts a block of its
+        own (leaving an empty line behind): both are put right here.
+        """
+        source = QTextDocument()
+        source.setMarkdown(markdown)
+        first_format = source.firstBlock().blockFormat()
+        start = cursor.position()
+        cursor.insertFragment(QTextDocumentFragment(source))
+        first = self.document().findBlock(start)
+        if first.length() == 1 and first.next().isValid():
+            remover = QTextCursor(self.document())
+            remover.setPosition(start)
+            if start > 0:
+                remover.deletePreviousChar()
+            else:
+                remover.deleteChar()
+        elif first.textList() is None:
+            QTextCursor(first).setBlockFormat(first_format)
+        return any(isinstance(frame, QTextTable) for frame in source.rootFrame().childFrames())
+
+    def _finish_code_blocks(self, start: int, end: int, markdown: str) -> None:
+        """Colour, head and shade each code block just rendered from `markdown` in [start, end], once."""
+        runs: list[list[QTextBlock]] = []
+        previous: tuple[str, int] | None = None  # (language, indent) of the code line before
+        block = self.document().findBlock(start)
+        while block.isValid() and block.position() <= end:
+            block_format = block.blockFormat()
+            if block_format.hasProperty(QTextFormat.Property.BlockCodeFence):
+                kind = (self._language(block), block_format.indent())
+                if kind == previous:
+                    runs[-1].append(block)
+                else:
+                    runs.append([block])
+                previous = kind
+            else:
+                previous = None
+            block = block.next()
+        sources = fenced_code(markdown)
+        for index, lines in enumerate(runs):
+            self._add_code_block(lines, sources[index] if len(sources) == len(runs) else None)
+
+    def _style_new_tables(self, start: int | None) -> None:
+        """Stripe the tables rendered from `start` on: only after the edit block ends does Qt
+        file new tables under frameAt(), so this is a second, small edit."""
+        if start is None:
+            return
+        cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()
+        block, last = self.document().findBlock(start), None
+        while block.isValid():
+            table = self.document().frameAt(block.position())
+            if isinstance(table, QTextTable) and table is not last:
+                self._tables.append(table)
+                self._style_table(table)
+                last = table
+            block = block.next()
+        cursor.endEditBlock()
+
+    def _add_code_block(self, lines: list[QTextBlock], source: str | None) -> None:
+        """Colour a finished code block, head it with its language and a Copy link, shade it."""
+        language = self._language(lines[0])
+        shown = "\n".join(line.text() for line in lines)
+        self._highlighter.highlight(self.document(), lines[0].position(), shown, language)
+        header = self._insert_header(lines[0])
+        code = _CodeBlock(header, len(lines), language, shown if source is None else source, shown)
+        self._code.append(code)
+        self._write_header(code, len(self._code) - 1)
+        self._shade(code)
+
+    def _style_table(self, table: QTextTable) -> None:
+        """Shaded header and striped rows instead of Qt's collapsed borders, which cost every
+        paint something for every table in the document, on screen or not."""
+        table_format = table.format()
+        table_format.setBorder(0)
+        table_format.setCellSpacing(0)
+        table.setFormat(table_format)
+        base, text = text_background(self.palette()), self.palette().color(QPalette.ColorRole.Text)
+        header, stripe = _mix(base, text, 0.10), _mix(base, text, 0.04)
+        for row in range(table.rows()):
+            shade = header if row == 0 else stripe if row % 2 == 0 else None
+            for column in range(table.columns()):
+                cell = table.cellAt(row, column)
+                cell_format = cell.format().toTableCellFormat()
+                if shade is None:
+                    cell_format.clearBackground()
+                else:
+                    cell_format.setBackground(shade)
+                cell.setFormat(cell_format)
+
+    @staticmethod
+    def _language(block: QTextBlock) -> str:
+        return str(block.blockFormat().property(QTextFormat.Property.BlockCodeLanguage) or "")
+
+    def _insert_header(self, first: QTextBlock) -> QTextBlock:
+        """Open an empty line above the code block's first line; it becomes the header."""
+        code_format = first.blockFormat()
+        cursor = QTextCursor(first)
+        # Splitting at the block's start keeps `first` (now empty) above and moves the code
+        # into a new block below: this works at position 0 and inside any frame.
+        cursor.insertBlock(code_format, first.charFormat())
+        header_format = QTextBlockFormat()
+        header_format.setIndent(code_format.indent())
+        header_format.setTopMargin(_HEADER_GAP)
+        QTextCursor(first).setBlockFormat(header_format)
+        return first
+
+    def _write_header(self, code: _CodeBlock, index: int) -> None:
+        """The header's text: the language, then a `copy-code:N` link."""
+        cursor = QTextCursor(code.header)
+        cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock, QTextCursor.MoveMode.KeepAnchor)
+        palette = self.palette()
+        small = QTextCharFormat()
+        small.setProperty(QTextFormat.Property.FontSizeAdjustment, -1)
+        label = QTextCharFormat(small)
+        label.setForeground(palette.color(QPalette.ColorRole.PlaceholderText))
+        link = QTextCharFormat(small)
+        link.setAnchor(True)
+        link.setAnchorHref(f"{COPY_SCHEME}:{index}")
+        link.setForeground(palette.color(QPalette.ColorRole.Link))
+        link.setToolTip("Copy this code to the clipboard")
+        name = code.language.split()[:1]  # a fence's info string may say more than the language
+        cursor.insertText(f"{name[0]}\u2003" if name else "", label)
+        cursor.insertText("Copy", link)
+
+    def _shade(self, code: _CodeBlock) -> None:
+        """Give the header and the code a background: Qt's Markdown import only changes code's font."""
+        shade = QTextBlockFormat()
+        shade.setBackground(self.palette().color(QPalette.ColorRole.AlternateBase))
+        block = code.header
+        for _ in range(code.lines + 1):
+            QTextCursor(block).mergeBlockFormat(shade)
+            block = block.next()
+
+    def _restyle(self) -> None:
+        """Shade, colours and headers of every finished code block, again, for the current palette."""
+        self._highlighter = CodeHighlighter(self.palette())
+        cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()
+        for index, code in enumerate(self._code):
+            first = code.header.next().position()
+            self._highlighter.highlight(self.document(), first, code.shown, code.language, reset=True)
+            self._write_header(code, index)
+            self._shade(code)
+        for table in self._tables:
+            self._style_table(table)
+        cursor.endEditBlock()
+        if self._citations:
+            self.link_citations(self._citations)  # in the new palette's link colour
+
+    @staticmethod
+    def _key(palette: QPalette) -> tuple[int, ...]:
+        roles = ("Base", "AlternateBase", "Text", "Link", "PlaceholderText")
+        return tuple(palette.color(getattr(QPalette.ColorRole, role)).rgba() for role in roles)
+
+    def _tail_cursor(self) -> QTextCursor:
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(self._tail_start)
+        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+        return cursor

@@ -1,0 +1,461 @@
+"""The main window: conversation list, conversation, composer and status line."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QTimer, Slot
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...core.conversation_settings import ConversationSettings
+from ...core.documents.prompting import Source
+from ...core.events import Done
+from ...core.local.engine import ModelInfo
+from ...core.paths import app_paths
+from ...core.settings import Settings, save_settings
+from ...services.chat_service import ChatService
+from ...services.document_service import DocumentService, StoredDocument
+from ...services.history_service import HistoryService
+from ...services.model_setup import ModelSetupService
+from ...services.server_service import ServerService
+from ..chat.chat_session import STOP_NOTICES, ChatSession
+from ..chat.chat_view import ChatView
+from ..chat.code_highlight import LexerWarmUp
+from ..chat.composer import Composer
+from ..chat.document_strip import DocumentStrip
+from ..chat.message_widgets import UserMessage
+from ..dialogs.conversation_settings import ConversationSettingsDialog
+from ..dialogs.settings import SettingsDialog
+from ..style import apply_appearance
+from .elided_label import ElidedLabel
+from .first_run import FirstRunPanel
+from .menus import build_menus
+from .sidebar import UNTITLED, ConversationSidebar
+from .source_viewer import SourceViewer
+from .where_it_runs import WhereItRuns
+
+__all__ = ["STOP_NOTICES", "MainWindow"]
+
+#: How wide the source pane opens, taken from the conversation.
+SOURCE_PANE_WIDTH = 380
+#: How long "Deleted … Undo" stays in the status bar.
+UNDO_MS = 10_000
+
+
+class MainWindow(QMainWindow):
+    """Conversations with the loaded model, kept in the history."""
+
+    def __init__(
+        self,
+        service: ChatService,
+        settings: Settings,
+        settings_path: Path,
+        setup: ModelSetupService | None = None,
+        history: HistoryService | None = None,
+        documents: DocumentService | None = None,
+        servers: ServerService | None = None,
+    ) -> None:
+        super().__init__()
+        self.setAcceptDrops(True)
+        self.setWindowTitle("gpt-oss desktop")
+        self.resize(1120, 760)
+        self.service = service
+        self.settings = settings
+        self._settings_path = settings_path
+        self.setup = setup or ModelSetupService(self)
+        self.history = history or HistoryService(app_paths().database, self)
+        self.documents = documents or DocumentService(app_paths().database, self)
+        self.servers = servers or ServerService(self)
+        self._documents_waiting: dict[str, list[str]] = {}  # conversation uid -> files, until it is stored
+        self.include_reasoning_in_exports = False
+
+        self.first_run = FirstRunPanel(self.setup)
+        self.first_run.model_chosen.connect(self.load_model)
+        self.chat_view = ChatView()
+        self.chat_view.setAccessibleName("Conversation")
+        self.composer = Composer()
+        self.composer.set_effort(settings.effort)
+        self.sidebar = ConversationSidebar()
+        self.session = ChatSession(service, self.history, self.chat_view, self)
+        self.session.show_reasoning_by_default = settings.show_reasoning
+        self.session.documents_database = app_paths().database
+        self.document_strip = DocumentStrip()
+        self.source_viewer = SourceViewer()
+        self.session.settings = ConversationSettings(effort=settings.effort)
+        self.where = WhereItRuns(self, self.servers, settings.servers)
+        self.composer.add_control(self.where.combo)
+        chat_page = QWidget()
+        layout = QVBoxLayout(chat_page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.where.banner)
+        layout.addWidget(self.chat_view, 1)
+        layout.addWidget(self.document_strip)
+        layout.addWidget(self.composer)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.first_run)
+        self.pages.addWidget(chat_page)
+        self.splitter = QSplitter()
+        self.splitter.addWidget(self.sidebar)
+        self.splitter.addWidget(self.pages)
+        self.splitter.addWidget(self.source_viewer)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([260, 860])
+        self.setCentralWidget(self.splitter)
+        self.model_label = ElidedLabel("No model")
+        self.speed_label = QLabel()
+        self.undo_button = QPushButton("Undo")
+        self.undo_button.setAccessibleName("Undo delete")
+        self.undo_button.setVisible(False)
+        self.statusBar().addWidget(self.model_label, 1)
+        self.statusBar().addPermanentWidget(self.undo_button)
+        self.statusBar().addPermanentWidget(self.speed_label)
+        self._deleted: tuple[str, str] | None = None  # (uid, title) of the last delete, for undo
+        self._undo_timer = QTimer(self)
+        self._undo_timer.setSingleShot(True)
+        self._undo_timer.setInterval(UNDO_MS)
+        self._undo_timer.timeout.connect(self._forget_undo)
+        self._titles: dict[str, str] = {}
+        self.menu_actions = build_menus(self)
+        self._connect()
+        self.composer.setEnabled(False)
+        self.setup.find_models()
+        # Pygments builds each lexer on first use (tens of ms); do it while the person reads, not mid-stream.
+        self.lexer_warm_up = LexerWarmUp(self)
+        self.lexer_warm_up.start()
+
+    def _connect(self) -> None:
+        service, session, sidebar, history = self.service, self.session, self.sidebar, self.history
+        self.composer.send_requested.connect(self._send)
+        self.composer.stop_requested.connect(session.stop)
+        self.composer.effort.currentIndexChanged.connect(self._on_effort_chosen)
+        self.composer.edit_cancelled.connect(self._cancel_edit)
+        service.model_loading.connect(self._on_model_loading)
+        service.model_loaded.connect(self._on_model_loaded)
+        service.model_failed.connect(self._on_model_failed)
+        self.first_run.server_requested.connect(self.where.connect_to_server)
+        service.generation_finished.connect(self._on_finished)
+        service.generation_failed.connect(lambda _message: self.speed_label.clear())
+        service.busy_changed.connect(self._on_busy_changed)
+        session.opened.connect(self._on_opened)
+        session.settings_changed.connect(self._on_conversation_settings)
+        session.edit_requested.connect(self._start_edit)
+        session.context_notice.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        sidebar.new_requested.connect(self.new_chat)
+        sidebar.open_requested.connect(session.open)
+        sidebar.rename_requested.connect(history.rename)
+        sidebar.delete_requested.connect(self.delete_conversation)
+        sidebar.search_requested.connect(lambda text, reasoning: history.search(text, reasoning))
+        history.conversations_listed.connect(self._on_conversations)
+        history.search_finished.connect(lambda _request, hits: sidebar.show_results(hits))
+        history.failed.connect(self._show_problem)
+        history.exported.connect(lambda path: self.statusBar().showMessage(f"Exported to {path}", 8000))
+        self.undo_button.clicked.connect(self.undo_delete)
+        documents, strip = self.documents, self.document_strip
+        documents.documents_listed.connect(self._on_documents)
+        documents.reading.connect(
+            lambda uid, name, number, count: strip.show_reading(name, number, count) if uid == session.uid else None
+        )
+        documents.failed.connect(self._show_problem)
+        strip.attach_requested.connect(self.choose_documents)
+        strip.remove_requested.connect(lambda document: documents.remove(session.uid, document))
+        session.opened.connect(documents.list)
+        session.source_requested.connect(documents.find_passage)
+        documents.passage_found.connect(self._show_source)
+        documents.embedding_model_set.connect(
+            lambda name: self.statusBar().showMessage(f"Semantic search uses {name}.", 6000) if name else None
+        )
+        documents.embedding_progressed.connect(
+            lambda _uid, done, total: self.statusBar().showMessage(
+                f"Preparing semantic search: {done} of {total} passages…", 4000
+            )
+        )
+        documents.set_embedding_model(self.settings.embedding_model_path)
+        service.part_read.connect(
+            lambda part, parts: self.statusBar().showMessage(f"Reading the documents: part {part} of {parts}…", 4000)
+        )
+        self.chat_view.copied.connect(lambda text: self.statusBar().showMessage(text, 3000))
+
+    # --- conversations -----------------------------------------------------------------------
+
+    @Slot()
+    def new_chat(self) -> None:
+        """Start an empty conversation with the app's default effort."""
+        self._cancel_edit()
+        self.session.new(ConversationSettings(effort=self.settings.effort))
+        self.composer.edit.setFocus()
+
+    @Slot(str)
+    def delete_conversation(self, uid: str) -> None:
+        """Delete a conversation; Undo in the status bar brings it back."""
+        if not uid:
+            return
+        title = self._titles.get(uid, "") or UNTITLED
+        self.history.delete(uid)
+        if uid == self.session.uid:
+            self.new_chat()
+        self._deleted = (uid, title)
+        self.statusBar().showMessage(f"Deleted “{title}”.", UNDO_MS)
+        self.undo_button.setVisible(True)
+        self._undo_timer.start()
+
+    @Slot()
+    def undo_delete(self) -> None:
+        """Bring back the conversation deleted last."""
+        if self._deleted is None:
+            return
+        uid, title = self._deleted
+        self.history.restore(uid)
+        self._forget_undo()
+        self.statusBar().showMessage(f"Restored “{title}”.", 4000)
+
+    @Slot()
+    def _forget_undo(self) -> None:
+        self._deleted = None
+        self.undo_button.setVisible(False)
+        self._undo_timer.stop()
+
+    @Slot(object)
+    def _on_conversations(self, conversations: list[object]) -> None:
+        self._titles = {getattr(c, "uid", ""): getattr(c, "title", "") for c in conversations}
+        for uid in [uid for uid in self._documents_waiting if uid in self._titles]:
+            self.documents.add(uid, self._documents_waiting.pop(uid))
+        self.sidebar.set_conversations(conversations)  # type: ignore[arg-type]
+        self._update_title()
+
+    @Slot(str)
+    def _on_opened(self, uid: str) -> None:
+        self.sidebar.set_current(uid)
+        self._update_title()
+        if self.session.can_answer:
+            self.pages.setCurrentIndex(1)
+
+    def _update_title(self) -> None:
+        title = self._titles.get(self.session.uid, "") if self.session.uid else ""
+        self.setWindowTitle(f"{title} — gpt-oss desktop" if title else "gpt-oss desktop")
+
+    @Slot()
+    def rename_conversation(self) -> None:
+        """Edit the current conversation's title in the list."""
+        self.sidebar.set_current(self.session.uid)
+        self.sidebar.rename_current()
+
+    def export_conversation(self, kind: str) -> None:
+        """Save the conversation as Markdown ("md") or JSON ("json")."""
+        if not self.session.uid:
+            self.statusBar().showMessage("Nothing to export yet: send a message first.", 5000)
+            return
+        title = self._titles.get(self.session.uid, "") or "conversation"
+        name = "".join(c if c.isalnum() or c in " -_" else "_" for c in title).strip() or "conversation"
+        filters = "Markdown (*.md)" if kind == "md" else "JSON (*.json)"
+        path, _ = QFileDialog.getSaveFileName(self, "Export conversation", f"{name}.{kind}", filters)
+        if path:
+            self.history.export(self.session.uid, path, kind, self.include_reasoning_in_exports)
+
+    # --- settings ------------------------------------------------------------------------------
+
+    @Slot()
+    def edit_preferences(self) -> None:
+        """The app's preferences: appearance, default effort, reasoning shown, semantic search, saved servers."""
+        dialog = SettingsDialog(self.settings, self)
+        if dialog.exec():
+            self.apply_settings(dialog.settings())
+
+    def apply_settings(self, settings: Settings) -> None:
+        """Use and remember new app settings (appearance changes at once)."""
+        if settings.embedding_model_path != self.settings.embedding_model_path:
+            self.documents.set_embedding_model(settings.embedding_model_path)
+        forgotten = [server for server in self.settings.servers if server not in settings.servers]
+        self.store_settings(settings)
+        self.where.forget(forgotten)
+        self.session.show_reasoning_by_default = settings.show_reasoning
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_appearance(app, settings)
+
+    @Slot()
+    def edit_conversation_settings(self) -> None:
+        """This conversation's instructions, effort and sampling."""
+        dialog = ConversationSettingsDialog(self.session.settings, self)
+        if dialog.exec():
+            self.session.update_settings(dialog.conversation_settings())
+
+    @Slot(object)
+    def _on_conversation_settings(self, settings: ConversationSettings) -> None:
+        self.composer.set_effort(settings.effort)
+        self.where.show_conversation(settings.server)
+
+    def store_settings(self, settings: Settings) -> None:
+        """Remember app settings that change nothing on screen (a server added, the model's path)."""
+        self.settings = settings
+        save_settings(self._settings_path, settings)
+
+    @Slot()
+    def _on_effort_chosen(self) -> None:
+        effort = self.composer.current_effort()
+        if effort != self.session.settings.effort:
+            self.session.update_settings(self.session.settings.with_changes(effort=effort))
+        if effort != self.settings.effort:  # the last choice is also the default for new conversations
+            self.store_settings(self.settings.with_changes(effort=effort))
+
+    # --- sending -------------------------------------------------------------------------------
+
+    @Slot(str, str)
+    def _send(self, text: str, effort: str) -> None:
+        replacing = self.composer.editing
+        if not self.session.send(text, effort, replacing if isinstance(replacing, UserMessage) else None):
+            self.composer.edit.setPlainText(text)  # not sent (the person cancelled): the message stays
+            return
+        self.composer.set_editing(None)
+
+    @Slot(object)
+    def _start_edit(self, message: UserMessage) -> None:
+        if self.service.busy:
+            return
+        self.composer.set_editing(message)
+        self.composer.edit.setPlainText(message.text)
+        self.composer.edit.setFocus()
+
+    @Slot()
+    def _cancel_edit(self) -> None:
+        if self.composer.editing is not None:
+            self.composer.set_editing(None)
+            self.composer.edit.clear()
+
+    @Slot(object)
+    def _on_finished(self, done: Done) -> None:
+        stats = done.stats
+        self.speed_label.setText(
+            f"{stats.tokens_per_second:.1f} tok/s · context {stats.context_used:,} / {stats.context_size:,} tokens"
+        )
+
+    @Slot(bool)
+    def _on_busy_changed(self, busy: bool) -> None:
+        self.composer.set_busy(busy)
+        if busy:
+            self.speed_label.setText("Generating…")
+
+    @Slot(str)
+    def _show_problem(self, message: str) -> None:
+        self.statusBar().showMessage(message, 15_000)
+
+    # --- models ---------------------------------------------------------------------------------
+
+    def load_model(self, path: str) -> None:
+        """Load `path` on the engine thread (the window stays usable meanwhile)."""
+        self.service.load_model(path)
+
+    @Slot()
+    def choose_model(self) -> None:
+        """Pick a GGUF file to load."""
+        path, _ = QFileDialog.getOpenFileName(self, "Open a GGUF model", "", "GGUF models (*.gguf);;All files (*)")
+        if path:
+            self.load_model(path)
+
+    @Slot(str)
+    def _on_model_loading(self, path: str) -> None:
+        self.pages.setCurrentIndex(1)
+        self.where.local_label = f"Loading {Path(path).name}…"
+        self.where.local_placeholder = f"<h3>Loading {html.escape(Path(path).name)}…</h3>"
+        self.where.update()
+
+    @Slot(object)
+    def _on_model_loaded(self, info: ModelInfo) -> None:
+        kind = "gpt-oss" if info.is_harmony else f"{info.architecture}, answer only"
+        self.where.local_label = f"{info.name} ({kind}) · context {info.context_size:,} tokens"
+        self.where.local_placeholder = (
+            f"<h3>{html.escape(info.name)} is ready</h3><p>Ask anything. Nothing leaves this computer.</p>"
+            f"<p>Memory: {html.escape(info.plan_message)}</p>"
+        )
+        self.where.update()
+        self.composer.edit.setFocus()
+        self.store_settings(self.settings.with_changes(model_path=str(info.path)))
+
+    @Slot(str)
+    def _on_model_failed(self, message: str) -> None:
+        self.where.local_label = "No model"
+        self.where.update()
+        self.first_run.show_problem(message)
+        self.pages.setCurrentIndex(0)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt's name)
+        """Accept a dragged GGUF file (a model) or other local files and folders (documents)."""
+        if any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt's name)
+        """A dropped GGUF file is loaded as the model; other files become the conversation's documents."""
+        path = _dropped_model(event.mimeData())
+        if path is not None:
+            event.acceptProposedAction()
+            self.load_model(path)
+            return
+        files = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        if files:
+            event.acceptProposedAction()
+            self.add_documents(files)
+
+    def add_documents(self, paths: list[str]) -> None:
+        """Add files (or folders) to this conversation, storing the conversation first if it is new."""
+        if not paths:
+            return
+        saved = bool(self.session.uid)
+        uid = self.session.ensure_saved(f"About {Path(paths[0]).name}")
+        if saved:
+            self.documents.add(uid, paths)
+        else:  # sent once the storage thread has stored the new conversation (it lists them then)
+            self._documents_waiting.setdefault(uid, []).extend(paths)
+
+    def choose_documents(self) -> None:
+        """Attach…: pick documents to add."""
+        paths, _filter = QFileDialog.getOpenFileNames(self, "Attach documents")
+        self.add_documents(paths)
+
+    @Slot(object, str)
+    def _show_source(self, source: Source, text: str) -> None:
+        """Open the source pane beside the conversation, wide enough to read."""
+        self.source_viewer.show_passage(source, text)
+        sizes = self.splitter.sizes()
+        if sizes[2] < SOURCE_PANE_WIDTH:
+            sizes[1] = max(sizes[1] - (SOURCE_PANE_WIDTH - sizes[2]), 300)
+            sizes[2] = SOURCE_PANE_WIDTH
+            self.splitter.setSizes(sizes)
+
+    @Slot(str, object)
+    def _on_documents(self, uid: str, documents: list[StoredDocument]) -> None:
+        if uid == self.session.uid:
+            self.document_strip.show_documents(documents)
+            self.session.has_documents = any(document.status == "ready" for document in documents)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
+        """Stop the worker threads before the window goes: the answer so far is saved, a download pauses."""
+        self.session.close()
+        # A server being connected to is cut at once; only a connect to a host that never answers
+        # takes its connect timeout (10 s), which is waited for rather than killing a running thread.
+        self.service.shutdown(timeout_ms=12_000)
+        self.setup.shutdown(timeout_ms=2000)
+        self.documents.shutdown(timeout_ms=5000)
+        self.servers.shutdown(timeout_ms=12_000)
+        self.history.shutdown(timeout_ms=5000)
+
+        event.accept()
+
+
+def _dropped_model(mime: QMimeData) -> str | None:
+    """The first local .gguf file in a drag, if any."""
+    for url in mime.urls():
+        if url.isLocalFile() and url.toLocalFile().lower().endswith(".gguf"):
+            return url.toLocalFile()
+    return None
