@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from gptoss_desktop.core.documents import extract as extract_module
-from gptoss_desktop.core.documents.formats import docx as formats_docx
 from gptoss_desktop.core.documents.extract import (
     MAX_FILE_BYTES,
     SUPPORTED_SUFFIXES,
@@ -18,6 +17,7 @@ from gptoss_desktop.core.documents.extract import (
     extract,
     kind_of,
 )
+from gptoss_desktop.core.documents.formats import docx as formats_docx
 from gptoss_desktop.core.documents.types import TextSpan
 from tests.fixtures.documents import (
     write_docx,

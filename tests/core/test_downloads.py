@@ -14,7 +14,6 @@ from pathlib import Path
 import huggingface_hub
 import pytest
 
-from gptoss_desktop.core.models.downloads import fetch as download_fetch
 from gptoss_desktop.core.cancel import CancelFlag
 from gptoss_desktop.core.models.downloads import (
     AccessDeniedError,
@@ -31,6 +30,7 @@ from gptoss_desktop.core.models.downloads import (
     fetch_remote_file,
     kept_bytes,
 )
+from gptoss_desktop.core.models.downloads import fetch as download_fetch
 from gptoss_desktop.core.models.downloads.progress import Meter, Progress
 from gptoss_desktop.core.models.downloads.store import Folder, HubCache, spot_for
 from tests.fixtures.hub_server import HubFile, HubRepo, HubServer, use_endpoint

@@ -1,0 +1,1 @@
+"""Dialogs: Preferences, conversation settings, connecting to a server, About."""

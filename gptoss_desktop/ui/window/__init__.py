@@ -1,0 +1,1 @@
+"""The main window and what frames the conversation: menus, sidebar, first-run screen, where it runs, sources."""

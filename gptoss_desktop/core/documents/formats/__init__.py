@@ -1,0 +1,1 @@
+"""One reader per file format: bytes in, text spans with their pages or lines out."""

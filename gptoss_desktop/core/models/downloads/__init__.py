@@ -2,8 +2,8 @@
 
 huggingface_hub 2.4.0 cannot resume across calls (each call starts a fresh `.incomplete` file and
 deletes it on failure) and never checks the SHA-256. So the app fetches the bytes itself
-(download_fetch), into an app-owned partial file that survives pauses, crashes and kills, and
-places the file in the Hugging Face cache or a picked folder (download_store) only once its
+(fetch), into an app-owned partial file that survives pauses, crashes and kills, and
+places the file in the Hugging Face cache or a picked folder (store) only once its
 SHA-256 matches the hub's.
 
 Blocking and pure Python: call it from a worker thread; progress arrives through a callback on
