@@ -59,5 +59,5 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
     about = add("&Help", "about", "&About gptoss-desktop", None, lambda: show_about(window))
     about.setMenuRole(QAction.MenuRole.AboutRole)  # macOS moves it into the application menu
     actions["stop"].setEnabled(False)
-    window.service.busy_changed.connect(actions["stop"].setEnabled)
+    window.services.chat.busy_changed.connect(actions["stop"].setEnabled)
     return actions
