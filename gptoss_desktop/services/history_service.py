@@ -26,7 +26,7 @@ from .threads import ThreadOwner, Worker
 WRITE_INTERVAL_MS = 500
 
 
-def _problem(action: str, exc: Exception) -> str:
+def problem_message(action: str, exc: Exception) -> str:
     """A message for people: what could not be done and why, in their words."""
     full = (isinstance(exc, sqlite3.Error) and getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL) or (
         isinstance(exc, OSError) and exc.errno == errno.ENOSPC
@@ -55,7 +55,7 @@ class HistoryWorker(Worker):
             self._store = Store(self._path)
         except (sqlite3.Error, OSError) as exc:
             self.failed.emit(
-                _problem(f"open the conversation history at {self._path}", exc)
+                problem_message(f"open the conversation history at {self._path}", exc)
                 + " New conversations will not be saved in this session."
             )
             return
@@ -68,7 +68,7 @@ class HistoryWorker(Worker):
         try:
             operation(self._store)
         except (sqlite3.Error, OSError) as exc:
-            self.failed.emit(_problem(action, exc))
+            self.failed.emit(problem_message(action, exc))
             return
         if relist:
             self.list_conversations()
@@ -103,7 +103,7 @@ class HistoryWorker(Worker):
                 model=model,
             )
         except sqlite3.Error as exc:
-            self.failed.emit(_problem("save the message", exc))
+            self.failed.emit(problem_message("save the message", exc))
             return
         self.list_conversations()
 

@@ -24,7 +24,8 @@ from .window.main_window import MainWindow
 #: The .desktop file's name (packaging/linux/): Wayland shows that file's icon and name for the window.
 DESKTOP_ID = "org.gptoss_desktop.GptossDesktop"
 #: Set to close the window as soon as it has been shown (the packaged app's smoke test); set to
-#: "about" to open Help ▸ About first and print what it shows.
+#: "about" to open Help ▸ About first and print what it shows; "wait" only says it was shown and
+#: leaves the closing to a signal (tests of logout and Ctrl+C).
 QUIT_AFTER_SHOWN_ENV = "GPTOSS_DESKTOP_QUIT_AFTER_SHOWN"
 _HANGUP = (signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ()
 
@@ -79,6 +80,8 @@ def _report_and_close(window: MainWindow) -> None:
     """Say what was shown, then close through the normal path (threads joined), so exit 0 means a clean run."""
     state = "visible" if window.isVisible() else "hidden"
     print(f"shown: {window.windowTitle()} {window.width()}x{window.height()} {state}", flush=True)
+    if os.environ.get(QUIT_AFTER_SHOWN_ENV) == "wait":
+        return
     if os.environ.get(QUIT_AFTER_SHOWN_ENV) == "about":
         window.menu_actions["about"].trigger()
         about = window.findChild(AboutDialog)
