@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar, cast
+from typing import cast
 
 
 @dataclass(frozen=True)
@@ -106,24 +106,21 @@ ParserEvent = ReasoningDelta | AnswerDelta | ChannelDelta | MessageEnded
 EngineEvent = ReasoningDelta | AnswerDelta | ChannelDelta | MessageEnded | ContextTrimmed | Done | Failed
 
 
-_Event = TypeVar("_Event")
-
-
-def coalesce(events: Sequence[_Event]) -> list[_Event]:
+def coalesce[Event](events: Sequence[Event]) -> list[Event]:
     """Merge runs of deltas of the same kind, so a batch costs one UI update per kind; other events pass as they are."""
-    merged: list[_Event] = []
+    merged: list[Event] = []
     for event in events:
         last = merged[-1] if merged else None
         if isinstance(event, ReasoningDelta) and isinstance(last, ReasoningDelta):
-            merged[-1] = cast(_Event, ReasoningDelta(last.text + event.text))
+            merged[-1] = cast(Event, ReasoningDelta(last.text + event.text))
         elif isinstance(event, AnswerDelta) and isinstance(last, AnswerDelta):
-            merged[-1] = cast(_Event, AnswerDelta(last.text + event.text))
+            merged[-1] = cast(Event, AnswerDelta(last.text + event.text))
         elif (
             isinstance(event, ChannelDelta)
             and isinstance(last, ChannelDelta)
             and (event.channel, event.recipient) == (last.channel, last.recipient)
         ):
-            merged[-1] = cast(_Event, ChannelDelta(event.channel, event.recipient, last.text + event.text))
+            merged[-1] = cast(Event, ChannelDelta(event.channel, event.recipient, last.text + event.text))
         else:
             merged.append(event)
     return merged

@@ -127,7 +127,7 @@ def test_closing_mid_reply_stops_the_engine_thread(make_window: WindowFactory, q
     )  # type: ignore[union-attr]
     assert window.services.chat.busy
     close_window(qtbot, window)
-    assert window.services.chat._thread.isFinished()
+    assert window.services.chat.stopped and window.services.running == []
 
 
 def test_other_models_get_no_effort_and_no_reasoning_area(

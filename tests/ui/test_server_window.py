@@ -114,7 +114,9 @@ def test_a_conversation_runs_on_a_server_and_remembers_it(
 
     again = make_window(trained_model)
     qtbot.waitUntil(lambda: len(listed(again)) == 2)
-    again.session.open(next(c for c in again._titles if again._titles[c] == "What is 2 + 3?"))
+    sidebar = again.sidebar.list
+    item = next(sidebar.item(row) for row in range(sidebar.count()) if "What is 2 + 3?" in sidebar.item(row).text())
+    qtbot.mouseClick(sidebar.viewport(), Qt.MouseButton.LeftButton, pos=sidebar.visualItemRect(item).center())
     qtbot.waitUntil(lambda: answers(again) == ["5"])
     assert again.where.combo.currentText() == f"gpt-oss-tiny at {host}"  # remembered per conversation
     assert again.where.banner.isVisible()

@@ -24,6 +24,8 @@ from ...core.documents.answer import PartRead
 from ...core.documents.prompting import Source
 from ...core.engine import ModelInfo
 from ...core.events import Done, Failed
+from ...core.history.export import ExportFormat, suggested_filename
+from ...core.history.store import StoredConversation
 from ...core.paths import app_paths
 from ...core.remote.profile import ServerProfile
 from ...core.settings import Settings, save_settings
@@ -117,7 +119,7 @@ class MainWindow(QMainWindow):
         self._undo_timer.setSingleShot(True)
         self._undo_timer.setInterval(UNDO_MS)
         self._undo_timer.timeout.connect(self._forget_undo)
-        self._titles: dict[str, str] = {}
+        self._conversations: dict[str, StoredConversation] = {}  # by uid, as the history lists them
         self.menu_actions = build_menus(self)
         self._connect()
         self.composer.setEnabled(False)
@@ -192,7 +194,7 @@ class MainWindow(QMainWindow):
         """Delete a conversation; Undo in the status bar brings it back."""
         if not uid:
             return
-        title = self._titles.get(uid, "") or UNTITLED
+        title = self._title(uid) or UNTITLED
         self.services.history.delete(uid)
         if uid == self.session.uid:
             self.new_chat()
@@ -217,12 +219,16 @@ class MainWindow(QMainWindow):
         self.undo_button.setVisible(False)
         self._undo_timer.stop()
 
-    @Slot(object)
-    def _on_conversations(self, conversations: list[object]) -> None:
-        self._titles = {getattr(c, "uid", ""): getattr(c, "title", "") for c in conversations}
-        for uid in [uid for uid in self._documents_waiting if uid in self._titles]:
+    def _title(self, uid: str) -> str:
+        conversation = self._conversations.get(uid)
+        return conversation.title if conversation is not None else ""
+
+    @Slot(list)
+    def _on_conversations(self, conversations: list[StoredConversation]) -> None:
+        self._conversations = {c.uid: c for c in conversations}
+        for uid in [uid for uid in self._documents_waiting if uid in self._conversations]:
             self.services.documents.add(uid, self._documents_waiting.pop(uid))
-        self.sidebar.set_conversations(conversations)  # type: ignore[arg-type]
+        self.sidebar.set_conversations(conversations)
         self._update_title()
 
     @Slot(str)
@@ -233,7 +239,7 @@ class MainWindow(QMainWindow):
             self.pages.setCurrentIndex(1)
 
     def _update_title(self) -> None:
-        title = self._titles.get(self.session.uid, "") if self.session.uid else ""
+        title = self._title(self.session.uid) if self.session.uid else ""
         self.setWindowTitle(f"{title} — gpt-oss desktop" if title else "gpt-oss desktop")
 
     @Slot()
@@ -242,15 +248,15 @@ class MainWindow(QMainWindow):
         self.sidebar.set_current(self.session.uid)
         self.sidebar.rename_current()
 
-    def export_conversation(self, kind: str) -> None:
+    def export_conversation(self, kind: ExportFormat) -> None:
         """Save the conversation as Markdown ("md") or JSON ("json")."""
         if not self.session.uid:
             self.statusBar().showMessage("Nothing to export yet: send a message first.", 5000)
             return
-        title = self._titles.get(self.session.uid, "") or "conversation"
-        name = "".join(c if c.isalnum() or c in " -_" else "_" for c in title).strip() or "conversation"
+        conversation = self._conversations.get(self.session.uid)
+        name = suggested_filename(conversation, kind) if conversation is not None else f"conversation.{kind}"
         filters = "Markdown (*.md)" if kind == "md" else "JSON (*.json)"
-        path, _ = QFileDialog.getSaveFileName(self, "Export conversation", f"{name}.{kind}", filters)
+        path, _ = QFileDialog.getSaveFileName(self, "Export conversation", name, filters)
         if path:
             self.services.history.export(self.session.uid, path, kind, self.include_reasoning_in_exports)
 
