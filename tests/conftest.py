@@ -19,6 +19,13 @@ if TYPE_CHECKING:
     from tests.fixtures.llama_server import LlamaServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+try:  # tests.without_qt blocks it: the core's tests then run as if PySide6 were not installed
+    import PySide6  # noqa: F401
+
+    QT = True
+except ImportError:
+    QT = False
 TRAINED_MODEL = FIXTURES / "gpt-oss-tiny-harmony.gguf"
 
 
@@ -48,21 +55,26 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def main_thread_collector(qapp: QApplication) -> Iterator[MainThreadCollector]:
+def main_thread_collector(request: pytest.FixtureRequest) -> Iterator[MainThreadCollector | None]:
     """Collect garbage on the main thread only, as the app does (a closed window's widgets
-    freed by a collection on a worker thread crash the process)."""
+    freed by a collection on a worker thread crash the process). Nothing to do without Qt."""
+    if not QT:
+        yield None
+        return
     from gptoss_desktop.services.garbage import MainThreadCollector
 
+    qapp: QApplication = request.getfixturevalue("qapp")
     collector = MainThreadCollector(qapp)
     yield collector
     collector.stop()
 
 
 @pytest.fixture(autouse=True)
-def collect_garbage_between_tests(main_thread_collector: MainThreadCollector) -> Iterator[None]:
+def collect_garbage_between_tests(main_thread_collector: MainThreadCollector | None) -> Iterator[None]:
     """Tests that never spin the event loop leave the timer no chance; catch up after each."""
     yield
-    main_thread_collector.collect_due()
+    if main_thread_collector is not None:
+        main_thread_collector.collect_due()
 
 
 @pytest.fixture(autouse=True)
@@ -70,9 +82,10 @@ def no_leaked_threads() -> Iterator[None]:
     """Fail a test that leaves a worker thread (Qt or Python) running."""
     before = set(threading.enumerate())
     yield
-    from gptoss_desktop.services.threads import running_worker_threads
+    if QT:
+        from gptoss_desktop.services.threads import running_worker_threads
 
-    assert running_worker_threads() == [], "a test left a worker QThread running"
+        assert running_worker_threads() == [], "a test left a worker QThread running"
     leaked = [t.name for t in threading.enumerate() if t not in before and t.is_alive() and not t.daemon]
     assert leaked == [], f"a test left Python threads running: {leaked}"
 

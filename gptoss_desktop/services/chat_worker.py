@@ -23,7 +23,8 @@ from ..core.engine import ChatEngine, ChatRequest, ModelInfo, ModelLoadError
 from ..core.events import Done, Failed, Stats
 from ..core.history.store import Store
 from ..core.local.engine import LocalEngine
-from ..core.remote.profile import ServerProfile, open_engine
+from ..core.remote.connect import open_engine
+from ..core.remote.profile import ServerProfile
 from .event_buffer import EventBuffer
 from .threads import Worker
 

@@ -13,7 +13,8 @@ from PySide6.QtCore import QObject, Signal
 from ..core.cancel import CancelFlag
 from ..core.engine import ModelLoadError
 from ..core.remote.api_keys import KeyringUnavailableError, delete_api_key, keep_for_session, set_api_key
-from ..core.remote.profile import ServerProfile, open_engine
+from ..core.remote.connect import open_engine
+from ..core.remote.profile import ServerProfile
 from ..core.remote.server_url import BadServerAddressError
 from .threads import ThreadOwner, Worker
 

@@ -14,10 +14,9 @@ from PySide6.QtWidgets import QFileDialog, QGroupBox, QHBoxLayout, QLabel, QProg
 
 from ...core.documents.embeddings import EmbeddingModelError, check_embedding_model
 from ...core.models.catalog import DEFAULT_EMBEDDING_SOURCE, ModelSource
-from ...core.models.downloads.progress import Progress
+from ...core.models.downloads.progress import Progress, progress_text
 from ...core.models.errors import format_size
 from ...services.model_setup import ModelSetupService
-from ..window.first_run import progress_text
 
 #: Short lines rather than word wrap: the dialog grows to fit them at any text size.
 SEMANTIC_HELP = (

@@ -24,7 +24,7 @@ from ...core.local.machine import read_machine
 from ...core.local.memory_plan import engine_plan, gpt_oss_20b
 from ...core.models.catalog import SOURCES, ModelSource
 from ...core.models.discovery import FoundModel
-from ...core.models.downloads.progress import Progress, describe_progress, format_duration
+from ...core.models.downloads.progress import Progress, format_duration, progress_text
 from ...core.models.errors import format_size
 from ...services.model_setup import ModelSetupService
 
@@ -32,13 +32,6 @@ from ...services.model_setup import ModelSetupService
 #: explicit download does); the download itself uses the hub's exact size.
 TYPICAL_SIZE = 12_100_000_000
 TYPICAL_LINK = 100e6 / 8  # bytes per second of a 100 Mbit/s connection
-
-
-def progress_text(progress: Progress) -> str:
-    """What is happening now: re-checking kept bytes, or bytes, speed and time left."""
-    if progress.stage == "checking":
-        return f"Checking the {format_size(progress.done)} already downloaded…"
-    return describe_progress(progress)
 
 
 class FirstRunPanel(QWidget):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QTimer, Slot
@@ -38,6 +39,7 @@ from ..chat.code_highlight import LexerWarmUp
 from ..chat.composer import Composer
 from ..chat.document_strip import DocumentStrip
 from ..chat.message_widgets import UserMessage
+from ..dialogs.about import show_about
 from ..dialogs.conversation_settings import ConversationSettingsDialog
 from ..dialogs.settings import SettingsDialog
 from ..style import apply_appearance
@@ -120,13 +122,36 @@ class MainWindow(QMainWindow):
         self._undo_timer.setInterval(UNDO_MS)
         self._undo_timer.timeout.connect(self._forget_undo)
         self._conversations: dict[str, StoredConversation] = {}  # by uid, as the history lists them
-        self.menu_actions = build_menus(self)
+        self.menu_actions = build_menus(self.menuBar(), self, self._menu_handlers())
         self._connect()
+        self.menu_actions["export_reasoning"].toggled.connect(self._include_reasoning_in_exports)
+        self.menu_actions["stop"].setEnabled(False)
+        self.services.chat.busy_changed.connect(self.menu_actions["stop"].setEnabled)
         self.composer.setEnabled(False)
         self.services.models.find_models()
         # Pygments builds each lexer on first use (tens of ms); do it while the person reads, not mid-stream.
         self.lexer_warm_up = LexerWarmUp(self)
         self.lexer_warm_up.start()
+
+    def _menu_handlers(self) -> dict[str, Callable[[], object]]:
+        """What each menu item does (menus.py has the keyboard map)."""
+        session = self.session
+        return {
+            "new": self.new_chat,
+            "open_model": self.choose_model,
+            "export_md": lambda: self.export_conversation("md"),
+            "export_json": lambda: self.export_conversation("json"),
+            "quit": self.close,
+            "find": self.sidebar.start_search,
+            "undo_delete": self.undo_delete,
+            "preferences": self.edit_preferences,
+            "stop": session.stop,
+            "regenerate": session.regenerate,
+            "rename": self.rename_conversation,
+            "delete": lambda: self.delete_conversation(session.uid),
+            "settings": self.edit_conversation_settings,
+            "about": lambda: show_about(self),
+        }
 
     def _connect(self) -> None:
         service, session, sidebar, history = self.services.chat, self.session, self.sidebar, self.services.history
@@ -241,6 +266,10 @@ class MainWindow(QMainWindow):
     def _update_title(self) -> None:
         title = self._title(self.session.uid) if self.session.uid else ""
         self.setWindowTitle(f"{title} — gpt-oss desktop" if title else "gpt-oss desktop")
+
+    @Slot(bool)
+    def _include_reasoning_in_exports(self, include: bool) -> None:
+        self.include_reasoning_in_exports = include
 
     @Slot()
     def rename_conversation(self) -> None:
