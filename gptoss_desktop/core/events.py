@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -79,6 +79,41 @@ class MalformedMessage:
 
 
 @dataclass(frozen=True)
+class ToolApproval:
+    """The model wants to run a tool the person asked to approve first (python on "ask first"): the turn
+    waits until `decide(True)` (Run) or `decide(False)` (Skip) is called, from any thread, or it is stopped."""
+
+    call: ToolCall
+    decide: Callable[[bool], None]
+
+
+@dataclass(frozen=True)
+class ToolFile:
+    """A file a tool wrote (the python tool's working folder): the window lists it under the answer."""
+
+    name: str
+    path: str
+    size: int
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """A tool call was answered: what the window shows of it, and what the model read.
+
+    `status`: done, error (the tool ran and failed, or its code raised), declined (the person chose
+    Skip), stopped (Stop during the run), refused (no such tool, a bad argument, the step limit).
+    """
+
+    recipient: str
+    summary: str  # one line for people: "Ran Python · 0.4 s", "Searched 'notice' · 5 results"
+    output: str  # what the window shows (may be long)
+    model_text: str  # what the model read
+    status: str = "done"
+    seconds: float = 0.0
+    files: tuple[ToolFile, ...] = ()
+
+
+@dataclass(frozen=True)
 class Stats:
     """Counts and timings of one request, as the status line and `--json` report them."""
 
@@ -90,6 +125,8 @@ class Stats:
     generation_seconds: float = 0.0
     reasoning_seconds: float = 0.0
     context_size: int = 0
+    tool_calls: int = 0
+    tool_seconds: float = 0.0
 
     @property
     def tokens_per_second(self) -> float:
@@ -149,6 +186,8 @@ EngineEvent = (
     | MessageEnded
     | ToolCall
     | MalformedMessage
+    | ToolApproval
+    | ToolResult
     | ContextTrimmed
     | Done
     | Failed

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import llama_cpp
@@ -20,9 +20,8 @@ from ..cancel import CancelFlag
 from ..context_window import Window, fit_window, reply_reserve
 from ..engine import ChatRequest, ModelInfo, ModelLoadError
 from ..events import AnswerDelta, ContextTrimmed, Done, EngineEvent, Failed, Stats
-from ..harmony import Conversation, HarmonyStreamParser, render_segments
+from ..harmony import Conversation, HarmonyStreamParser, Message, Special, Text, message_segments, render_segments
 from ..harmony import tokens as harmony_tokens
-from ..sampling import SamplingParams
 from .gguf_file import read_gguf
 from .llama_log import route_llama_logs
 from .machine import Machine, read_machine
@@ -126,6 +125,8 @@ class LocalEngine:
             plan_message=plan.message,
         )
         self._template = None if is_harmony else TemplatePrompt(self._llama, metadata)
+        #: The last run's prompt and tokens when it ended on <|call|> (for continue_after_call), else None.
+        self._after_call: list[int] | None = None
         self._stop_ids = {
             self.vocabulary.special_ids[t] for t in harmony_tokens.STOP_TOKENS if t in self.vocabulary.special_ids
         }
@@ -173,7 +174,33 @@ class LocalEngine:
             return
         if window.dropped:
             yield ContextTrimmed(window.dropped, len(window.conversation.messages))
-        yield from _Run(self, prompt, request.sampling, cancel).events()
+        yield from _Run(self, prompt, request, cancel).events()
+
+    def continue_after_call(
+        self, results: Sequence[Message], request: ChatRequest, cancel: CancelFlag | None = None
+    ) -> Iterator[EngineEvent]:
+        """After a run that ended on ``<|call|>``: the tools' answers, then the model again.
+
+        The prompt is the last run's own tokens (its prompt and everything the model wrote, call
+        included) followed by the answers, so llama.cpp reuses the whole cache and evaluates only
+        the answers: a re-rendered call could tokenize differently and cost a re-read. `request` is
+        the turn's (its sampling and declared tools).
+        """
+        cancel = cancel or CancelFlag()
+        written, self._after_call = self._after_call, None
+        if written is None:
+            yield Failed("There is no tool call to answer: the last reply did not end with one.")
+            return
+        segments = [segment for result in results for segment in message_segments(result)]
+        prompt = written + self.vocabulary.encode([*segments, Special(harmony_tokens.START), Text("assistant")])
+        n_ctx = self.info.context_size
+        if len(prompt) + reply_reserve(n_ctx, request.sampling.max_tokens) > n_ctx:
+            yield Failed(
+                f"The tool's answer does not fit in the context ({len(prompt):,} of {n_ctx:,} tokens with room "
+                "for the reply). Load the model with a larger context, or ask for less output."
+            )
+            return
+        yield from _Run(self, prompt, request, cancel).events()
 
     def _fit(self, request: ChatRequest) -> tuple[Window, list[int]]:
         """The part of the conversation that fits with room for the reply, and its prompt ids."""
@@ -197,12 +224,14 @@ class LocalEngine:
 class _Run:
     """One generation: the sampling loop, the parser and the bookkeeping for stats."""
 
-    def __init__(self, engine: LocalEngine, prompt: list[int], sampling: SamplingParams, cancel: CancelFlag):
+    def __init__(self, engine: LocalEngine, prompt: list[int], request: ChatRequest, cancel: CancelFlag):
         self.engine = engine
         self.prompt = prompt
-        self.sampling = sampling
+        self.sampling = request.sampling
         self.cancel = cancel
-        self.parser = HarmonyStreamParser() if engine.info.is_harmony else None
+        tools = request.conversation.tool_recipients()
+        self.parser = HarmonyStreamParser(tools) if engine.info.is_harmony else None
+        self.written: list[int] = []  # every token sampled, kept for continue_after_call
         self.completion = 0
         self.reasoning_tokens = 0
         self.first_token_at: float | None = None
@@ -233,6 +262,7 @@ class _Run:
                     stop_reason = "cancelled"
                     break
                 self.completion += 1
+                self.written.append(token)
                 events, stop = self._consume(token)
                 yield from events
                 if stop is not None:
@@ -252,6 +282,7 @@ class _Run:
             engine._abort_decodes_on(None)
         if self.parser is not None:
             yield from self.parser.finish()
+        engine._after_call = self.prompt + self.written if stop_reason == "call" else None
         yield Done(stop_reason, self._stats(start, time.perf_counter()))
 
     def _consume(self, token: int) -> tuple[list[EngineEvent], str | None]:

@@ -27,7 +27,9 @@ from ...core.events import (
     MalformedMessage,
     MessageEnded,
     ReasoningDelta,
+    ToolApproval,
     ToolCall,
+    ToolResult,
 )
 from ...core.harmony import Effort
 from ...core.history.store import StoredConversation, StoredMessage, new_uid
@@ -256,8 +258,10 @@ class ChatSession(QObject):
                 self.history.answer_grew(answer)
             case ChannelDelta() | MessageEnded():
                 pass  # other channels and whole messages: nothing to show yet
-            case ToolCall() | MalformedMessage():
-                pass  # until the tool loop answers calls; a malformed message is never shown
+            case ToolCall() | MalformedMessage() | ToolResult():
+                pass  # tool steps are not shown in the window yet (its conversations declare no tools)
+            case ToolApproval(decide=decide):
+                decide(False)  # never asked for while the window declares no tools; Skip rather than hang
             case ContextTrimmed(dropped_messages=dropped):
                 notice = (
                     f"The conversation no longer fits in the model's context: the oldest {dropped} messages were "
