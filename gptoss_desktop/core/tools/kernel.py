@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import ast
 import builtins
+import contextlib
+import errno
+import gc
 import importlib
 import io
 import json
@@ -42,7 +45,8 @@ class Kernel:
         self.signalled = False
         self.count = 0
         self.namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
-        os.register_at_fork(after_in_child=self._forked)
+        if sys.platform != "win32":
+            os.register_at_fork(after_in_child=self._forked)
         interrupt = getattr(signal, "SIGBREAK", signal.SIGINT)  # Windows: CTRL_BREAK_EVENT
         signal.signal(interrupt, self._interrupted)
         if interrupt != signal.SIGINT:
@@ -56,10 +60,8 @@ class Kernel:
     def _forked(self) -> None:
         """A process the code forked holds no end of the protocol."""
         for fd in (self.requests.fileno(), self.replies):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
 
     def send(self, message: dict[str, Any]) -> None:
         data = (json.dumps(message) + "\n").encode()
@@ -75,11 +77,13 @@ class Kernel:
             request = json.loads(line)
             self.count += 1
             self._cpu_budget(float(request.get("cpu", 0)))
+            _reap_strays()  # what ended since the last cell holds no process slot in this one
             reply = self.run(str(request["code"]))
             if os.getpid() != self.pid:  # a process the code forked came back here: it is done
                 _flush()
                 os._exit(0)
             _flush()
+            _reap_strays()
             marker = str(request["marker"]).encode()
             os.write(self.output, b"\x00" + marker + b"\x00")
             reply["id"] = request["id"]
@@ -94,8 +98,10 @@ class Kernel:
         except (SyntaxError, ValueError) as exc:
             return {"value": None, "error": _cut("".join(traceback.format_exception_only(type(exc), exc)))}
         last = None
-        if tree.body and isinstance(tree.body[-1], ast.Expr):
-            last = ast.Expression(tree.body.pop().value)
+        tail = tree.body[-1] if tree.body else None
+        if isinstance(tail, ast.Expr):
+            last = ast.Expression(tail.value)
+            tree.body.pop()
         try:
             self.running, self.signalled = True, False
             try:
@@ -107,14 +113,17 @@ class Kernel:
             if self.signalled:  # the app interrupted the cell (timeout, Stop): what the cell started goes too
                 _stop_others()
             return {"value": None, "error": self._traceback(exc), "interrupted": self.signalled}
-        except BaseException as exc:  # noqa: BLE001 (the code's exceptions, SystemExit included, end the cell only)
+        except BaseException as exc:  # the code's exceptions, SystemExit included, end the cell only
+            if _out_of_processes(exc):  # a fork bomb: end it here, not in the next cell
+                _stop_others()
+                return {"value": None, "error": self._traceback(exc), "runaway": True}
             return {"value": None, "error": self._traceback(exc)}
         if value is None:
             return {"value": None, "error": None}
         self.namespace["_"] = value
         try:
             return {"value": _cut(repr(value)), "error": None}
-        except BaseException as exc:  # noqa: BLE001 (a __repr__ that raises)
+        except BaseException as exc:  # a __repr__ that raises
             return {"value": None, "error": self._traceback(exc)}
 
     def _traceback(self, exc: BaseException) -> str:
@@ -133,47 +142,78 @@ class Kernel:
         text = "".join(shown.format())
         if isinstance(exc, MemoryError):
             text += f"(The sandbox allows {self.limits['memory'] // 2**20} MiB of memory.)\n"
-        elif isinstance(exc, BlockingIOError) and exc.errno == 11:
-            text += f"(The sandbox allows {self.limits['processes']} processes and threads.)\n"
+        elif _out_of_processes(exc):
+            allowed = self.limits["processes"]
+            text += f"(The sandbox allows {allowed} processes and threads; the cell's others were ended.)\n"
         return _cut(text)
 
     def _cpu_budget(self, seconds: float) -> None:
         """CPU time for this cell (and for each process it starts): a backstop behind the app's wall clock."""
-        if seconds <= 0 or not hasattr(os, "fork"):
+        if seconds <= 0 or sys.platform == "win32":
             return
         import resource
 
         usage = resource.getrusage(resource.RUSAGE_SELF)
         soft = int(usage.ru_utime + usage.ru_stime + seconds) + 1
-        try:
+        with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_CPU, (soft, resource.getrlimit(resource.RLIMIT_CPU)[1]))
-        except (ValueError, OSError):
-            pass
 
 
 def _stop_others() -> None:
-    """End every other process of the sandbox and reap them (as PID 1 of its namespace: all of them)."""
-    me = os.getpid()
-    if me == 1:
-        try:
-            os.kill(-1, signal.SIGKILL)
-        except OSError:
-            pass
-    elif os.path.isdir("/proc"):  # no PID namespace: the kernel's process group
-        group = os.getpgid(0)
-        for name in os.listdir("/proc"):
-            try:
-                if name.isdigit() and int(name) != me and os.getpgid(int(name)) == group:
-                    os.kill(int(name), signal.SIGKILL)
-            except OSError:
-                continue
+    """As PID 1 of its own namespace: end every other process of the sandbox, and reap them.
+
+    Without a PID namespace the app ends the kernel's process group but the kernel (it may not read
+    /proc there); on Windows the job object ends them when the kernel is killed.
+    """
+    if sys.platform == "win32" or os.getpid() != 1:
+        return
+    with contextlib.suppress(OSError):
+        os.kill(-1, signal.SIGKILL)
     while True:
         try:
-            pid, _ = os.waitpid(-1, 0 if me == 1 else os.WNOHANG)
+            os.waitpid(-1, 0)
         except ChildProcessError:
             return
-        if pid == 0:
-            return
+
+
+def _out_of_processes(exc: BaseException) -> bool:
+    return (isinstance(exc, BlockingIOError) and exc.errno == errno.EAGAIN) or "can't start new thread" in str(exc)
+
+
+def _reap_strays() -> None:
+    """Reap ended children nobody will wait for, which would hold process slots: copies of the kernel the
+    code forked, and orphans (PID 1 inherits them); not those a live Popen or multiprocessing Process holds.
+    Linux only (macOS has no waitid; Windows no zombies)."""
+    if sys.platform != "linux":
+        return
+    try:
+        if os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+            return  # the usual case: nothing has ended
+    except ChildProcessError:
+        return
+    held = set()
+    for obj in gc.get_objects():
+        popen = getattr(obj, "_popen", obj)  # a multiprocessing Process holds its Popen there
+        if type(popen).__name__ == "Popen" and isinstance(getattr(popen, "pid", None), int):
+            held.add(popen.pid)
+    for pid in _children():
+        try:
+            if pid not in held and os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+                os.waitpid(pid, 0)
+        except ChildProcessError:
+            continue
+
+
+def _children() -> list[int]:
+    """This process's children (from /proc; an empty list where it cannot be read)."""
+    found: list[int] = []
+    try:
+        for task in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{task}/children") as file:
+                found += [int(pid) for pid in file.read().split()]
+    except OSError:
+        pass
+    return found
 
 
 def _cut(text: str) -> str:
@@ -184,10 +224,8 @@ def _cut(text: str) -> str:
 
 def _flush() -> None:
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(OSError, ValueError):
             stream.flush()
-        except (OSError, ValueError):
-            pass
 
 
 def _platform() -> ModuleType | None:
@@ -229,7 +267,7 @@ def main() -> int:
     def answer(message: dict[str, Any]) -> None:
         os.write(replies, (json.dumps(message) + "\n").encode())
 
-    if sys.version_info < (3, 9):
+    if sys.version_info < (3, 9):  # noqa: UP036 (another interpreter may be older than the app's)
         answer({"failed": f"the sandbox needs Python 3.9 or newer, not {sys.version.split()[0]}"})
         return 3
     try:
@@ -238,8 +276,8 @@ def main() -> int:
         report: dict[str, Any] = {"platform": sys.platform, "warnings": []}
         if platform is not None:
             report = platform.confine(config, [requests.fileno(), replies, output])
-    except Exception as exc:  # noqa: BLE001 (reported to the app, which refuses to run code)
-        refused = type(exc).__name__ == "Refused"
+    except Exception as exc:  # reported to the app, which then refuses to run code
+        refused = type(exc).__name__ == "RefusedError"
         answer({"refused" if refused else "failed": str(exc) if refused else f"{type(exc).__name__}: {exc}"})
         return 3
     data, tmp = report.get("data_dir", config["workdir"]), report.get("tmp_dir", config["tmpdir"])

@@ -54,7 +54,9 @@ def abi_version() -> int:
     except (OSError, AttributeError):
         return 0
     syscall.restype = ctypes.c_long
-    version = syscall(ctypes.c_long(_CREATE_RULESET), None, ctypes.c_size_t(0), ctypes.c_uint32(_CREATE_RULESET_VERSION))
+    version = syscall(
+        ctypes.c_long(_CREATE_RULESET), None, ctypes.c_size_t(0), ctypes.c_uint32(_CREATE_RULESET_VERSION)
+    )
     return max(int(version), 0)
 
 
@@ -73,7 +75,9 @@ class Ruleset:
         self._syscall.restype = ctypes.c_long
         attr = _RulesetAttr(self.fs, _NET_TCP if abi >= 4 else 0, _SCOPES if abi >= 6 else 0)
         size = 24 if abi >= 6 else 16 if abi >= 4 else 8
-        fd = self._syscall(ctypes.c_long(_CREATE_RULESET), ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0))
+        fd = self._syscall(
+            ctypes.c_long(_CREATE_RULESET), ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0)
+        )
         if fd < 0:
             raise self._error("landlock_create_ruleset")
         self.fd = int(fd)

@@ -11,6 +11,7 @@ killed with everything it started, and the next call gets a fresh one, with a no
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -98,7 +99,7 @@ class CellResult:
         }  # fmt: skip
 
 
-class SandboxUnavailable(Exception):
+class SandboxUnavailableError(Exception):
     """The kernel could not start confined as asked; `reason` is for the person.
 
     `network_only`: it would start with `require_network_isolation=False` (the window may offer that).
@@ -158,7 +159,7 @@ class PythonSession:
         return self._kernel.isolation if self._kernel is not None else None
 
     def start(self) -> Isolation:
-        """Start the kernel now (the first `run` does otherwise). Raises SandboxUnavailable."""
+        """Start the kernel now (the first `run` does otherwise). Raises SandboxUnavailableError."""
         with self._lock:
             kernel = self._running_kernel()
             assert kernel.isolation is not None
@@ -215,21 +216,22 @@ class PythonSession:
         with kernel.replies.condition:
             kernel.stopped = False
         kernel.output.begin(marker)
-        try:
+        with contextlib.suppress(OSError):  # the kernel is gone: the wait below sees the pipe closed
             kernel.send({"id": kernel.calls, "code": code, "marker": marker, "cpu": limit * launch.MAX_THREADS})
-        except OSError:
-            pass  # the kernel is gone: the wait below sees the pipe closed
         how, reply = self._await(kernel, time.monotonic() + limit, stoppable=True)
         result: dict[str, Any] = {"timed_out": how == "timeout", "stopped": how == "stopped"}
         if how in ("timeout", "stopped"):
             self._interrupt(kernel)
+            _kill_descendants(kernel.process.pid)
             how, reply = self._await(kernel, time.monotonic() + self.options.grace, stoppable=False)
             if how == "reply":
                 what = f"Timed out after {limit:g} s" if result["timed_out"] else "Stopped"
-                how, reply = "reply", {**reply, "error": f"{reply.get('error') or ''}{what}; the kernel's state is kept."}
+                reply = {**reply, "error": f"{reply.get('error') or ''}{what}; the kernel's state is kept."}
             else:
                 how = "timeout" if result["timed_out"] else "stopped"
         if how == "reply":
+            if reply.get("runaway"):  # the process limit was hit: what the cell started goes
+                _kill_descendants(kernel.process.pid)
             output = kernel.output.end(self.options.grace)
             return {**result, "value": reply.get("value"), "error": reply.get("error"), "output": output}
         exit_code = self._kill(kernel, wait=self.options.grace if how == "eof" else 0)
@@ -279,10 +281,12 @@ class PythonSession:
         return self._kernel
 
     def _spawn(self) -> _Kernel:
-        """Start a kernel and wait for its report. Raises SandboxUnavailable."""
+        """Start a kernel and wait for its report. Raises SandboxUnavailableError."""
         options = self.options
         if sys.platform == "win32" and options.require_network_isolation:
-            raise SandboxUnavailable("Windows offers no way to cut a program off the network here", network_only=True)
+            raise SandboxUnavailableError(
+                "Windows offers no way to cut a program off the network here", network_only=True
+            )
         if self._tmpdir is None:
             self._tmpdir = Path(tempfile.mkdtemp(prefix="gptoss-python-")).resolve()
         command = launch.kernel_command(options.interpreter)
@@ -302,7 +306,7 @@ class PythonSession:
         except OSError as exc:
             for fd in (requests_r, requests_w, replies_r, replies_w, output_r, output_w):
                 os.close(fd)
-            raise SandboxUnavailable(f"the Python kernel could not be started: {exc}") from exc
+            raise SandboxUnavailableError(f"the Python kernel could not be started: {exc}") from exc
         for fd in (requests_r, replies_w, output_w):
             os.close(fd)
         kernel = _Kernel(process, requests_w, OutputReader(output_r, options.window_output),
@@ -324,13 +328,11 @@ class PythonSession:
 
     def _config(self) -> dict[str, Any]:
         o, homes = self.options, {str(Path.home()), os.path.expanduser("~")}
-        if hasattr(os, "getuid"):
+        if sys.platform != "win32":
             import pwd
 
-            try:
+            with contextlib.suppress(KeyError):
                 homes.add(pwd.getpwuid(os.getuid()).pw_dir)
-            except KeyError:
-                pass
         return {
             "app_pid": os.getpid(), "workdir": str(self.workdir), "tmpdir": str(self._tmpdir), "memory": o.memory,
             "processes": o.processes, "file_size": o.file_size, "landlock": o.landlock, "homes": sorted(homes),
@@ -343,11 +345,11 @@ class PythonSession:
         if how == "reply" and isinstance(message.get("ready"), dict):
             return _isolation(message, str(self.workdir))
         if how == "reply" and isinstance(message.get("refused"), str):
-            raise SandboxUnavailable(message["refused"][:2000], network_only=True)
+            raise SandboxUnavailableError(message["refused"][:2000], network_only=True)
         if how == "reply" and isinstance(message.get("failed"), str):
-            raise SandboxUnavailable(f"the sandbox could not be set up: {message['failed'][:2000]}")
+            raise SandboxUnavailableError(f"the sandbox could not be set up: {message['failed'][:2000]}")
         said = kernel.output.text_so_far().strip()[-2000:]
-        raise SandboxUnavailable("the Python kernel did not start" + (f": {said}" if said else f" ({how})"))
+        raise SandboxUnavailableError("the Python kernel did not start" + (f": {said}" if said else f" ({how})"))
 
     def _await_first(self, kernel: _Kernel) -> tuple[str, dict[str, Any]]:
         deadline = time.monotonic() + self.options.start_timeout
@@ -372,29 +374,47 @@ class PythonSession:
     def _kill(self, kernel: _Kernel, wait: float = 0) -> int | None:
         """Kill the kernel and everything it started (after `wait` seconds to end by itself); how it ended."""
         group = kernel.isolation.group if kernel.isolation is not None else None
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             kernel.process.wait(wait)
-        except subprocess.TimeoutExpired:
-            pass
-        try:
-            if kernel.job is not None:
-                kernel.job.kill()
-            elif kernel.process.poll() is None:
+        if kernel.job is not None:
+            kernel.job.kill()
+        elif sys.platform != "win32":
+            with contextlib.suppress(OSError):
                 os.kill(kernel.process.pid, signal.SIGKILL)
             if group is not None:
-                os.killpg(group, signal.SIGKILL)
-        except OSError:
-            pass
+                with contextlib.suppress(OSError):
+                    os.killpg(group, signal.SIGKILL)
+        else:
+            kernel.process.kill()
         code = kernel.process.wait()
         if kernel.job is not None:
             kernel.job.close()
-        try:
+        with contextlib.suppress(OSError):
             os.close(kernel.requests)
-        except OSError:
-            pass
         kernel.output.join(10)
         kernel.replies.join(10)
         return code
+
+
+def _kill_descendants(supervisor: int) -> None:
+    """End every process under the kernel, leaving the kernel (the supervisor's only child) alive.
+
+    Linux, from /proc: what a timed-out cell started stops using the CPU at once, so the kernel gets
+    to answer the interrupt in time (it reaps them; in a PID namespace it also kills them itself).
+    """
+    if sys.platform != "linux":
+        return  # macOS: they end with the kernel's process group, when it is killed
+    children: dict[int, list[int]] = {}
+    for name in filter(str.isdigit, os.listdir("/proc")):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            parent = int(Path(f"/proc/{name}/stat").read_bytes().rsplit(b")", 1)[1].split()[1])
+            children.setdefault(parent, []).append(int(name))
+    pending = [grandchild for child in children.get(supervisor, []) for grandchild in children.get(child, [])]
+    while pending:
+        pid = pending.pop()
+        pending += children.get(pid, [])
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def _check_reply(reply: dict[str, Any]) -> str | None:

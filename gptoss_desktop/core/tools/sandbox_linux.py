@@ -22,7 +22,7 @@ from typing import Any, NoReturn
 try:
     from . import landlock
 except ImportError:  # loaded as a plain file by another interpreter (kernel.py puts this folder on sys.path)
-    import landlock  # type: ignore[no-redef]
+    import landlock  # type: ignore[no-redef, import-not-found]
 
 NEWNS, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET = 0x20000, 0x4000000, 0x8000000, 0x10000000, 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = (
@@ -36,7 +36,7 @@ DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
 COVERED = ("/home", "/root", "/Users", "/run", "/var/run", "/media", "/var/tmp", "/srv")
 
 
-class Refused(Exception):
+class RefusedError(Exception):
     """The isolation the person asked for cannot be had here; the message says why."""
 
 
@@ -99,7 +99,7 @@ def cover(root: str, keep: list[str], binds: dict[str, int] | None = None) -> bo
                 os.makedirs(path, mode=0o755, exist_ok=True)
             else:
                 os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
-                open(path, "a").close()  # noqa: SIM115 (a mount point for a file)
+                open(path, "a").close()  # a mount point for a file
             _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
         _mount(None, root, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
     finally:
@@ -171,7 +171,7 @@ def enter_namespaces() -> str | None:
                 file.write(text)
         _mount(None, "/", None, MS_REC | MS_PRIVATE)
     except OSError as exc:
-        raise Refused(f"the user namespace is restricted on this system ({exc.strerror})") from None
+        raise RefusedError(f"the user namespace is restricted on this system ({exc.strerror})") from None
     return None
 
 
@@ -323,7 +323,7 @@ def apply_landlock(read: list[str], write: list[str], devices: list[str]) -> dic
 
 
 def confine(config: dict[str, Any], private_fds: list[int]) -> dict[str, Any]:
-    """Apply everything; returns (in the kernel process) what was applied. Raises Refused."""
+    """Apply everything; returns (in the kernel process) what was applied. Raises RefusedError."""
     workdir, tmpdir = os.path.realpath(config["workdir"]), os.path.realpath(config["tmpdir"])
     readable = [p for p in [*SYSTEM_READ, *python_paths()] if os.path.exists(p)]
     report: dict[str, Any] = {"platform": "linux", "user": f"uid {os.getuid()}", "warnings": []}
@@ -334,7 +334,7 @@ def confine(config: dict[str, Any], private_fds: list[int]) -> dict[str, Any]:
     if problem is None:
         problem = enter_namespaces()
     if problem and config["require_network_isolation"]:
-        raise Refused(f"the code cannot be cut off from the network: {problem}")
+        raise RefusedError(f"the code cannot be cut off from the network: {problem}")
     _fork_kernel(config["app_pid"], private_fds, in_pid_namespace=problem is None)
     view: dict[str, Any] = {"data_dir": workdir, "tmp_dir": tmpdir, "proc": False, "covered": []}
     if problem is None:
@@ -351,12 +351,14 @@ def confine(config: dict[str, Any], private_fds: list[int]) -> dict[str, Any]:
     set_limits(config["memory"], config["processes"], config["file_size"], own_namespace=problem is None)
     if problem is None:
         drop_capabilities()
-    read = [*readable, *(["/proc"] if view["proc"] else [])]
+    read = [*readable, "/proc" if view["proc"] else f"/proc/{os.getpid()}"]  # the old /proc: this process only
     write = sorted({workdir, view["data_dir"], tmpdir, view["tmp_dir"]})
     shm = ["/dev/shm"] if problem is None and os.path.isdir("/dev/shm") else []
     applied = apply_landlock(read, write, [*DEVICES, *shm]) if config.get("landlock", True) else {"landlock": 0}
     if applied["landlock"]:
-        report["files"] = f"Landlock ABI {applied['landlock']}: reads in system and Python folders, writes in the working folder"
+        report["files"] = (
+            f"Landlock ABI {applied['landlock']}: reads in system and Python folders, writes in the working folder"
+        )
         if problem is not None and applied.get("tcp_blocked"):
             report["network"] = "TCP blocked by Landlock; other protocols open"
     elif problem is None:

@@ -8,10 +8,12 @@ project's tests (they run on Linux): see docs/sandbox.md. Stdlib only, Python 3.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import select
 import signal
+import sys
 from typing import Any, NoReturn
 
 SANDBOX_EXEC = "/usr/bin/sandbox-exec"
@@ -29,7 +31,8 @@ _PROFILE = """(version 1)
 (allow ipc-posix-sem ipc-posix-shm)
 (allow file-read-metadata)
 (allow file-read* file-write-data file-ioctl
-  (literal "/dev/null") (literal "/dev/zero") (literal "/dev/random") (literal "/dev/urandom") (literal "/dev/dtracehelper"))
+  (literal "/dev/null") (literal "/dev/zero") (literal "/dev/random") (literal "/dev/urandom")
+  (literal "/dev/dtracehelper"))
 (allow file-read* (subpath "/private/var/select") {reads})
 (allow file-read* file-write* (subpath (param "WORKDIR")) (subpath (param "TMPDIR")))
 """
@@ -63,6 +66,8 @@ def _count_processes(uid: int) -> int:
 
 def supervise(child: int, app_pid: int) -> NoReturn:
     """Kill the kernel's process group when the app goes (kqueue), mirror the kernel's end."""
+    if sys.platform != "darwin":
+        raise OSError("kqueue is macOS's")
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
@@ -70,7 +75,10 @@ def supervise(child: int, app_pid: int) -> NoReturn:
     queue = select.kqueue()
     try:
         queue.control(
-            [select.kevent(pid, select.KQ_FILTER_PROC, select.KQ_EV_ADD, select.KQ_NOTE_EXIT) for pid in (child, app_pid)],
+            [
+                select.kevent(pid, select.KQ_FILTER_PROC, select.KQ_EV_ADD, select.KQ_NOTE_EXIT)
+                for pid in (child, app_pid)
+            ],
             0,
         )
         app_gone = os.getppid() != app_pid
@@ -103,10 +111,8 @@ def confine(config: dict[str, Any], private_fds: list[int]) -> dict[str, Any]:
     processes = config["processes"] + _count_processes(os.getuid())
     for kind, value in ((resource.RLIMIT_AS, config["memory"]), (resource.RLIMIT_NPROC, processes),
                         (resource.RLIMIT_FSIZE, config["file_size"]), (resource.RLIMIT_CORE, 0)):  # fmt: skip
-        try:
+        with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(kind, (value, value))
-        except (ValueError, OSError):
-            pass
     return {
         "platform": "darwin",
         "user": f"uid {os.getuid()}",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import sys
 from ctypes import wintypes
+from typing import Any
 
 _JOB_OBJECT_EXTENDED_LIMIT_INFORMATION_CLASS = 9
 _LIMIT_ACTIVE_PROCESS = 0x00000008
@@ -54,6 +55,9 @@ class _ExtendedLimits(ctypes.Structure):
 class Job:
     """A job object holding the kernel and everything it starts; closing the app's handle kills them all."""
 
+    _kernel32: Any
+    handle: Any
+
     def __init__(self, memory: int, processes: int) -> None:
         if sys.platform != "win32":
             raise OSError("job objects exist on Windows only")
@@ -80,6 +84,8 @@ class Job:
 
     def add(self, pid: int) -> None:
         """Put the kernel into the job (before it starts any process of its own)."""
+        if sys.platform != "win32":
+            raise OSError("job objects exist on Windows only")
         process = self._kernel32.OpenProcess(_PROCESS_SET_QUOTA | _PROCESS_TERMINATE, False, pid)
         if not process:
             raise ctypes.WinError(ctypes.get_last_error())

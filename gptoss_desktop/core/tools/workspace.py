@@ -1,7 +1,7 @@
 """The python tool's working folder: where the code writes, and where the person's attached files are put.
 
-Attached files are copied in (the code never sees the originals, so it cannot change them, and no
-rule has to open a path outside the folder); inside the sandbox the folder is `/mnt/data` where
+Attached files are copied in, read-only (the code never sees the originals, so it cannot change
+them, and no rule has to open a path outside the folder); inside the sandbox the folder is `/mnt/data` where
 the system allows it, the place the model was told about. After each call the folder is compared
 with its state before: new and changed files are what the window lists.
 """
@@ -91,7 +91,7 @@ def attach(folder: Path, files: Iterable[Path]) -> list[str]:
             partial = target.with_name(f".{target.name}.partial")
             shutil.copyfile(source, partial)
             os.utime(partial, ns=(info.st_atime_ns, info.st_mtime_ns))
-            partial.chmod(0o644)  # readable by the sandbox's user, whoever that is
+            partial.chmod(0o444)  # a read-only copy, readable by the sandbox's user whoever that is
             partial.replace(target)
         names.append(target.name)
     return names
