@@ -2,7 +2,8 @@
 
 Each runaway (memory, processes, time, output, a crash, a lying kernel) is contained while the app
 keeps answering: the next cell runs, with the earlier state when the kernel survived. Limits are
-tight here so that each test takes about a second.
+tight here so that each test takes about a second; cells that must finish get a generous time
+limit of their own (the machine running the tests may be busy).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from tests.fixtures.processes import descendants, fifo, read_fifo, still_running
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the Linux sandbox")
 
-TIGHT = SandboxOptions(timeout=1.5, grace=0.5, memory=512 << 20, processes=16, model_output=2000)
+TIGHT = SandboxOptions(timeout=1.5, grace=1, memory=512 << 20, processes=16, model_output=2000)
 PROCESSES = "import os\nsum(name.isdigit() for name in os.listdir('/proc'))"
 
 
@@ -61,7 +62,7 @@ def test_cells_share_state_and_show_output_value_and_traceback(session: PythonSe
 
 def test_a_memory_bomb_gets_a_memory_error_and_the_kernel_lives(session: PythonSession) -> None:
     at_once = session.run("x = bytearray(10**10)")
-    growing = session.run("chunks = []\nwhile True:\n    chunks.append(bytearray(10**7))")
+    growing = session.run("chunks = []\nwhile True:\n    chunks.append(bytearray(10**7))", timeout=60)
     for result in (at_once, growing):
         assert result.error is not None and "MemoryError" in result.error
         assert result.error.endswith("(The sandbox allows 512 MiB of memory.)\n")
@@ -70,7 +71,7 @@ def test_a_memory_bomb_gets_a_memory_error_and_the_kernel_lives(session: PythonS
 
 
 def test_a_fork_bomb_is_held_to_the_process_limit(session: PythonSession) -> None:
-    result = session.run("import os\nwhile True:\n    os.fork()")
+    result = session.run("import os\nwhile True:\n    os.fork()", timeout=60)
     assert last_line(result) == "(The sandbox allows 16 processes and threads; the cell's others were ended.)"
     assert "BlockingIOError" in result.error if result.error else False
     assert session.run(PROCESSES).value == "1"  # the forked copies ended with the cell
@@ -102,9 +103,8 @@ def test_a_loop_that_ignores_the_interrupt_costs_the_kernel(session: PythonSessi
 
 
 def test_a_hundred_megabytes_of_output_are_cut_for_the_window_and_the_model(session: PythonSession) -> None:
-    result = session.run(
-        "import sys\nfor i in range(100_000):\n    sys.stdout.write(f'{i:>9} ' + 'x' * 989 + '\\n')\n'done'"
-    )
+    lines = "import sys\nfor i in range(100_000):\n    sys.stdout.write(f'{i:>9} ' + 'x' * 989 + '\\n')\n'done'"
+    result = session.run(lines, timeout=60)
     assert result.output_bytes == 100_000_000 and result.value == "'done'"
     assert len(result.output.encode()) < 4.1 * 2**20
     assert result.output.startswith("        0 xxx") and result.output.rstrip().endswith("    99999 " + "x" * 989)

@@ -136,7 +136,7 @@ class Kernel:
             if id(current) in seen:
                 continue
             seen.add(id(current))
-            frames = [frame for frame in current.stack if frame.filename != __file__]
+            frames = [frame for frame in current.stack if frame.filename != _KERNEL_FILE]
             current.stack = traceback.StackSummary.from_list(frames)
             pending += [e for e in (current.__cause__, current.__context__) if e is not None]
         text = "".join(shown.format())
@@ -157,6 +157,10 @@ class Kernel:
         soft = int(usage.ru_utime + usage.ru_stime + seconds) + 1
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_CPU, (soft, resource.getrlimit(resource.RLIMIT_CPU)[1]))
+
+
+#: The kernel's own frames, left out of tracebacks (not __file__: the frozen app names its modules otherwise).
+_KERNEL_FILE = Kernel.run.__code__.co_filename
 
 
 def _stop_others() -> None:

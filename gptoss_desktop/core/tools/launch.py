@@ -11,8 +11,10 @@ import os
 import sys
 from pathlib import Path
 
-#: The frozen executable's hidden mode: be the sandbox's kernel.
+#: The frozen executable's hidden mode: be the sandbox's kernel (packaging/entry.py).
 KERNEL_FLAG = "--python-kernel"
+#: The kernel and the files it imports, shipped as files in the frozen app for another interpreter.
+KERNEL_FILES = ("kernel.py", "sandbox_linux.py", "sandbox_macos.py", "landlock.py")
 #: numpy and friends start a thread per core; each counts against the process limit.
 MAX_THREADS = 4
 
