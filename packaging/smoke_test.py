@@ -14,7 +14,7 @@ base installation, are hidden under empty folders: the bundle must bring everyth
   models   `models list --json` runs model discovery and the hub catalogue (huggingface_hub, offline)
   python   `tools python` runs a cell in the python tool's sandbox through the executable's hidden kernel
            mode: numpy and standard-library modules the app itself does not use, a file written, the
-           sandbox's isolation (on Linux: no network, /mnt/data), state kept between two cells
+           sandbox's isolation (on Linux: no network, /mnt/data)
   window   the window opens offscreen and the process exits 0 by itself (GPTOSS_DESKTOP_QUIT_AFTER_SHOWN)
   x11      (where Xvfb is installed) the same on a real X server, through the bundled xcb plugin
   about    Help ▸ About shows the version, the icon, and each component's version and licence
