@@ -93,7 +93,8 @@ def main() -> None:
             summary.append(spent)
             print(f"call, {name}: overhead median {statistics.median(spent):.2f} ms, p95 {p95(spent):.2f} ms "
                   f"(target <= 50 ms: {statistics.median(spent) / 50:.3f} of it)")  # fmt: skip
-        stubborn = "while True:\n    try:\n        while True:\n            x = 1\n    except KeyboardInterrupt:\n        pass"
+        stubborn = "while True:\n    try:\n        while True:\n            x = 1\n    except KeyboardInterrupt:\n"
+        stubborn += "        pass"
         restarted = session.run(stubborn, 0.5)
         assert restarted.restarted
         began = time.perf_counter()

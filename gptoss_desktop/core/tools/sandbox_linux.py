@@ -11,6 +11,7 @@ no capabilities; Landlock. Stdlib only, Python 3.9+: another interpreter may loa
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import select
@@ -175,6 +176,11 @@ def enter_namespaces() -> str | None:
     return None
 
 
+def _forward(pid: int, number: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, number)
+
+
 def supervise(child: int, app_pid: int, group: bool) -> NoReturn:
     """The first process, outside the kernel's PID namespace: kill the kernel when the app goes, mirror its end.
 
@@ -185,7 +191,7 @@ def supervise(child: int, app_pid: int, group: bool) -> NoReturn:
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
-    signal.signal(signal.SIGINT, lambda *_: os.kill(child, signal.SIGINT))
+    signal.signal(signal.SIGINT, lambda *_: _forward(child, signal.SIGINT))
     child_fd = os.pidfd_open(child)
     try:
         app_fd = os.pidfd_open(app_pid)

@@ -64,6 +64,11 @@ def _count_processes(uid: int) -> int:
         return 256
 
 
+def _forward(pid: int, number: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, number)
+
+
 def supervise(child: int, app_pid: int) -> NoReturn:
     """Kill the kernel's process group when the app goes (kqueue), mirror the kernel's end."""
     if sys.platform != "darwin":
@@ -71,7 +76,7 @@ def supervise(child: int, app_pid: int) -> NoReturn:
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
-    signal.signal(signal.SIGINT, lambda *_: os.kill(child, signal.SIGINT))
+    signal.signal(signal.SIGINT, lambda *_: _forward(child, signal.SIGINT))
     queue = select.kqueue()
     try:
         queue.control(
