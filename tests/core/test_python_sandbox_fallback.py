@@ -39,7 +39,7 @@ try:
         refused.start()
 except SandboxUnavailableError as exc:
     print(json.dumps({"refused": exc.reason, "network_only": exc.network_only}), flush=True)
-options = SandboxOptions(require_network_isolation=False, timeout=1.5, grace=0.5, processes=16)
+options = SandboxOptions(require_network_isolation=False, timeout=1.5, grace=10, processes=16)
 session = PythonSession(Path(sys.argv[1]), options)
 print(json.dumps(session.start().to_json()), flush=True)
 for line in sys.stdin:

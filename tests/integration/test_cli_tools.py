@@ -60,7 +60,7 @@ def test_a_cell_that_raises_or_times_out_exits_1(tmp_path: Path) -> None:
     assert code == 1 and result["error"].rstrip().endswith("KeyError: 'missing'")
     code, result = tools_python(tmp_path / "home", "while True:\n    pass", "--timeout", "1")
     assert code == 1 and result["timed_out"] is True
-    assert result["error"].endswith("Timed out after 1 s; the kernel's state is kept.")
+    assert "Timed out after 1 s" in result["error"].splitlines()[-1]
 
 
 def test_a_sandbox_that_cannot_start_exits_2_with_the_reason(tmp_path: Path) -> None:
