@@ -31,7 +31,7 @@ class SandboxOptions:
     """Limits and choices for one session; the window's settings fill them in."""
 
     timeout: float = DEFAULT_TIMEOUT  #: wall-clock seconds per call
-    memory: int = 2 << 30  #: bytes of address space per process (not enforced on macOS)
+    memory: int = 2 << 30  #: bytes of address space per process (Windows: all together; macOS: not enforced)
     processes: int = 64  #: processes and threads
     file_size: int = 1 << 30  #: bytes, largest file the code may write
     interpreter: Path | None = None  #: another Python (pandas, matplotlib); None: the app's own
