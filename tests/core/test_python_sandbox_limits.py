@@ -158,6 +158,31 @@ def test_stop_interrupts_the_running_cell(session: PythonSession) -> None:
     assert session.run("kept").value == "'still here'"
 
 
+def test_an_interrupt_that_python_drops_is_sent_again(session: PythonSession) -> None:
+    """A KeyboardInterrupt raised in a __del__ is printed and dropped by Python; the next one stops the cell."""
+    started = fifo(conversation_folder(1) / "started")
+    cell = (
+        "import time\n"
+        "class Slow:\n"
+        "    def __del__(self):\n"
+        "        open('started', 'w').write('yes')\n"
+        "        time.sleep(30)\n"
+        "x = Slow()\n"
+        "del x\n"
+        "while True:\n"
+        "    kept = kept"
+    )
+    results: list[CellResult] = []
+    worker = threading.Thread(target=lambda: results.append(session.run(cell, 60)))
+    worker.start()
+    assert read_fifo(started, timeout=30) == "yes"
+    session.stop()
+    worker.join(30)
+    assert results[0].stopped and not results[0].restarted
+    assert "Exception ignored in" in results[0].output and "KeyboardInterrupt" in results[0].output
+    assert last_line(results[0]) == "Stopped; the kernel's state is kept."
+
+
 def test_a_kernel_that_died_between_cells_is_restarted_with_a_note(session: PythonSession) -> None:
     going = fifo(conversation_folder(1) / "going")
     started = session.run("import os, threading\ndef later():\n    open('going', 'w').write('bye')\n    os._exit(5)\n"

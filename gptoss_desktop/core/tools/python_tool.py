@@ -33,6 +33,7 @@ __all__ = [
 ]  # fmt: skip
 
 RESTARTED = "The kernel was restarted; earlier state is lost."
+INTERRUPT_AGAIN = 0.25  #: seconds between interrupts of a cell that goes on
 
 
 @dataclass(frozen=True)
@@ -155,8 +156,7 @@ class PythonSession:
         how, reply = kernel.wait_reply(time.monotonic() + limit, stoppable=True)
         result: dict[str, Any] = {"timed_out": how == "timeout", "stopped": how == "stopped"}
         if how in ("timeout", "stopped"):
-            kernel.interrupt()
-            how, reply = kernel.wait_reply(time.monotonic() + self.options.grace, stoppable=False)
+            how, reply = self._interrupt(kernel)
             if how == "reply":
                 what = f"Timed out after {limit:g} s" if result["timed_out"] else "Stopped"
                 reply = {**reply, "error": f"{reply.get('error') or ''}{what}; the kernel's state is kept."}
@@ -179,6 +179,19 @@ class PythonSession:
         else:
             error = f"The kernel died ({ending(exit_code)}). {RESTARTED}"
         return {**result, "value": None, "error": error, "output": output, "restarted": True, "exit": exit_code}
+
+    def _interrupt(self, kernel: KernelProcess) -> tuple[str, dict[str, Any]]:
+        """Interrupt the cell until it stops or the grace period ends (as `wait_reply` says which).
+
+        Again every quarter second: a KeyboardInterrupt that lands in a `__del__` (a file the cell
+        just closed, say) is printed and dropped by Python, and the cell runs on.
+        """
+        end = time.monotonic() + self.options.grace
+        while True:
+            kernel.interrupt()
+            how, reply = kernel.wait_reply(min(end, time.monotonic() + INTERRUPT_AGAIN), stoppable=False)
+            if how != "timeout" or time.monotonic() >= end:
+                return how, reply
 
     def _finish(self, result: dict[str, Any], note: str | None) -> CellResult:
         output: BoundedOutput = result.pop("output")
