@@ -12,6 +12,9 @@ base installation, are hidden under empty folders: the bundle must bring everyth
   chat     `chat --json` with the tiny trained gpt-oss answers 12 + 7 = 19 through the bundled llama.cpp
   docs     `chat --doc` reads a PDF (bundled PDFium) and a DOCX (python-docx, lxml) into the answer
   models   `models list --json` runs model discovery and the hub catalogue (huggingface_hub, offline)
+  python   `tools python` runs a cell in the python tool's sandbox through the executable's hidden kernel
+           mode: numpy and standard-library modules the app itself does not use, a file written, the
+           sandbox's isolation (on Linux: no network, /mnt/data)
   window   the window opens offscreen and the process exits 0 by itself (GPTOSS_DESKTOP_QUIT_AFTER_SHOWN)
   x11      (where Xvfb is installed) the same on a real X server, through the bundled xcb plugin
   about    Help ▸ About shows the version, the icon, and each component's version and licence
@@ -97,13 +100,16 @@ class Smoke:
         mounts = " && ".join(f"mount -t tmpfs none '{folder}'" for folder in self.hidden)
         return ["unshare", "-m", "sh", "-c", f'{mounts} && exec "$0" "$@"', *argv]
 
-    def run(self, name: str, args: list[str], timeout: float = 120, **env: str) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, name: str, args: list[str], timeout: float = 120, stdin: str | None = None, **env: str
+    ) -> subprocess.CompletedProcess[str]:
         """Run the frozen program in a fresh home and working folder; print its time."""
         work = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=self.scratch))
         started = time.monotonic()
         done = subprocess.run(
             self.command([str(self.program), "--home", str(work / "home"), *args]),
             cwd=work,
+            input=stdin,
             env=clean_environment(work, **env),
             capture_output=True,
             text=True,
@@ -161,6 +167,30 @@ class Smoke:
         downloads = listing.get("downloads", [])
         print(f"  models: {len(downloads)} downloads offered, {len(listing.get('on_disk', []))} on disk")
         self.expect(any(d.get("default") for d in downloads), "models: no default download offered")
+
+    def check_python(self) -> None:
+        cell = (
+            "import fractions, statistics, numpy as np\n"
+            "open('result.txt', 'w').write(str(statistics.median([3, 1, 2])))\n"
+            "x = fractions.Fraction(1, 3) + 1\n"
+            "print(np.arange(3).sum())\n"
+            "x"
+        )
+        done = self.run("python", ["tools", "python", "--timeout", "60"], stdin=cell)
+        try:
+            result = json.loads(done.stdout)
+        except json.JSONDecodeError:
+            result = {}
+        isolation = result.get("isolation", {})
+        print(
+            f"  python: value {result.get('value')!r}, output {result.get('output')!r}, error {result.get('error')!r}"
+        )
+        print(f"  python: network {isolation.get('network')!r}, files {isolation.get('files')!r}")
+        self.expect(result.get("value") == "Fraction(4, 3)" and result.get("output") == "3\n", "python: wrong result")
+        self.expect([f.get("name") for f in result.get("files", [])] == ["result.txt"], "python: file not reported")
+        if sys.platform.startswith("linux"):
+            self.expect(isolation.get("data_dir") == "/mnt/data", "python: no /mnt/data")
+            self.expect(str(isolation.get("network", "")).startswith("none"), "python: network not cut off")
 
     def check_window(self) -> None:
         done = self.run("window", [], GPTOSS_DESKTOP_QUIT_AFTER_SHOWN="1")
@@ -258,7 +288,8 @@ def main() -> int:
         print(f"  hidden from the app: {', '.join(smoke.hidden)}")
     else:
         print("  the build's Python stays visible (hiding it needs Linux, root and unshare); PATH and cwd are clean")
-    checks = (smoke.check_version, smoke.check_chat, smoke.check_documents, smoke.check_models, smoke.check_window)
+    checks = (smoke.check_version, smoke.check_chat, smoke.check_documents, smoke.check_models, smoke.check_python,
+              smoke.check_window)  # fmt: skip
     try:
         for check in (*checks, smoke.check_about, smoke.check_x11, smoke.check_licences, smoke.check_install):
             check()

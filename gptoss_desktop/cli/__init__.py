@@ -10,10 +10,12 @@ from types import ModuleType
 
 from .. import __version__
 from ..core.paths import use_home
-from . import chat, export, harmony, models
+from . import chat, export, harmony, models, tools
 
 #: The commands, in the order `--help` lists them.
-COMMANDS: dict[str, ModuleType] = {"chat": chat, "harmony": harmony, "models": models, "export": export}
+COMMANDS: dict[str, ModuleType] = {
+    "chat": chat, "harmony": harmony, "models": models, "export": export, "tools": tools,
+}  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
