@@ -7,17 +7,32 @@ import dataclasses
 import json
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
 from typing import TextIO
 
 from ..core.cancel import CancelFlag
 from ..core.documents.answer import DocumentEvent, DocumentsUsed, PartRead, SourcesCited
 from ..core.documents.prompting import Source
 from ..core.engine import ChatEngine, ChatRequest, ModelLoadError
-from ..core.events import AnswerDelta, ContextTrimmed, Done, Failed, ReasoningDelta
-from ..core.harmony import EFFORTS, Conversation, Message
+from ..core.events import (
+    AnswerDelta,
+    ContextTrimmed,
+    Done,
+    EngineEvent,
+    Failed,
+    ReasoningDelta,
+    ToolApproval,
+    ToolCall,
+    ToolResult,
+)
+from ..core.harmony import EFFORTS, PYTHON, Conversation, Message
 from ..core.local.engine import LocalEngine
+from ..core.paths import app_paths
 from ..core.sampling import SamplingParams
+from ..core.tools.loop import Toolbox, run_turn
+from ..core.tools.python_calls import PythonCalls
+from ..core.tools.python_tool import PythonSession
 from .documents import DocumentProblem, DocumentReady, SemanticProblem, SemanticReady, document_events
 
 DIM, RESET = "\033[2m", "\033[0m"
@@ -54,6 +69,19 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="PATH",
         help="with --doc: also search the documents by meaning with this embedding GGUF (e.g. all-MiniLM-L6-v2)",
     )
+    chat.add_argument(
+        "--tools",
+        action="append",
+        default=[],
+        choices=["python"],
+        help="let the model call a tool: python (run in a sandbox, see `tools python`); repeatable",
+    )
+    chat.add_argument(
+        "--python",
+        choices=["ask", "run", "off"],
+        default="ask",
+        help="with --tools python: run its code (run), or not (off); ask, the default, declines headless",
+    )
     chat.add_argument("message", help="the message to answer")
 
 
@@ -73,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
         messages=(Message("user", args.message),), effort=args.effort, instructions=args.instructions
     )
     cancel = CancelFlag()
+    stack = ExitStack()  # what the answer opened (the python session): closed with the engine
     printer = _JsonPrinter(sys.stdout) if args.json else _TextPrinter(sys.stdout, sys.stdout.isatty())
     status = 0
     try:
@@ -80,9 +109,13 @@ def run(args: argparse.Namespace) -> int:
             events: Iterable[Shown] = document_events(
                 args.doc, engine, conversation, sampling, cancel, args.embedding_model
             )
+        elif "python" in args.tools and args.python != "off":
+            events = _with_python(engine, ChatRequest(conversation, sampling), args.python, cancel, stack)
         else:
             events = engine.generate(ChatRequest(conversation, sampling), cancel)
         for event in events:
+            if isinstance(event, ToolApproval):
+                event.decide(False)  # nobody to ask here: "ask first" declines
             printer.show(event)
             if isinstance(event, Failed | DocumentProblem | SemanticProblem):
                 status = 1  # like cp: the others still count, the exit code says not all went well
@@ -90,8 +123,23 @@ def run(args: argparse.Namespace) -> int:
         cancel.set()
         status = 130
     finally:
+        stack.close()
         engine.close()
     return status
+
+
+def _with_python(
+    engine: ChatEngine, request: ChatRequest, mode: str, cancel: CancelFlag, stack: ExitStack
+) -> Iterator[EngineEvent]:
+    """The turn with the python tool: a sandboxed session for this one answer, in a folder under the app's data."""
+    folder = app_paths().data / "python" / "command-line"
+    session = stack.enter_context(PythonSession(folder))
+    toolbox = Toolbox(
+        declarations=(PYTHON,),
+        tools={"python": PythonCalls(session)},
+        ask=frozenset({"python"}) if mode == "ask" else frozenset(),
+    )
+    return run_turn(engine, request, toolbox, cancel)
 
 
 def _open_engine(args: argparse.Namespace) -> ChatEngine:
@@ -170,6 +218,19 @@ class _JsonPrinter:
         elif isinstance(event, Failed):
             record = {"type": "error", "text": event.message}
             print(f"gptoss-desktop: {event.message}", file=sys.stderr)
+        elif isinstance(event, ToolCall):
+            record = {"type": "tool_call", "recipient": event.recipient, "arguments": event.arguments}
+        elif isinstance(event, ToolResult):
+            record = {
+                "type": "tool_result",
+                "recipient": event.recipient,
+                "status": event.status,
+                "summary": event.summary,
+                "output": event.output,
+                "model_text": event.model_text,
+                "seconds": round(event.seconds, 3),
+                "files": [dataclasses.asdict(file) for file in event.files],
+            }
         else:
             return
         self._out.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -213,6 +274,14 @@ class _TextPrinter:
             print(f"gptoss-desktop: {event.notice}", file=sys.stderr)
         elif isinstance(event, Failed):
             print(f"\ngptoss-desktop: {event.message}", file=sys.stderr)
+        elif isinstance(event, ToolCall):
+            self._enter(event.recipient)
+            self._write(event.arguments.rstrip("\n") + "\n")
+        elif isinstance(event, ToolResult):
+            self._enter(f"{event.recipient} · {event.summary}")
+            self._write((event.output or "(no output)").rstrip("\n") + "\n")
+            for file in event.files:
+                self._write(f"wrote {file.path} ({file.size:,} bytes)\n")
 
     def _enter(self, section: str) -> None:
         if self._section != section:
