@@ -30,7 +30,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tools.standin_vocab import build_vocabulary  # noqa: E402
+from tools.standin_vocab import build_vocabulary
 
 N_VOCAB, N_EMBD, N_LAYER = 201_088, 2880, 24
 N_HEAD, N_HEAD_KV, HEAD_DIM = 64, 8, 64

@@ -125,7 +125,7 @@ def build_vocabulary() -> GGUFVocabulary:
             tokens.append(f"[PAD{i}]")
             types.append(UNUSED)
     merges: list[str] = []
-    for rank, token in enumerate(ranks):
+    for token in ranks:
         splits = [
             (rank_of[token[:i]], rank_of[token[i:]])
             for i in range(1, len(token))
