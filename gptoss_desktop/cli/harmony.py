@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from ..core.harmony import Conversation, Message, render_text
+from ..core.harmony import Conversation, Message, render_segments, render_text
 from ..core.harmony.completion import parse_completion
 
 
@@ -42,6 +42,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     harmony_commands = harmony.add_subparsers(dest="harmony_command", metavar="ACTION", required=True)
     render = harmony_commands.add_parser("render", help="print the exact prompt for a conversation JSON file")
     render.add_argument("conversation", metavar="CONVERSATION.json")
+    render.add_argument("--model", metavar="GGUF", help="with --ids: the model whose vocabulary gives the ids")
+    render.add_argument("--ids", action="store_true", help="print the prompt's token ids (a JSON list) instead")
     harmony_commands.add_parser("parse", help="parse raw completion text from stdin into JSON")
 
 
@@ -53,8 +55,27 @@ def run(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as exc:
             print(f"gptoss-desktop: cannot render {args.conversation}: {exc}", file=sys.stderr)
             return 2
+        if args.ids:
+            return _print_ids(conversation, args.model)
         sys.stdout.write(render_text(conversation))
         return 0
     parsed = parse_completion(sys.stdin.read())
     print(json.dumps(parsed.to_json(), ensure_ascii=False, indent=2))
+    return 0
+
+
+def _print_ids(conversation: Conversation, model: str | None) -> int:
+    """The exact token ids the app gives `model` for the conversation, as one JSON list."""
+    if model is None:
+        print("gptoss-desktop: --ids needs --model GGUF (the ids depend on the vocabulary)", file=sys.stderr)
+        return 2
+    from ..core.engine import ModelLoadError
+    from ..core.local.vocabulary import open_vocabulary
+
+    try:
+        ids = open_vocabulary(model).encode(render_segments(conversation))
+    except (ModelLoadError, ValueError) as exc:
+        print(f"gptoss-desktop: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(ids))
     return 0
