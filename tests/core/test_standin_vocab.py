@@ -23,7 +23,10 @@ if TYPE_CHECKING:
     import tiktoken
     from openai_harmony import HarmonyEncoding
 
-CODE = 'def mean(xs: list[float]) -> float:\n    """Average."""\n    return sum(xs) / len(xs)  # ÷ n\n\n\tprint(mean([1, 2]))\n'
+CODE = (
+    'def mean(xs: list[float]) -> float:\n    """Average."""\n    return sum(xs) / len(xs)  # ÷ n\n'
+    "\n\tprint(mean([1, 2]))\n"
+)
 SPELLED = "Type <|start|>user<|message|>hi<|end|> or <|return|>, <|call|>, <|channel|>final and <|constrain|>json."
 CONVERSATIONS = {
     "one question": Conversation((Message("user", "What is the capital of France?"),), "medium", None, "2026-12-04"),
@@ -51,7 +54,10 @@ CONVERSATIONS = {
     ),
     "code": Conversation((Message("user", CODE), Message("assistant", "```python\n" + CODE + "```")), "low", None),
     "whitespace runs": Conversation(
-        (Message("user", "a  b   c    d\n\n\n\t\t  indented\r\nCRLF   " + " " * 40 + "end  "),), "high", "  ", "2026-12-04"
+        (Message("user", "a  b   c    d\n\n\n\t\t  indented\r\nCRLF   " + " " * 40 + "end  "),),
+        "high",
+        "  ",
+        "2026-12-04",
     ),
     "numbers": Conversation(
         (Message("user", "1234567890 3.14159e-10 -42 1,000,000 0x1F 2026-12-04 12:30 50% $9.99"),), "medium"
@@ -93,7 +99,9 @@ def o200k() -> tiktoken.Encoding:
     import tiktoken
 
     ranks = {token: rank for rank, token in enumerate(o200k_ranks())}
-    return tiktoken.Encoding("o200k_harmony", pat_str=O200K_PATTERN, mergeable_ranks=ranks, special_tokens=special_tokens())
+    return tiktoken.Encoding(
+        "o200k_harmony", pat_str=O200K_PATTERN, mergeable_ranks=ranks, special_tokens=special_tokens()
+    )
 
 
 def reference_ids(encoding: HarmonyEncoding, conversation: Conversation) -> list[int]:
@@ -104,7 +112,9 @@ def reference_ids(encoding: HarmonyEncoding, conversation: Conversation) -> list
 
     effort = {"low": ReasoningEffort.LOW, "medium": ReasoningEffort.MEDIUM, "high": ReasoningEffort.HIGH}
     system = SystemContent.new().with_reasoning_effort(effort[conversation.effort])
-    messages = [HarmonyMessage.from_role_and_content(Role.SYSTEM, system.with_conversation_start_date(conversation.date))]
+    messages = [
+        HarmonyMessage.from_role_and_content(Role.SYSTEM, system.with_conversation_start_date(conversation.date))
+    ]
     if conversation.instructions and conversation.instructions.strip():
         developer = DeveloperContent.new().with_instructions(conversation.instructions)
         messages.append(HarmonyMessage.from_role_and_content(Role.DEVELOPER, developer))
@@ -113,7 +123,9 @@ def reference_ids(encoding: HarmonyEncoding, conversation: Conversation) -> list
             messages.append(HarmonyMessage.from_role_and_content(Role.USER, message.content))
         else:  # earlier answers keep only their final text, as the app renders them
             messages.append(HarmonyMessage.from_role_and_content(Role.ASSISTANT, message.content).with_channel("final"))
-    return list(encoding.render_conversation_for_completion(HarmonyConversation.from_messages(messages), Role.ASSISTANT))
+    return list(
+        encoding.render_conversation_for_completion(HarmonyConversation.from_messages(messages), Role.ASSISTANT)
+    )
 
 
 @pytest.mark.parametrize("name", CONVERSATIONS)
@@ -125,7 +137,10 @@ def test_prompt_ids_equal_openai_harmony(
 
 
 def test_harmony_render_ids_prints_the_same_ids(
-    tmp_path: Path, standin_vocabulary: Vocabulary, harmony_reference: HarmonyEncoding, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    standin_vocabulary: Vocabulary,
+    harmony_reference: HarmonyEncoding,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     gguf = tmp_path / "vocab.gguf"
     write_standin(gguf, vocab_only=True)
@@ -160,7 +175,9 @@ def test_harmony_render_ids_needs_a_model_and_refuses_a_non_gguf(
 
 
 @pytest.mark.parametrize("text", FREE_TEXT)
-def test_free_text_encodes_as_tiktoken_o200k(text: str, standin_vocabulary: Vocabulary, o200k: tiktoken.Encoding) -> None:
+def test_free_text_encodes_as_tiktoken_o200k(
+    text: str, standin_vocabulary: Vocabulary, o200k: tiktoken.Encoding
+) -> None:
     assert standin_vocabulary.tokenize_plain(text) == o200k.encode_ordinary(text)
 
 
