@@ -6,6 +6,9 @@
 - ``tokenize(special=False)`` still turns the text of user-defined tokens such
   as ``<|start|>`` into control tokens: plain text is cut inside every special
   token string before it is tokenized, so it can only ever become text.
+
+And one difference from the tokenizer gpt-oss was trained with: text holding combining marks
+is tokenized as o200k does (marked_text.py).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from ..engine import ModelLoadError
 from ..harmony import Segment, Special
 from .gguf_file import read_gguf
 from .llama_log import route_llama_logs
+from .marked_text import PRE_TOKENIZER, has_mark, tokenize_marked
 
 _SPECIAL_ATTRS = llama_cpp.LLAMA_TOKEN_ATTR_CONTROL | llama_cpp.LLAMA_TOKEN_ATTR_USER_DEFINED
 
@@ -41,6 +45,8 @@ class Vocabulary:
         self.special_names = {token: text for text, token in self.special_ids.items()}
         strings = sorted((s for s in self.special_ids if len(s) > 1), key=len, reverse=True)
         self._special_pattern = re.compile("|".join(map(re.escape, strings))) if strings else None
+        self._o200k = llama.metadata.get("tokenizer.ggml.pre") == PRE_TOKENIZER
+        self._ranks: dict[bytes, int] | None = None
 
     def is_special(self, token: int) -> bool:
         """True for control and user-defined tokens."""
@@ -67,6 +73,22 @@ class Vocabulary:
 
     def tokenize_plain(self, text: str) -> list[int]:
         """Tokens for `text` as plain text: no special token can come out of it."""
+        if self._o200k and has_mark(text):
+            return tokenize_marked(text, self._byte_ranks(), self._tokenize_unmarked)
+        return self._tokenize_unmarked(text)
+
+    def _byte_ranks(self) -> dict[bytes, int]:
+        """Each ordinary token's bytes -> its id (the rank, in a tiktoken vocabulary); built on first need, ~1 s."""
+        if self._ranks is None:
+            ranks: dict[bytes, int] = {}
+            for token in range(llama_cpp.llama_vocab_n_tokens(self._vocab)):
+                if llama_cpp.llama_vocab_get_attr(self._vocab, token) & llama_cpp.LLAMA_TOKEN_ATTR_NORMAL:
+                    ranks.setdefault(self.piece(token), token)
+            self._pieces.clear()  # filled on the way; only the generated tokens' pieces are worth keeping
+            self._ranks = ranks
+        return self._ranks
+
+    def _tokenize_unmarked(self, text: str) -> list[int]:
         ids: list[int] = []
         for part in self._split_specials(text):
             ids += self._llama.tokenize(part.encode("utf-8"), add_bos=False, special=False)
