@@ -11,7 +11,7 @@ other matrices Q8_0, norms, biases, sinks and the router F32: 20.91 B parameters
 as llama.cpp reports for the published file) and the real o200k_harmony vocabulary
 (`tools/standin_vocab.py`). The weights are deterministic pseudo-random numbers scaled so
 activations stay finite; the model babbles. Tensors are written one at a time, so the
-process never holds more than the largest tensor (615 MB). The chat template is a short one
+process holds at most two copies of the largest tensor (2 x 615 MB). The chat template is a short one
 of our own: the app renders harmony itself and never reads it for gpt-oss.
 """
 
