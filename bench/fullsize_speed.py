@@ -4,8 +4,9 @@
 - prefill: a first turn carrying a ~2,000-token document, tokens/s of prompt evaluation;
 - follow-up: the next turn after it; how many tokens llama.cpp evaluated against the tokens
   that are new since the first prompt (the reply as history renders it, and the question);
-- decode: the app's engine (harmony prompt, generate, parser, typed events) against the raw
-  llama-cpp-python loop on the same loaded model, prompt and seed, in alternating rounds;
+- decode: the app's whole pipeline (engine, harmony parser, worker thread, batched updates into
+  the real window's widgets, offscreen) against the raw llama-cpp-python loop on the same loaded
+  model, prompt and seed, in alternating rounds; the engine alone is timed too;
 - per token work that grows with the vocabulary: the sampler over all 201,088 candidates,
   timed alone.
 """
@@ -88,10 +89,16 @@ def speed(model: Path, mmap: bool | None, repack: bool | None) -> dict[str, Any]
     short = conversation(1, "Say hi.")
     prompt = engine.prompt_ids(short)
     run(engine, short, max_tokens=1)  # cache the prompt for both loops
-    raw, app = [], []
+    vocabulary_work = _vocabulary_work(engine)
+    from bench.fullsize_window import WindowPipeline
+
+    window = WindowPipeline(engine)
+    raw, app, core = [], [], []
     for round_ in range(ROUNDS):
         raw.append(_raw_decode(engine, prompt, seed=10 + round_))
-        app.append(_app_decode(engine, short, seed=10 + round_))
+        app.append(window.decode(short, DECODE_TOKENS, seed=10 + round_))
+        core.append(_app_decode(engine, short, seed=10 + round_))
+    window.close()
     ratios = [a / r for a, r in zip(app, raw, strict=True)]
     result = {
         "load_s": round(load_s, 1),
@@ -102,9 +109,9 @@ def speed(model: Path, mmap: bool | None, repack: bool | None) -> dict[str, Any]
         "followup_evaluated": follow_done.stats.prompt_tokens_evaluated,
         "decode_raw_tps": [round(x, 2) for x in raw],
         "decode_app_tps": [round(x, 2) for x in app],
+        "decode_engine_tps": [round(x, 2) for x in core],
         "ratio": round(statistics.median(ratios), 3),
         "ratios": [round(x, 3) for x in ratios],
     }
-    result.update(_vocabulary_work(engine))
-    engine.close()
+    result.update(vocabulary_work)
     return result
