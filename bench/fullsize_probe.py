@@ -1,7 +1,7 @@
 """One measurement on the full-size stand-in, in a process of its own (bench/fullsize.py starts it).
 
     python bench/fullsize_probe.py memory MODEL --ctx 8192 [--mmap 0|1] [--repack 0|1]
-    python bench/fullsize_probe.py speed MODEL
+    python bench/fullsize_probe.py speed MODEL [--decode-rounds N]
 
 Each run loads 12 GB, so it lives in a child the parent can kill, and prints one JSON line.
 `memory` loads through the app's engine, evaluates a prompt and generates, then reads what the
@@ -148,6 +148,7 @@ def main() -> None:
     parser.add_argument("--ctx", type=int, default=8192)
     parser.add_argument("--mmap", type=int, choices=[0, 1])
     parser.add_argument("--repack", type=int, choices=[0, 1])
+    parser.add_argument("--decode-rounds", type=int, help="speed: only decode, in this many rounds")
     args = parser.parse_args()
     flag = {None: None, 0: False, 1: True}
     if args.what == "memory":
@@ -155,7 +156,10 @@ def main() -> None:
     else:
         from bench.fullsize_speed import speed
 
-        result = speed(args.model, flag[args.mmap], flag[args.repack])
+        if args.decode_rounds:
+            result = speed(args.model, flag[args.mmap], flag[args.repack], rounds=args.decode_rounds)
+        else:
+            result = speed(args.model, flag[args.mmap], flag[args.repack])
     print(json.dumps(result), flush=True)
 
 

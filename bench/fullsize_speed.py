@@ -64,12 +64,20 @@ def _vocabulary_work(engine: LocalEngine) -> dict[str, float]:
     return {"n_vocab": llama.n_vocab(), "sample_ms": round(sample_ms, 3)}
 
 
-def speed(model: Path, mmap: bool | None, repack: bool | None) -> dict[str, Any]:
+def speed(model: Path, mmap: bool | None, repack: bool | None, rounds: int = ROUNDS) -> dict[str, Any]:
     start = time.perf_counter()
     with load_overrides(mmap, repack):
         engine = LocalEngine(model, context_size=CONTEXT)
     load_s = time.perf_counter() - start
+    result: dict[str, Any] = {"load_s": round(load_s, 1)}
+    if rounds == ROUNDS:
+        result.update(_long_turns(engine))
+    result.update(_decode(engine, rounds))
+    return result
 
+
+def _long_turns(engine: LocalEngine) -> dict[str, Any]:
+    """Prefill of a ~2,000-token first turn, then what the follow-up turn evaluates."""
     first = conversation(40, "What did the committee decide?")
     first_prompt = engine.prompt_ids(first)
     done = run(engine, first, max_tokens=8)
@@ -85,7 +93,17 @@ def speed(model: Path, mmap: bool | None, repack: bool | None) -> dict[str, Any]
         if isinstance(event, Done):
             follow_done = event
     assert follow_done is not None
-    new_tokens = len(follow_prompt) - len(first_prompt) + 1  # past the first prompt, and <|start|>assistant's
+    return {
+        "first_prompt_tokens": len(first_prompt),
+        "prefill_tps": round(prefill_tps, 2),
+        "followup_prompt_tokens": len(follow_prompt),
+        "followup_new_tokens": len(follow_prompt) - len(first_prompt) + 1,  # and <|start|>assistant's
+        "followup_evaluated": follow_done.stats.prompt_tokens_evaluated,
+    }
+
+
+def _decode(engine: LocalEngine, rounds: int) -> dict[str, Any]:
+    """Alternating rounds: the raw loop, the whole app pipeline, the engine alone; then the sampler's cost."""
     short = conversation(1, "Say hi.")
     prompt = engine.prompt_ids(short)
     run(engine, short, max_tokens=1)  # cache the prompt for both loops
@@ -94,19 +112,13 @@ def speed(model: Path, mmap: bool | None, repack: bool | None) -> dict[str, Any]
 
     window = WindowPipeline(engine)
     raw, app, core = [], [], []
-    for round_ in range(ROUNDS):
+    for round_ in range(rounds):
         raw.append(_raw_decode(engine, prompt, seed=10 + round_))
         app.append(window.decode(short, DECODE_TOKENS, seed=10 + round_))
         core.append(_app_decode(engine, short, seed=10 + round_))
     window.close()
     ratios = [a / r for a, r in zip(app, raw, strict=True)]
     result = {
-        "load_s": round(load_s, 1),
-        "first_prompt_tokens": len(first_prompt),
-        "prefill_tps": round(prefill_tps, 2),
-        "followup_prompt_tokens": len(follow_prompt),
-        "followup_new_tokens": new_tokens,
-        "followup_evaluated": follow_done.stats.prompt_tokens_evaluated,
         "decode_raw_tps": [round(x, 2) for x in raw],
         "decode_app_tps": [round(x, 2) for x in app],
         "decode_engine_tps": [round(x, 2) for x in core],
