@@ -6,6 +6,7 @@
                                       # the newest one is opened, or TEXT typed in the search box
     ... --doc FILE [--doc FILE]       # documents added to the conversation before the questions
     ... --exact                       # temperature 0, seed 1: the same answers every time
+    ... --max-tokens N                # stop each reply after N tokens (seed 1), e.g. for the babbling stand-in
     ... --open-source N               # then click citation [N] of the last answer (opens the source pane)
     ... --server URL [--server-model M]  # the conversation runs on that OpenAI-compatible server
 
@@ -41,6 +42,7 @@ def main() -> None:
     parser.add_argument("--size", default="900x700", help="window size, WxH")
     parser.add_argument("--doc", action="append", default=[], metavar="FILE", help="add FILE as a document first")
     parser.add_argument("--exact", action="store_true", help="temperature 0 and seed 1, for repeatable answers")
+    parser.add_argument("--max-tokens", type=int, metavar="N", help="stop each reply after N tokens, seed 1")
     parser.add_argument("--open-source", type=int, metavar="N", help="click citation [N] of the last answer")
     parser.add_argument("--server", metavar="URL", help="run the conversation on this server")
     parser.add_argument("--server-model", metavar="M", help="the model on that server")
@@ -98,6 +100,10 @@ def main() -> None:
         from gptoss_desktop.core.conversation_settings import ConversationSettings
 
         window.session.update_settings(ConversationSettings(temperature=0.0, seed=1))
+    elif args.max_tokens:
+        from gptoss_desktop.core.conversation_settings import ConversationSettings
+
+        window.session.update_settings(ConversationSettings(max_tokens=args.max_tokens, seed=1))
     if args.server:
         from gptoss_desktop.core.remote.profile import ServerProfile
 

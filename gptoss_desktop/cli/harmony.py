@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..core.harmony import Conversation, Function, Message, builtin_tool, render_text
+from ..core.harmony import Conversation, Function, Message, builtin_tool, render_segments, render_text
 from ..core.harmony.completion import parse_completion
 
 _MESSAGE_KEYS = {"role", "content", "reasoning", "channel", "recipient", "content_type", "name"}
@@ -105,6 +105,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     harmony_commands = harmony.add_subparsers(dest="harmony_command", metavar="ACTION", required=True)
     render = harmony_commands.add_parser("render", help="print the exact prompt for a conversation JSON file")
     render.add_argument("conversation", metavar="CONVERSATION.json")
+    render.add_argument("--model", metavar="GGUF", help="with --ids: the model whose vocabulary gives the ids")
+    render.add_argument("--ids", action="store_true", help="print the prompt's token ids (a JSON list) instead")
     parse = harmony_commands.add_parser("parse", help="parse raw completion text from stdin into JSON")
     parse.add_argument(
         "--conversation",
@@ -124,9 +126,28 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.harmony_command == "render":
         assert conversation is not None
+        if args.ids:
+            return _print_ids(conversation, args.model)
         sys.stdout.write(render_text(conversation))
         return 0
     tools = conversation.tool_recipients() if conversation is not None else frozenset[str]()
     parsed = parse_completion(sys.stdin.read(), tools)
     print(json.dumps(parsed.to_json(), ensure_ascii=False, indent=2))
+    return 0
+
+
+def _print_ids(conversation: Conversation, model: str | None) -> int:
+    """The exact token ids the app gives `model` for the conversation, as one JSON list."""
+    if model is None:
+        print("gptoss-desktop: --ids needs --model GGUF (the ids depend on the vocabulary)", file=sys.stderr)
+        return 2
+    from ..core.engine import ModelLoadError
+    from ..core.local.vocabulary import open_vocabulary
+
+    try:
+        ids = open_vocabulary(model).encode(render_segments(conversation))
+    except (ModelLoadError, ValueError) as exc:
+        print(f"gptoss-desktop: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(ids))
     return 0

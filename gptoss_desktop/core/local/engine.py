@@ -76,6 +76,11 @@ def _open_llama(path: Path, context_size: int, threads: tuple[int, int], gpu_lay
             n_threads=threads[0],
             n_threads_batch=threads[1],
             n_gpu_layers=gpu_layers,
+            # On the CPU llama.cpp repacks the experts into a faster layout (use_extra_bufts, 45 % faster
+            # decode for gpt-oss-20b here): from a mapped file the whole file stays resident beside the
+            # 9.7 GiB copy (22 GB in all); read instead, the process holds the weights once (12 GB).
+            # Metal maps the file itself and repacks nothing, so it keeps the map.
+            use_mmap=gpu_layers != 0,
             swa_full=True,  # generate() reuses cached prefixes; a trimmed SWA cache silently loses them
             flash_attn=ENGINE_FLASH_ATTN,  # logits agree to 1e-3 with it off, on the tiny gpt-oss
             verbose=False,

@@ -2,8 +2,10 @@
 
 A model that does not fit is refused with what to change: loading it anyway would
 swap the laptop to a standstill. Sizes follow what llama.cpp (in llama-cpp-python
-0.3.36) allocates: the weights (memory-mapped, all resident while generating), an
-F16 KV cache, and a compute buffer measured here for both attention kernels.
+0.3.36) allocates and what a process really holds, measured on a full-size gpt-oss-20b
+stand-in (bench/fullsize.py, docs/fullsize.md): the weights once (read into memory on the
+CPU, where llama.cpp repacks the experts; mapped by Metal), an F16 KV cache, the part of
+the compute buffer that is written, and the app itself.
 Memory amounts shown to people are GiB written "GB", as task managers do.
 """
 
@@ -19,7 +21,9 @@ MIN_CONTEXT = 2048
 PREFERRED_GPU_CONTEXT = 8192
 KV_BYTES = 2  # F16 K and V, llama.cpp's default cache type
 N_UBATCH = 512  # llama-cpp-python's default physical batch
-APP_OVERHEAD = 512 * MIB  # Python, Qt, the app, llama.cpp's vocabulary and logits buffers
+#: Python, Qt and the app (the idle window holds 123 MiB), llama.cpp's runtime and a 201k-token
+#: vocabulary (about 130 MiB more, measured with gpt-oss-20b's).
+APP_OVERHEAD = 256 * MIB
 FREE_MEMORY_MARGIN = 512 * MIB  # left free of what the machine reports available
 GPU_MARGIN = 256 * MIB  # left free of Metal's working-set limit
 
@@ -183,6 +187,17 @@ def compute_bytes(model: ModelShape, n_ctx: int, *, flash_attn: bool) -> int:
     return N_UBATCH * 4 * (model.vocab_size + 16 * model.embedding_length) + per_token * n_ctx
 
 
+def written_compute_bytes(model: ModelShape, n_ctx: int, *, flash_attn: bool) -> int:
+    """The part of the compute buffer the CPU really writes, so the part that becomes resident.
+
+    llama.cpp reserves logits for a whole batch (n_ubatch x n_vocab floats, 393 MiB for
+    gpt-oss-20b) but computes them only for the tokens that need them, one per prompt: those
+    pages are never touched. Measured at full size: with 383 prompt tokens the process held
+    228-264 MiB beyond weights and KV at 4k-32k, against 410-435 MiB of buffer.
+    """
+    return compute_bytes(model, n_ctx, flash_attn=flash_attn) - N_UBATCH * 4 * model.vocab_size
+
+
 def system_reserve(total_ram: int) -> int:
     """Memory left to the operating system and the desktop whatever is free right now."""
     return max(2 * GIB, total_ram // 8)
@@ -238,8 +253,10 @@ def plan_memory(
     def plan_at(verdict: Verdict, n_ctx: int) -> MemoryPlan:
         kv = kv_cache_bytes(model, n_ctx, swa_full=swa_full)
         compute = compute_bytes(model, n_ctx, flash_attn=flash_attn)
-        resident = model.weight_bytes + kv + compute + APP_OVERHEAD
         gpu_layers = _gpu_layers(model, machine, n_ctx, swa_full, compute)
+        # Metal's buffers are wired whole; on the CPU only what is written becomes resident.
+        held = compute if gpu_layers else written_compute_bytes(model, n_ctx, flash_attn=flash_attn)
+        resident = model.weight_bytes + kv + held + APP_OVERHEAD
         context = n_ctx if verdict is Verdict.FITS else None
         return MemoryPlan(
             verdict, "", context, gpu_layers, resident, kv // n_ctx, kv, compute, model.weight_bytes, flash_attn

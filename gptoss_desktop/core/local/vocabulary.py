@@ -6,17 +6,26 @@
 - ``tokenize(special=False)`` still turns the text of user-defined tokens such
   as ``<|start|>`` into control tokens: plain text is cut inside every special
   token string before it is tokenized, so it can only ever become text.
+
+And one difference from the tokenizer gpt-oss was trained with: text holding combining marks
+is tokenized as o200k does (marked_text.py).
 """
 
 from __future__ import annotations
 
 import ctypes
+import os
 import re
 from collections.abc import Iterable
+from pathlib import Path
 
 import llama_cpp
 
+from ..engine import ModelLoadError
 from ..harmony import Segment, Special
+from .gguf_file import read_gguf
+from .llama_log import route_llama_logs
+from .marked_text import PRE_TOKENIZER, has_mark, tokenize_marked
 
 _SPECIAL_ATTRS = llama_cpp.LLAMA_TOKEN_ATTR_CONTROL | llama_cpp.LLAMA_TOKEN_ATTR_USER_DEFINED
 
@@ -36,6 +45,8 @@ class Vocabulary:
         self.special_names = {token: text for text, token in self.special_ids.items()}
         strings = sorted((s for s in self.special_ids if len(s) > 1), key=len, reverse=True)
         self._special_pattern = re.compile("|".join(map(re.escape, strings))) if strings else None
+        self._o200k = llama.metadata.get("tokenizer.ggml.pre") == PRE_TOKENIZER
+        self._ranks: dict[bytes, int] | None = None
 
     def is_special(self, token: int) -> bool:
         """True for control and user-defined tokens."""
@@ -62,6 +73,22 @@ class Vocabulary:
 
     def tokenize_plain(self, text: str) -> list[int]:
         """Tokens for `text` as plain text: no special token can come out of it."""
+        if self._o200k and has_mark(text):
+            return tokenize_marked(text, self._byte_ranks(), self._tokenize_unmarked)
+        return self._tokenize_unmarked(text)
+
+    def _byte_ranks(self) -> dict[bytes, int]:
+        """Each ordinary token's bytes -> its id (the rank, in a tiktoken vocabulary); built on first need, ~1 s."""
+        if self._ranks is None:
+            ranks: dict[bytes, int] = {}
+            for token in range(llama_cpp.llama_vocab_n_tokens(self._vocab)):
+                if llama_cpp.llama_vocab_get_attr(self._vocab, token) & llama_cpp.LLAMA_TOKEN_ATTR_NORMAL:
+                    ranks.setdefault(self.piece(token), token)
+            self._pieces.clear()  # filled on the way; only the generated tokens' pieces are worth keeping
+            self._ranks = ranks
+        return self._ranks
+
+    def _tokenize_unmarked(self, text: str) -> list[int]:
         ids: list[int] = []
         for part in self._split_specials(text):
             ids += self._llama.tokenize(part.encode("utf-8"), add_bos=False, special=False)
@@ -95,3 +122,18 @@ class Vocabulary:
             else:
                 ids += self.tokenize_plain(segment.text)
         return ids
+
+
+def open_vocabulary(model_path: str | os.PathLike[str]) -> Vocabulary:
+    """A model file's vocabulary alone (llama.cpp's vocab_only load: no weights read, about a second for o200k).
+
+    The header is checked first, so a file that is not a usable GGUF gets a message people can act on.
+    """
+    path = Path(model_path).expanduser()
+    read_gguf(path)
+    route_llama_logs()
+    try:
+        llama = llama_cpp.Llama(model_path=str(path), vocab_only=True, verbose=False)
+    except (ValueError, RuntimeError, OSError) as exc:
+        raise ModelLoadError(f"llama.cpp could not read the vocabulary of {path.name}.") from exc
+    return Vocabulary(llama)
