@@ -15,7 +15,7 @@ from ..core.documents.answer import DocumentEvent
 from ..core.engine import ChatRequest, ModelInfo
 from ..core.events import Done, Failed, coalesce
 from ..core.remote.profile import ServerProfile
-from .chat_worker import ChatWorker, DocumentsRef, EngineFactory, Tagged
+from .chat_worker import ChatWorker, DocumentsRef, EngineFactory, Tagged, ToolChoice
 from .event_buffer import EventBuffer
 from .threads import ThreadOwner
 
@@ -69,15 +69,19 @@ class ChatService(ThreadOwner):
         self.submit(self._worker.load, path)
 
     def send(
-        self, request: ChatRequest, documents: DocumentsRef | None = None, server: ServerProfile | None = None
+        self,
+        request: ChatRequest,
+        documents: DocumentsRef | None = None,
+        server: ServerProfile | None = None,
+        tools: ToolChoice | None = None,
     ) -> int:
         """Start answering `request` on the loaded model, or on `server` (from the conversation's documents,
-        if it has some ready); its events arrive through event_received."""
+        if it has some ready; with `tools` the model may call them); its events arrive through event_received."""
         self.stop()
         self._current = next(self._request_ids)
         self._cancel = CancelFlag()
         self._set_busy(True)
-        self.submit(self._worker.generate, self._current, request, self._cancel, documents, server)
+        self.submit(self._worker.generate, self._current, request, self._cancel, documents, server, tools)
         return self._current
 
     def forget_server(self, base_url: str) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from PySide6.QtCore import Signal
 
@@ -21,10 +21,15 @@ from ..core.documents.answer import DocumentEvent, answer_with_documents
 from ..core.documents.embeddings import Embedder, EmbeddingModelError, file_identity
 from ..core.engine import ChatEngine, ChatRequest, ModelInfo, ModelLoadError
 from ..core.events import Done, Failed, Stats
+from ..core.harmony import PYTHON
 from ..core.history.store import Store
 from ..core.local.engine import LocalEngine
 from ..core.remote.connect import open_engine
 from ..core.remote.profile import ServerProfile
+from ..core.tools.loop import Toolbox, WithTools
+from ..core.tools.python_calls import PythonCalls
+from ..core.tools.python_tool import PythonSession
+from ..core.tools.workspace import conversation_folder
 from .event_buffer import EventBuffer
 from .threads import Worker
 
@@ -41,6 +46,15 @@ class DocumentsRef:
 
     database: Path
     conversation: str
+
+
+@dataclass(frozen=True)
+class ToolChoice:
+    """The tools a conversation lets the model call: python in the conversation's own sandboxed session,
+    run at once or after the person's Run (the window asks on a ToolApproval event)."""
+
+    conversation: str  # its uid: the python session's working folder is the conversation's
+    python: Literal["ask", "run"]
 
 
 class ChatWorker(Worker):
@@ -60,6 +74,7 @@ class ChatWorker(Worker):
         self._servers: dict[ServerProfile, ServerEngine] = {}  # connected once, kept for the next turns
         self._stores: dict[Path, Store] = {}  # read connections to history databases, on this thread
         self._embedder: Embedder | None = None  # questions' embedding model, loaded when first needed
+        self._python: dict[str, PythonSession] = {}  # by conversation uid: stateful across its turns
 
     def load(self, path: str) -> None:
         """Replace the current model with the one at `path` (engine thread)."""
@@ -78,6 +93,7 @@ class ChatWorker(Worker):
         cancel: CancelFlag,
         documents: DocumentsRef | None,
         server: ServerProfile | None,
+        tools: ToolChoice | None = None,
     ) -> None:
         """Run one request to its end or until `cancel` is set (engine thread): on the loaded model, or on
         `server` (a ServerProfile) when the conversation runs there; from the conversation's documents
@@ -95,6 +111,8 @@ class ChatWorker(Worker):
             self._push(request_id, Failed("No model is loaded."))
             return
         try:
+            if tools is not None and engine.info.is_harmony:
+                engine = WithTools(engine, self._toolbox(tools))
             for event in self._events(engine, request, cancel, documents):
                 self._push(request_id, event)
         except Exception as exc:  # the worker must survive anything one request does
@@ -133,6 +151,17 @@ class ChatWorker(Worker):
                 return
         yield from engine.generate(request, cancel)
 
+    def _toolbox(self, tools: ToolChoice) -> Toolbox:
+        """The conversation's tools; its python session is started on its first call and kept for the next."""
+        session = self._python.get(tools.conversation)
+        if session is None:
+            session = self._python[tools.conversation] = PythonSession(conversation_folder(tools.conversation))
+        return Toolbox(
+            declarations=(PYTHON,),
+            tools={"python": PythonCalls(session)},
+            ask=frozenset({"python"}) if tools.python == "ask" else frozenset(),
+        )
+
     def _semantic(self, store: Store) -> tuple[Embedder, int] | None:
         """The embedding model semantic search uses now and its id in `store`, loaded on this thread; None
         when it is off, or its file is gone or no longer the one that made the vectors (words only, then)."""
@@ -162,6 +191,9 @@ class ChatWorker(Worker):
         for engine in self._servers.values():
             engine.close()
         self._servers.clear()
+        for session in self._python.values():
+            session.close()  # no sandbox process outlives the app
+        self._python.clear()
         for store in self._stores.values():
             store.close()
         self._stores.clear()

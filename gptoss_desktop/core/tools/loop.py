@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol, runtime_checkable
 
 from ..cancel import CancelFlag
-from ..engine import ChatEngine, ChatRequest
+from ..engine import ChatEngine, ChatRequest, EngineInfo
 from ..events import (
     Done,
     EngineEvent,
@@ -204,3 +204,30 @@ def _total(steps: list[Stats], calls: int, tool_seconds: float) -> Stats:
         tool_calls=calls,
         tool_seconds=tool_seconds,
     )
+
+
+class WithTools:
+    """A ChatEngine whose answers may call `toolbox`'s tools: wraps another engine, so every way of
+    answering (plain, from documents) gets the tool loop without knowing of it. Owns nothing."""
+
+    def __init__(self, engine: ChatEngine, toolbox: Toolbox) -> None:
+        self.engine = engine
+        self.toolbox = toolbox
+
+    @property
+    def info(self) -> EngineInfo:
+        return self.engine.info
+
+    def generate(self, request: ChatRequest, cancel: CancelFlag | None = None) -> Iterator[EngineEvent]:
+        """The tool loop around the engine's answer."""
+        return run_turn(self.engine, request, self.toolbox, cancel or CancelFlag())
+
+    def count_prompt_tokens(self, conversation: Conversation) -> int:
+        """Tokens of the prompt with the tools declared (their descriptions take room too)."""
+        return self.engine.count_prompt_tokens(self.toolbox.declare(conversation))
+
+    def count_text_tokens(self, text: str) -> int:
+        return self.engine.count_text_tokens(text)
+
+    def close(self) -> None:
+        """Nothing: the wrapped engine belongs to whoever made it."""
