@@ -9,12 +9,14 @@ gpt-oss's 201k) and fails on damaged files with errors no person can act on.
 from __future__ import annotations
 
 import mmap
+import os
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..engine import ModelLoadError
+from ..files import NotRegularFileError, open_regular
 
 GGUF_MAGIC = b"GGUF"
 
@@ -270,10 +272,10 @@ def _parse(cur: _Cursor, path: Path, file_size: int, max_array_items: int, stop_
 
 def _read(path: Path, max_array_items: int, stop_after_architecture: bool) -> GGUFInfo:
     try:
-        with path.open("rb") as f:
-            file_size = path.stat().st_size
+        with open_regular(path) as f:  # not a device or a FIFO: /dev/zero would be read forever
+            file_size = os.fstat(f.fileno()).st_size
             if file_size < len(GGUF_MAGIC):
-                if GGUF_MAGIC.startswith(f.read()) and file_size:
+                if GGUF_MAGIC.startswith(f.read(len(GGUF_MAGIC))) and file_size:
                     raise TruncatedGGUFError(f"{path.name} is truncated: it holds only {file_size} bytes.")
                 raise NotGGUFError(
                     f"{path.name} is not a GGUF model file (it is {'empty' if not file_size else 'tiny'})."
@@ -288,6 +290,8 @@ def _read(path: Path, max_array_items: int, stop_after_architecture: bool) -> GG
         raise GGUFError(f"No model file at {path}.") from None
     except IsADirectoryError:
         raise GGUFError(f"{path} is a folder, not a model file.") from None
+    except NotRegularFileError as exc:
+        raise GGUFError(f"{exc}: choose a GGUF model file.") from None
     except OSError as exc:
         raise GGUFError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
 
