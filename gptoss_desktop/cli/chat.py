@@ -7,7 +7,7 @@ import dataclasses
 import json
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterator
 from typing import TextIO
 
 from ..core.cancel import CancelFlag
@@ -21,6 +21,8 @@ from ..core.sampling import SamplingParams
 from .documents import DocumentProblem, DocumentReady, SemanticProblem, SemanticReady, document_events
 
 DIM, RESET = "\033[2m", "\033[0m"
+#: The exit status of a command whose output pipe closed (128 + SIGPIPE, as a shell reports it).
+BROKEN_PIPE = 141
 Shown = DocumentEvent | DocumentProblem | DocumentReady | SemanticReady | SemanticProblem
 
 
@@ -75,13 +77,13 @@ def run(args: argparse.Namespace) -> int:
     cancel = CancelFlag()
     printer = _JsonPrinter(sys.stdout) if args.json else _TextPrinter(sys.stdout, sys.stdout.isatty())
     status = 0
+    if args.doc:
+        events: Iterator[Shown] = document_events(
+            args.doc, engine, conversation, sampling, cancel, args.embedding_model
+        )
+    else:
+        events = engine.generate(ChatRequest(conversation, sampling), cancel)
     try:
-        if args.doc:
-            events: Iterable[Shown] = document_events(
-                args.doc, engine, conversation, sampling, cancel, args.embedding_model
-            )
-        else:
-            events = engine.generate(ChatRequest(conversation, sampling), cancel)
         for event in events:
             printer.show(event)
             if isinstance(event, Failed | DocumentProblem | SemanticProblem):
@@ -89,9 +91,24 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         cancel.set()
         status = 130
+    except BrokenPipeError:  # the reader went away (`| head -1`): stop quietly, as a shell command does
+        cancel.set()
+        _silence_stdout()
+        status = BROKEN_PIPE
     finally:
+        # The generation's own cleanup touches the model: it runs now, while the model is still loaded.
+        close = getattr(events, "close", None)
+        if close is not None:
+            close()
         engine.close()
     return status
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so flushing it at exit does not fail a second time."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _open_engine(args: argparse.Namespace) -> ChatEngine:

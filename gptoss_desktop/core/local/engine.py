@@ -115,6 +115,7 @@ class LocalEngine:
     ) -> None:
         """Check, plan and load. `context_size` and `n_gpu_layers` override the memory plan."""
         path = Path(model_path).expanduser()
+        self._closed = False
         # Read the header first: a truncated download or a model that cannot fit in memory is
         # refused with a reason, before llama.cpp is asked to map 12 GB.
         plan = engine_plan(ModelShape.from_gguf(read_gguf(path)), machine or read_machine(), context_size)
@@ -144,7 +145,13 @@ class LocalEngine:
         }
 
     def _abort_decodes_on(self, cancel: CancelFlag | None) -> None:
-        """Let llama.cpp abort a decode (a long prefill) once `cancel` is set; None turns it off."""
+        """Let llama.cpp abort a decode (a long prefill) once `cancel` is set; None turns it off.
+
+        A generation left unfinished is cleaned up whenever its generator is collected, which can be
+        after close() freed the context: there is nothing to turn off then (the freed pointer must not
+        be touched)."""
+        if self._closed:
+            return
         if cancel is None:
             llama_cpp.llama_set_abort_callback(self._llama.ctx, llama_cpp.ggml_abort_callback(), None)
         else:
@@ -203,6 +210,7 @@ class LocalEngine:
     def close(self) -> None:
         """Free the model and context now rather than at garbage collection."""
         llama = getattr(self, "_llama", None)
+        self._closed = True
         if llama is not None:
             llama.close()
 
