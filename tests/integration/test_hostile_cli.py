@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.hostile import assert_clean_failure, run_cli
+
 
 @pytest.mark.parametrize("mode", [[], ["--json"]])
 def test_a_closed_output_pipe_ends_the_chat_quietly(mode: list[str], trained_model: Path, tmp_path: Path) -> None:
@@ -24,3 +26,45 @@ def test_a_closed_output_pipe_ends_the_chat_quietly(mode: list[str], trained_mod
         stderr = process.stderr.read().decode()
     assert process.wait(timeout=60) == 141, stderr  # 128 + SIGPIPE, as a shell reports a closed pipe
     assert "Traceback" not in stderr
+
+
+@pytest.fixture
+def saved_conversation(tmp_path: Path) -> Path:
+    from gptoss_desktop.core.history.store import Store
+
+    home = tmp_path / "home"
+    store = Store(home / "data" / "conversations.db")
+    try:
+        store.add_message(store.create_conversation("Lakes"), "user", "A haiku about lakes")
+    finally:
+        store.close()
+    return home
+
+
+def test_export_does_not_replace_a_symlink_or_write_through_it(saved_conversation: Path, tmp_path: Path) -> None:
+    kept = tmp_path / "kept.md"
+    kept.write_text("kept")
+    link = tmp_path / "out.md"
+    link.symlink_to(kept)
+    result = run_cli("export", "1", "-o", str(link), home=saved_conversation)
+    assert_clean_failure(result, says="is a symbolic link")
+    assert link.is_symlink() and kept.read_text() == "kept"
+
+
+def test_export_does_not_overwrite_a_read_only_file(saved_conversation: Path, tmp_path: Path) -> None:
+    target = tmp_path / "out.md"
+    target.write_text("kept")
+    target.chmod(0o444)
+    assert_clean_failure(run_cli("export", "1", "-o", str(target), home=saved_conversation), says="is read-only")
+    assert target.read_text() == "kept"
+
+
+def test_export_into_a_fifo_neither_hangs_nor_replaces_it(saved_conversation: Path, tmp_path: Path) -> None:
+    import os
+    import stat
+
+    fifo = tmp_path / "out.md"
+    os.mkfifo(fifo)
+    result = run_cli("export", "1", "-o", str(fifo), home=saved_conversation)
+    assert_clean_failure(result, says="is a pipe (FIFO), not a file that can be replaced")
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
