@@ -68,3 +68,29 @@ def test_export_into_a_fifo_neither_hangs_nor_replaces_it(saved_conversation: Pa
     result = run_cli("export", "1", "-o", str(fifo), home=saved_conversation)
     assert_clean_failure(result, says="is a pipe (FIFO), not a file that can be replaced")
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["a" * 30_000], ["." * 60_000], ["--instructions", "x" * 50_000, "hi"]],
+    ids=["letters", "dots", "instructions"],
+)
+def test_a_long_run_of_one_character_gets_a_message_not_a_crash(
+    args: list[str], trained_model: Path, tmp_path: Path
+) -> None:
+    result = run_cli("chat", "--model", str(trained_model), "--max-tokens", "4", *args, home=tmp_path / "home")
+    assert_clean_failure(result, says="but the context holds")
+
+
+def test_documents_with_a_long_run_are_embedded_and_answered(
+    trained_model: Path, minilm_model: Path, tmp_path: Path
+) -> None:
+    document = tmp_path / "runs.txt"
+    document.write_text("The tide is high at noon.\n\n" + "z" * 5_000 + "\n")
+    result = run_cli(
+        "chat", "--model", str(trained_model), "--doc", str(document), "--embedding-model", str(minilm_model),
+        "--max-tokens", "4", "--seed", "1", "z" * 2_000, home=tmp_path / "home",
+    )  # fmt: skip
+    assert result.returncode in (0, 1), result.stderr
+    assert "Traceback" not in result.stderr
+    assert "searched by meaning" in result.stderr, result.stderr

@@ -6,6 +6,9 @@
 - ``tokenize(special=False)`` still turns the text of user-defined tokens such
   as ``<|start|>`` into control tokens: plain text is cut inside every special
   token string before it is tokenized, so it can only ever become text.
+
+Long texts are tokenized where the stack is deep enough (big_stack.py): a long run of one
+character overflows llama.cpp's pre-tokenizer otherwise.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from collections.abc import Iterable
 import llama_cpp
 
 from ..harmony import Segment, Special
+from .big_stack import tokenize_text
 
 _SPECIAL_ATTRS = llama_cpp.LLAMA_TOKEN_ATTR_CONTROL | llama_cpp.LLAMA_TOKEN_ATTR_USER_DEFINED
 
@@ -64,11 +68,14 @@ class Vocabulary:
         """Tokens for `text` as plain text: no special token can come out of it."""
         ids: list[int] = []
         for part in self._split_specials(text):
-            ids += self._llama.tokenize(part.encode("utf-8"), add_bos=False, special=False)
+            ids += tokenize_text(self._tokenize_part, part)
         if any(token in self.special_names for token in ids):
             # A vocabulary whose specials are not literal text runs: fall back to one character at a time.
             ids = [t for ch in text for t in self._llama.tokenize(ch.encode("utf-8"), add_bos=False, special=False)]
         return ids
+
+    def _tokenize_part(self, text: str) -> list[int]:
+        return self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=False)
 
     def _split_specials(self, text: str) -> Iterable[str]:
         """Cut `text` just inside every special token string, so none survives whole."""
