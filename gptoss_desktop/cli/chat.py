@@ -16,7 +16,7 @@ from ..core.documents.prompting import Source
 from ..core.engine import ChatEngine, ChatRequest, ModelLoadError
 from ..core.events import AnswerDelta, ContextTrimmed, Done, Failed, ReasoningDelta
 from ..core.harmony import EFFORTS, Conversation, Message
-from ..core.local.engine import LocalEngine
+from ..core.local.load_probe import load_local_engine
 from ..core.sampling import SamplingParams
 from .documents import DocumentProblem, DocumentReady, SemanticProblem, SemanticReady, document_events
 
@@ -114,7 +114,7 @@ def _silence_stdout() -> None:
 def _open_engine(args: argparse.Namespace) -> ChatEngine:
     """The local model, or the server named by --server (its key from --api-key-env, else the keyring)."""
     if not getattr(args, "server", None):
-        return LocalEngine(args.model, context_size=args.context)
+        return load_local_engine(args.model, context_size=args.context)
     from ..core.remote.profile import ServerProfile, open_engine
     from ..core.remote.server_errors import ServerUnavailableError
     from ..core.remote.server_url import BadServerAddressError

@@ -18,7 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from ..core.cancel import CancelFlag
+from ..core.engine import ModelLoadError
 from ..core.local.gguf_file import GGUFError, read_gguf
+from ..core.local.header_checks import check_header
+from ..core.local.load_probe import check_loads, known_problem
 from ..core.local.machine import Machine, read_machine
 from ..core.local.memory_plan import MemoryPlan, ModelShape, engine_plan, gpt_oss_20b
 from ..core.models.catalog import DEFAULT_SOURCE, SOURCES, ModelSource, find_source
@@ -109,9 +112,12 @@ def _vet(model: FoundModel, machine: Machine) -> _OnDisk:
     if not model.usable:
         return _OnDisk(model, None, model.problem)
     try:
-        return _OnDisk(model, engine_plan(ModelShape.from_gguf(read_gguf(model.path)), machine), None)
+        info = read_gguf(model.path)
+        check_header(info)
+        plan = engine_plan(ModelShape.from_gguf(info), machine)
     except GGUFError as exc:
         return _OnDisk(model, None, str(exc))
+    return _OnDisk(model, plan, known_problem(model.path))
 
 
 def _offer(source: ModelSource, machine: Machine, online: bool) -> _Offer:
@@ -328,6 +334,7 @@ def run_verify(args: argparse.Namespace) -> int:
         return _unusable(found.problem)
     try:
         info = read_gguf(path)
+        check_header(info)
         shape = ModelShape.from_gguf(info)
     except GGUFError as exc:
         return _unusable(str(exc))
@@ -348,6 +355,11 @@ def run_verify(args: argparse.Namespace) -> int:
     print(f"  memory: {plan.message}")
     if not plan.fits:
         return _unusable(f"{path.name} {plan.message}")
+    try:
+        check_loads(path)
+    except ModelLoadError as exc:
+        return _unusable(str(exc))
+    print("  llama.cpp: loads it and decodes (tried in a separate process)")
     print("Usable.")
     return 0
 

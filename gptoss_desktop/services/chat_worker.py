@@ -23,6 +23,7 @@ from ..core.engine import ChatEngine, ChatRequest, ModelLoadError
 from ..core.events import Done, Failed, Stats
 from ..core.history.store import Store
 from ..core.local.engine import LocalEngine
+from ..core.local.load_probe import load_local_engine
 from ..core.remote.profile import ServerProfile, open_engine
 from .event_buffer import EventBuffer
 from .threads import Worker
@@ -51,7 +52,7 @@ class ChatWorker(Worker):
     model_failed = Signal(str)
     server_ready = Signal(object, object)  # ServerProfile, ServerModelInfo: connected, before the reply
 
-    def __init__(self, buffer: EventBuffer[Tagged], engine_factory: EngineFactory = LocalEngine) -> None:
+    def __init__(self, buffer: EventBuffer[Tagged], engine_factory: EngineFactory = load_local_engine) -> None:
         super().__init__()
         self._buffer = buffer
         self._engine_factory = engine_factory

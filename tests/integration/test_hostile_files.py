@@ -67,3 +67,36 @@ def test_a_hugging_face_snapshot_linked_to_a_device_is_listed_as_not_usable(tmp_
     (entry,) = json.loads(result.stdout)["on_disk"]
     assert not entry["usable"]
     assert "gpt-oss-20b.gguf is a device, not a file" in entry["problem"]
+
+
+@pytest.mark.parametrize(
+    ("mutation", "says"),
+    [
+        ("gpt-oss.block_count=3000", "llama.cpp crashed loading model.gguf (SIGABRT)"),
+        ("gpt-oss.expert_count=1", "its setting gpt-oss.expert_count is 1, where it must be 2 to 256"),
+        ("gpt-oss.attention.value_length=33", "gpt-oss.attention.value_length is 33, where it must equal the key"),
+        ("gpt-oss.attention.layer_norm_rms_epsilon=nan", "layer_norm_rms_epsilon is nan"),
+        ("gpt-oss.context_length=3", "gpt-oss.context_length is 3, where it must be 256 or more"),
+    ],
+)
+def test_verify_calls_usable_only_what_loads(mutation: str, says: str, trained_model: Path, tmp_path: Path) -> None:
+    from tests.fixtures.gguf_mutations import scalar_mutations, write_mutant
+
+    (change,) = [m for m in scalar_mutations(trained_model) if m.name == mutation]
+    model = write_mutant(trained_model, change, tmp_path / "model.gguf")
+    for command in (["models", "verify", str(model)], ["chat", "--model", str(model), "hi"]):
+        result = run_cli(*command, home=tmp_path / "home")
+        assert "Usable." not in result.stdout
+        assert_clean_failure(result, says=says)
+
+
+def test_a_gpt_oss_header_without_tensors_is_not_usable(tmp_path: Path) -> None:
+    import gguf
+
+    writer = gguf.GGUFWriter(str(tmp_path / "empty.gguf"), "gpt-oss")
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    result = run_cli("models", "verify", str(tmp_path / "empty.gguf"), home=tmp_path / "home")
+    assert_clean_failure(result, says="it holds no weights")

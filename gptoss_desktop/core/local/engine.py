@@ -25,6 +25,7 @@ from ..harmony import Conversation, HarmonyStreamParser, render_segments
 from ..harmony import tokens as harmony_tokens
 from ..sampling import SamplingParams
 from .gguf_file import read_gguf
+from .header_checks import check_header
 from .llama_log import route_llama_logs
 from .machine import Machine, read_machine
 from .memory_plan import ENGINE_FLASH_ATTN, ModelShape, engine_plan
@@ -118,7 +119,9 @@ class LocalEngine:
         self._closed = False
         # Read the header first: a truncated download or a model that cannot fit in memory is
         # refused with a reason, before llama.cpp is asked to map 12 GB.
-        plan = engine_plan(ModelShape.from_gguf(read_gguf(path)), machine or read_machine(), context_size)
+        info = read_gguf(path)
+        check_header(info)  # values llama.cpp would abort on
+        plan = engine_plan(ModelShape.from_gguf(info), machine or read_machine(), context_size)
         if not plan.fits or plan.context_size is None:
             raise ModelLoadError(f"{path.name} {plan.message}")
         route_llama_logs()

@@ -23,6 +23,8 @@ GGUF_MAGIC = b"GGUF"
 SUPPORTED_VERSIONS = (2, 3)
 DEFAULT_ALIGNMENT = 32
 MAX_DIMS = 4
+#: More bytes than any model file has (10 TB): a header claiming more is damaged, not an unfinished download.
+ABSURD_SIZE = 10**13
 
 # ggml type id -> (elements per block, bytes per block), as in gguf-py 0.19.0 (GGML_QUANT_SIZES).
 GGML_BLOCK_SIZES: dict[int, tuple[int, int]] = {
@@ -182,7 +184,7 @@ class _Cursor:
 
 def _size_text(n: int) -> str:
     """File sizes the way download pages show them (decimal units)."""
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+    for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
         if n >= scale:
             return f"{n / scale:.1f} {unit}"
     return "1 byte" if n == 1 else f"{n} bytes"
@@ -302,6 +304,11 @@ def read_gguf(path: Path, *, require_complete: bool = True, max_array_items: int
     Metadata arrays longer than `max_array_items` (the vocabulary, merges) are kept as SkippedArray.
     """
     info = _read(Path(path), max_array_items, stop_after_architecture=False)
+    if require_complete and info.missing_bytes > ABSURD_SIZE:
+        raise TruncatedGGUFError(
+            f"{info.path.name} is damaged or truncated: its header describes {_size_text(info.expected_file_size)} "
+            "of weights, more than any model has."
+        )
     if require_complete and not info.is_complete:
         raise TruncatedGGUFError(
             f"{info.path.name} is incomplete: it holds {_size_text(info.file_size)} of "
