@@ -19,6 +19,7 @@ from ..core.harmony import EFFORTS, Conversation, Message
 from ..core.local.load_probe import load_local_engine
 from ..core.sampling import SamplingParams
 from .documents import DocumentProblem, DocumentReady, SemanticProblem, SemanticReady, document_events
+from .terminal import clean, json_line
 
 DIM, RESET = "\033[2m", "\033[0m"
 #: The exit status of a command whose output pipe closed (128 + SIGPIPE, as a shell reports it).
@@ -129,18 +130,23 @@ def _open_engine(args: argparse.Namespace) -> ChatEngine:
     except BadServerAddressError as exc:
         raise ServerUnavailableError(str(exc)) from exc
     engine = open_engine(server, api_key=key)  # without --api-key-env: the keyring's key, if any
-    print(f"gptoss-desktop: {engine.info.name} runs {engine.info.where}", file=sys.stderr)
+    _say(f"{engine.info.name} runs {engine.info.where}")
     if args.doc:
-        print("gptoss-desktop: passages of the documents are sent to that server", file=sys.stderr)
+        _say("passages of the documents are sent to that server")
     if engine.info.effort_note:
-        print(f"gptoss-desktop: {engine.info.effort_note}", file=sys.stderr)
+        _say(engine.info.effort_note)
     return engine
+
+
+def _say(message: str, blank_line: bool = False) -> None:
+    """A message on stderr, stripped of terminal control sequences (it may quote a server or a file name)."""
+    print(f"{chr(10) if blank_line else ''}gptoss-desktop: {clean(message)}", file=sys.stderr)
 
 
 def _fail(as_json: bool, message: str) -> int:
     if as_json:
         print(json.dumps({"type": "error", "text": message}), flush=True)
-    print(f"gptoss-desktop: {message}", file=sys.stderr)
+    _say(message)
     return 1
 
 
@@ -158,12 +164,12 @@ class _JsonPrinter:
             record: dict[str, object] = {"type": "document", "file": event.name, "chunks": event.chunks}
         elif isinstance(event, DocumentProblem):
             record = {"type": "document_error", "file": event.name, "text": event.message}
-            print(f"gptoss-desktop: {event.message}", file=sys.stderr)
+            _say(event.message)
         elif isinstance(event, SemanticReady):
             record = {"type": "semantic", "model": event.name, "passages": event.passages}
         elif isinstance(event, SemanticProblem):
             record = {"type": "semantic_error", "text": event.message}
-            print(f"gptoss-desktop: {event.message}", file=sys.stderr)
+            _say(event.message)
         elif isinstance(event, DocumentsUsed):
             record = {"type": "documents", "strategy": event.strategy, "passages": event.passages, "text": event.note}
         elif isinstance(event, PartRead):
@@ -185,10 +191,10 @@ class _JsonPrinter:
                 record["sources"] = self._sources
         elif isinstance(event, Failed):
             record = {"type": "error", "text": event.message}
-            print(f"gptoss-desktop: {event.message}", file=sys.stderr)
+            _say(event.message)
         else:
             return
-        self._out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._out.write(json_line(json.dumps(record, ensure_ascii=False)) + "\n")
         self._out.flush()
 
 
@@ -203,16 +209,16 @@ class _TextPrinter:
 
     def show(self, event: Shown) -> None:
         if isinstance(event, DocumentProblem | SemanticProblem):
-            print(f"gptoss-desktop: {event.message}", file=sys.stderr)
+            _say(event.message)
         elif isinstance(event, SemanticReady):
-            print(f"gptoss-desktop: {event.passages} passages searched by meaning too ({event.name})", file=sys.stderr)
+            _say(f"{event.passages} passages searched by meaning too ({event.name})")
         elif isinstance(event, DocumentsUsed):
-            print(f"gptoss-desktop: {event.note}", file=sys.stderr)
+            _say(event.note)
         elif isinstance(event, SourcesCited):
             self._sources = event.sources
         elif isinstance(event, ReasoningDelta):
             self._enter("reasoning")
-            self._write(f"{DIM}{event.text}{RESET}" if self._color else event.text)
+            self._write(event.text, dim=self._color)
         elif isinstance(event, AnswerDelta):
             self._enter("answer")
             self._write(event.text)
@@ -224,11 +230,11 @@ class _TextPrinter:
                     place = ", ".join(part for part in (source.document_name, source.anchor) if part)
                     self._write(f"[{source.number}] {place}: {source.snippet}\n")
             if event.stop_reason == "length":
-                print("gptoss-desktop: the reply reached the token limit", file=sys.stderr)
+                _say("the reply reached the token limit")
         elif isinstance(event, ContextTrimmed):
-            print(f"gptoss-desktop: {event.notice}", file=sys.stderr)
+            _say(event.notice)
         elif isinstance(event, Failed):
-            print(f"\ngptoss-desktop: {event.message}", file=sys.stderr)
+            _say(event.message, blank_line=True)
 
     def _enter(self, section: str) -> None:
         if self._section != section:
@@ -236,6 +242,7 @@ class _TextPrinter:
             self._write(f"{prefix}[{section}]\n")
             self._section = section
 
-    def _write(self, text: str) -> None:
-        self._out.write(text)
+    def _write(self, text: str, dim: bool = False) -> None:
+        """Write `text` stripped of terminal control sequences (it comes from a model, a server, a file)."""
+        self._out.write(f"{DIM}{clean(text)}{RESET}" if dim else clean(text))
         self._out.flush()

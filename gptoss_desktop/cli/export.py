@@ -18,6 +18,7 @@ from pathlib import Path
 from ..core.history.export import FORMATS, ExportError, export_text, write_export
 from ..core.history.store import Store
 from ..core.paths import app_paths
+from .terminal import clean
 
 NO_DATABASE = "No conversations yet: there is no database at {path}."
 
@@ -87,10 +88,10 @@ def _list(store: Store) -> int:
         print("gptoss-desktop: No conversations yet.", file=sys.stderr)
     for conversation in conversations:
         updated = datetime.fromtimestamp(conversation.updated_at).strftime("%Y-%m-%d %H:%M")
-        print(f"{conversation.id:>4}  {updated}  {' '.join(conversation.title.split()) or '(untitled)'}")
+        print(f"{conversation.id:>4}  {updated}  {clean(' '.join(conversation.title.split())) or '(untitled)'}")
     return 0
 
 
 def _fail(message: str) -> int:
-    print(f"gptoss-desktop: {message}", file=sys.stderr)
+    print(f"gptoss-desktop: {clean(message)}", file=sys.stderr)
     return 1

@@ -34,6 +34,7 @@ from ..core.models.hub_files import fetch_remote_file
 from ..core.paths import app_paths
 from ..core.settings import load_settings
 from .progress import ProgressLine
+from .terminal import clean
 
 INTERRUPTED = 130
 HASH_BLOCK = 4 << 20
@@ -141,9 +142,9 @@ def _print_list(on_disk: list[_OnDisk], offers: list[_Offer], roots: SearchRoots
         model = entry.model
         status = "usable    " if entry.problem is None else "not usable"
         size = f", {format_size(model.size)}" if model.size else ""
-        print(f"  {status}  {model.label}  ({model.source}{size})")
-        print(f"              {model.path}")
-        print(f"              {entry.plan.message if entry.plan is not None else entry.problem}")
+        print(f"  {status}  {clean(model.label)}  ({model.source}{size})")
+        print(f"              {clean(str(model.path))}")
+        print(f"              {clean(entry.plan.message if entry.plan is not None else entry.problem or '')}")
     print()
     print("Can be downloaded (gptoss-desktop models download --repo REPO --file FILE):")
     for offer in offers:
@@ -151,7 +152,7 @@ def _print_list(on_disk: list[_OnDisk], offers: list[_Offer], roots: SearchRoots
         print(f"  {offer.source.label}{default}")
         print(f"      {offer.source.repo_id}  {offer.source.filename}")
         if offer.error is not None:
-            print(f"      {offer.error}")
+            print(f"      {clean(offer.error)}")
         elif offer.size is not None and offer.plan is not None:
             print(f"      {format_size(offer.size)}; {offer.plan.message}")
         if offer.kept and offer.downloaded is None:
@@ -328,7 +329,7 @@ def _in_background(work: Callable[[], Path], cancel: CancelFlag, printer: Progre
 def run_verify(args: argparse.Namespace) -> int:
     """Structure, SHA-256 when the file's name is its hash, and the memory verdict; 0 only when usable."""
     path = Path(args.path).expanduser()
-    print(f"Checking {path}")
+    print(f"Checking {clean(str(path))}")
     found = check_model(path)
     if found.problem is not None:
         return _unusable(found.problem)
@@ -392,9 +393,9 @@ def _unusable(reason: str) -> int:
 
 
 def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    print(clean(message), file=sys.stderr, flush=True)
 
 
 def _fail(message: str) -> int:
-    print(f"gptoss-desktop: {message}", file=sys.stderr, flush=True)
+    print(f"gptoss-desktop: {clean(message)}", file=sys.stderr, flush=True)
     return 1

@@ -94,3 +94,37 @@ def test_documents_with_a_long_run_are_embedded_and_answered(
     assert result.returncode in (0, 1), result.stderr
     assert "Traceback" not in result.stderr
     assert "searched by meaning" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("mode", [[], ["--json"]])
+def test_escape_sequences_from_a_server_never_reach_the_terminal(mode: list[str], tmp_path: Path) -> None:
+    """A clipboard write (OSC 52), a title change and a screen clear in the answer, the reasoning and the
+    model's name."""
+    from tests.fixtures import hostile_server as attacks
+
+    with attacks.HostileServer(chat=attacks.escapes, models=attacks.escapes_models) as server:
+        result = run_cli("chat", *mode, "--server", server.url, "hi", home=tmp_path / "home")
+    assert result.returncode == 0, result.stderr
+    assert "answer" in result.stdout and "think" in result.stdout
+    for control in ("\x1b", "\x07", "\x9b"):
+        assert control not in result.stdout + result.stderr
+
+
+def test_a_binary_title_is_listed_without_control_characters(tmp_path: Path) -> None:
+    import sqlite3
+    from contextlib import closing
+
+    from gptoss_desktop.core.history.store import Store
+
+    home = tmp_path / "home"
+    store = Store(home / "data" / "conversations.db")
+    try:
+        store.create_conversation("placeholder")
+    finally:
+        store.close()
+    with closing(sqlite3.connect(home / "data" / "conversations.db")) as db, db:  # bytes no UTF-8 decoder takes
+        db.execute("UPDATE conversations SET title = CAST(? AS TEXT)", (b"\x1b]0;pwned\x07\x00\xc2\x9b2J title \xff",))
+    result = run_cli("export", "--list", home=home)
+    assert result.returncode == 0, result.stderr
+    assert "title" in result.stdout
+    assert not any(c in result.stdout for c in "\x1b\x07\x00\x9b")
