@@ -30,9 +30,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `gptoss-desktop` and `python -m gptoss_desktop`: a command, or the window."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if args.home:
-        use_home(args.home)
+        try:
+            use_home(args.home)
+        except RuntimeError as exc:  # ~user of no such user
+            parser.error(f"--home {args.home}: {exc}")
     if args.command in COMMANDS:
         result: int = COMMANDS[args.command].run(args)
         return result

@@ -22,6 +22,8 @@ from .documents import DocumentProblem, DocumentReady, SemanticProblem, Semantic
 from .terminal import clean, json_line
 
 DIM, RESET = "\033[2m", "\033[0m"
+#: The context sizes --context takes: below, not even the harmony system message fits; above, no model.
+MIN_CONTEXT, MAX_CONTEXT = 256, 1 << 24
 #: The exit status of a command whose output pipe closed (128 + SIGPIPE, as a shell reports it).
 BROKEN_PIPE = 141
 Shown = DocumentEvent | DocumentProblem | DocumentReady | SemanticReady | SemanticProblem
@@ -46,7 +48,10 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     chat.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (default 1.0)")
     chat.add_argument("--max-tokens", type=int, metavar="N", help="stop after N tokens")
     chat.add_argument(
-        "--context", type=int, metavar="N", help="context window in tokens (default 8192; on a server: its context)"
+        "--context",
+        type=_context_size,
+        metavar="N",
+        help="context window in tokens (default 8192; on a server: its context)",
     )
     chat.add_argument("--json", action="store_true", help="one JSON event per line")
     chat.add_argument(
@@ -72,6 +77,8 @@ def run(args: argparse.Namespace) -> int:
         engine = _open_engine(args)
     except ModelLoadError as exc:
         return _fail(args.json, str(exc))
+    except KeyboardInterrupt:  # Ctrl+C while the model loads or the server is asked
+        return 130
     conversation = Conversation(
         messages=(Message("user", args.message),), effort=args.effort, instructions=args.instructions
     )
@@ -110,6 +117,17 @@ def _silence_stdout() -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
     os.close(devnull)
+
+
+def _context_size(text: str) -> int:
+    """--context: a whole number of tokens llama.cpp and servers can work with."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of tokens") from None
+    if not MIN_CONTEXT <= value <= MAX_CONTEXT:
+        raise argparse.ArgumentTypeError(f"{value} tokens: the context must be {MIN_CONTEXT} to {MAX_CONTEXT:,}")
+    return value
 
 
 def _open_engine(args: argparse.Namespace) -> ChatEngine:

@@ -128,3 +128,90 @@ def test_a_binary_title_is_listed_without_control_characters(tmp_path: Path) -> 
     assert result.returncode == 0, result.stderr
     assert "title" in result.stdout
     assert not any(c in result.stdout for c in "\x1b\x07\x00\x9b")
+
+
+def test_harmony_parse_of_bytes_that_are_not_utf8_is_parsed_not_a_traceback(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "gptoss_desktop", "--home", str(tmp_path), "harmony", "parse"],
+        input=b"\xff\xfe<|channel|>final<|message|>caf\xe9", capture_output=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert b"Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        ("[" * 100_000, "JSON nested over 200 levels deep"),
+        ('{"messages": [{"role": "user", "content": "hi"}], "instructions": 42}', '"instructions" must be a string'),
+        ('{"messages": [{"role": "user", "content": "\\ud800"}]}', "not valid Unicode"),
+        ('{"messages": [], "effort": "extreme"}', '"effort" must be one of'),
+    ],
+    ids=["deep", "instructions-number", "lone-surrogate", "unknown-effort"],
+)
+def test_harmony_render_of_a_hostile_file_says_why(content: str, says: str, tmp_path: Path) -> None:
+    conversation = tmp_path / "c.json"
+    conversation.write_text(content)
+    result = run_cli("harmony", "render", str(conversation), home=tmp_path / "home")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert says in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["export", "99999999999999999999"], "is not a conversation id"),
+        (["chat", "--model", "M", "--context", "50", "hi"], "the context must be 256 to"),
+        (["chat", "--model", "M", "--context", "-1", "hi"], "the context must be 256 to"),
+        (["chat", "--model", "M", "--context", "100000000", "hi"], "the context must be 256 to"),
+    ],
+)
+def test_out_of_range_arguments_are_refused_by_name(args: list[str], says: str, tmp_path: Path) -> None:
+    result = run_cli(*args, home=tmp_path / "home")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert says in result.stderr
+
+
+def test_a_context_beyond_what_the_model_was_trained_for_is_refused_before_loading(
+    trained_model: Path, tmp_path: Path
+) -> None:
+    result = run_cli("chat", "--model", str(trained_model), "--context", "100000", "hi", home=tmp_path / "home")
+    assert_clean_failure(result, says="was trained for a context of 4,096 tokens; 100,000 is more than it can use")
+
+
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_a_temperature_that_is_not_a_number_is_refused(value: str, trained_model: Path, tmp_path: Path) -> None:
+    result = run_cli("chat", "--model", str(trained_model), "--temperature", value, "hi", home=tmp_path / "home")
+    assert_clean_failure(result, says="temperature must be a number")
+
+
+def test_a_home_under_an_unknown_user_is_refused_by_name(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "gptoss_desktop", "--home", "~nouser-gptoss/x", "export", "--list"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "--home ~nouser-gptoss/x" in result.stderr
+
+
+def test_export_of_an_id_too_large_for_sqlite_with_a_database(saved_conversation: Path) -> None:
+    result = run_cli("export", "99999999999999999999", home=saved_conversation)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_ctrl_c_while_a_server_is_asked_ends_the_chat_quietly(tmp_path: Path) -> None:
+    import signal
+
+    from tests.fixtures import hostile_server as attacks
+
+    with attacks.HostileServer(models=attacks.slowloris_models) as server:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gptoss_desktop", "--home", str(tmp_path / "home"), "chat",
+             "--server", server.url, "hi"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert server.arrived.wait(60)
+        process.send_signal(signal.SIGINT)
+        _out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err

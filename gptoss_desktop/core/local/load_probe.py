@@ -99,6 +99,11 @@ def load_local_engine(path: str | os.PathLike[str], context_size: int | None = N
     model = Path(path).expanduser()
     info = read_gguf(model)
     check_header(info)
+    trained = info.get_int(f"{info.architecture}.context_length")
+    if context_size is not None and trained and context_size > trained:
+        raise ModelLoadError(
+            f"{model.name} was trained for a context of {trained:,} tokens; {context_size:,} is more than it can use."
+        )
     plan = engine_plan(ModelShape.from_gguf(info), read_machine(), context_size)
     if not plan.fits:  # said by LocalEngine too; checked here so a model too big is never probed
         raise ModelLoadError(f"{model.name} {plan.message}")
@@ -133,7 +138,7 @@ def _probe(path: Path, timeout: float) -> tuple[str | None, bool]:
         return f"The check of {path.name} could not start ({exc.strerror or exc}).", False
     if result.returncode == 0 and PROBE_OK in result.stdout:
         return None, True
-    if result.returncode == -signal.SIGKILL:  # the kernel's OOM killer, or a person: not the file's fault
+    if result.returncode in (-signal.SIGKILL, -signal.SIGINT, -signal.SIGTERM):  # OOM killer, a person: not the file
         return f"The check of {path.name} was killed (out of memory?); close other programs and try again.", False
     if result.returncode < 0:
         try:
