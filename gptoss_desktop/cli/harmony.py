@@ -7,7 +7,7 @@ import json
 import sys
 
 from ..core.files import read_regular
-from ..core.harmony import EFFORTS, Conversation, Message, render_text
+from ..core.harmony import Conversation, Message, render_text
 from ..core.harmony.completion import parse_completion
 from ..core.remote.bounded import parse_json
 
@@ -26,8 +26,6 @@ def conversation_from_json(data: object) -> Conversation:
     for name in ("instructions", "effort", "date"):
         if data.get(name) is not None and not isinstance(data[name], str):
             raise ValueError(f'"{name}" must be a string')
-    if data.get("effort", "medium") not in EFFORTS:
-        raise ValueError(f'"effort" must be one of {", ".join(EFFORTS)}')
     for index, raw in enumerate(raw_messages):
         if not isinstance(raw, dict) or not isinstance(raw.get("content"), str):
             raise ValueError(f'message {index} needs a string "content"')
