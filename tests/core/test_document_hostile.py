@@ -1,0 +1,37 @@
+"""Documents built to hurt the reader: one HTML tag of tens of megabytes."""
+
+from __future__ import annotations
+
+import tracemalloc
+from pathlib import Path
+
+from gptoss_desktop.core.documents.extract import extract
+
+#: Python memory reading a 10 MB page may take at its peak (it took 2 GB).
+MEMORY_BOUND = 200 << 20
+
+
+def read_with_peak(path: Path) -> tuple[str, int]:
+    tracemalloc.start()
+    try:
+        document = extract(path)
+        return "\n".join(span.text for span in document.spans), tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_an_html_tag_that_never_closes_ends_the_text_without_eating_memory(tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    page.write_text("<html><body><p>Before the trap.</p><div " + "a=b " * 2_500_000)
+    text, peak = read_with_peak(page)
+    assert text.strip() == "Before the trap."
+    assert peak < MEMORY_BOUND, f"{peak >> 20} MB"
+
+
+def test_text_after_a_huge_tag_is_kept(tmp_path: Path) -> None:
+    """An inline image as a 10 MB data: URI is a legitimate huge tag."""
+    page = tmp_path / "page.html"
+    page.write_text('<p>Before.</p><img src="data:image/png;base64,' + "QUJD" * 2_500_000 + '"><p>After.</p>')
+    text, peak = read_with_peak(page)
+    assert "Before." in text and "After." in text and "QUJD" not in text
+    assert peak < MEMORY_BOUND, f"{peak >> 20} MB"
