@@ -215,3 +215,46 @@ def test_ctrl_c_while_a_server_is_asked_ends_the_chat_quietly(tmp_path: Path) ->
         _out, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGHUP"])
+def test_a_terminated_document_chat_leaves_no_copy_of_the_documents(how: str, tiny_model: Path, tmp_path: Path) -> None:
+    import os
+    import signal
+
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    document = tmp_path / "secret.txt"
+    document.write_text("The vault code is 4711.\n" * 200)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gptoss_desktop", "--home", str(tmp_path / "home"), "chat", "--model", str(tiny_model),
+         "--doc", str(document), "What is the code?"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "TMPDIR": str(temporary)},
+    )  # fmt: skip
+    assert process.stdout is not None
+    assert process.stdout.readline()  # the answer has begun: the documents are indexed in a temporary database
+    assert list(temporary.glob("gptoss-documents-*/documents.db"))
+    process.send_signal(getattr(signal, how))
+    _out, err = process.communicate(timeout=60)
+    assert process.returncode == 128 + getattr(signal, how), err
+    assert "Traceback" not in err
+    assert list(temporary.iterdir()) == []
+
+
+def test_copies_left_by_a_killed_run_are_removed_by_the_next(trained_model: Path, tmp_path: Path) -> None:
+    import os
+
+    temporary = tmp_path / "tmp"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    abandoned = temporary / f"gptoss-documents-{int(dead.stdout)}-abc"
+    abandoned.mkdir(parents=True)
+    (abandoned / "documents.db").write_text("what kill -9 left")
+    document = tmp_path / "notes.txt"
+    document.write_text("High water is at noon.\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "gptoss_desktop", "--home", str(tmp_path / "home"), "chat", "--model",
+         str(trained_model), "--doc", str(document), "--max-tokens", "2", "When?"],
+        capture_output=True, text=True, timeout=120, env={**os.environ, "TMPDIR": str(temporary)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert list(temporary.iterdir()) == []
