@@ -15,7 +15,7 @@ from typing import Any
 
 import docx
 from docx.oxml.ns import qn
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped]
 
 from ..types import ExtractionError, TextSpan
 from .common import Cancel, check_cancel, size_text
