@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -30,12 +31,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _exit_cleanly_on_termination() -> None:
+    """SIGTERM and SIGHUP (a closed terminal, a logout) unwind the command like Ctrl+C does, so its
+    temporary copies of documents are deleted and the model is closed; by default they killed it outright."""
+
+    def leave(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), leave)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `gptoss-desktop` and `python -m gptoss_desktop`: a command, or the window."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if args.home:
-        use_home(args.home)
+        try:
+            use_home(args.home)
+        except RuntimeError as exc:  # ~user of no such user
+            parser.error(f"--home {args.home}: {exc}")
     if args.command in COMMANDS:
+        _exit_cleanly_on_termination()
         result: int = COMMANDS[args.command].run(args)
         return result
     from ..ui.app import run_app

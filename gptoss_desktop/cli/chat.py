@@ -7,7 +7,7 @@ import dataclasses
 import json
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack
 from typing import TextIO
 
@@ -27,15 +27,20 @@ from ..core.events import (
     ToolResult,
 )
 from ..core.harmony import EFFORTS, PYTHON, Conversation, Message
-from ..core.local.engine import LocalEngine
+from ..core.local.load_probe import load_local_engine
 from ..core.paths import app_paths
 from ..core.sampling import SamplingParams
 from ..core.tools.loop import Toolbox, run_turn
 from ..core.tools.python_calls import PythonCalls
 from ..core.tools.python_tool import PythonSession
 from .documents import DocumentProblem, DocumentReady, SemanticProblem, SemanticReady, document_events
+from .terminal import clean, json_line
 
 DIM, RESET = "\033[2m", "\033[0m"
+#: The context sizes --context takes: below, not even the harmony system message fits; above, no model.
+MIN_CONTEXT, MAX_CONTEXT = 256, 1 << 24
+#: The exit status of a command whose output pipe closed (128 + SIGPIPE, as a shell reports it).
+BROKEN_PIPE = 141
 Shown = DocumentEvent | DocumentProblem | DocumentReady | SemanticReady | SemanticProblem
 
 
@@ -58,7 +63,10 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     chat.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (default 1.0)")
     chat.add_argument("--max-tokens", type=int, metavar="N", help="stop after N tokens")
     chat.add_argument(
-        "--context", type=int, metavar="N", help="context window in tokens (default 8192; on a server: its context)"
+        "--context",
+        type=_context_size,
+        metavar="N",
+        help="context window in tokens (default 8192; on a server: its context)",
     )
     chat.add_argument("--json", action="store_true", help="one JSON event per line")
     chat.add_argument(
@@ -97,22 +105,24 @@ def run(args: argparse.Namespace) -> int:
         engine = _open_engine(args)
     except ModelLoadError as exc:
         return _fail(args.json, str(exc))
+    except KeyboardInterrupt:  # Ctrl+C while the model loads or the server is asked
+        return 130
     conversation = Conversation(
         messages=(Message("user", args.message),), effort=args.effort, instructions=args.instructions
     )
     cancel = CancelFlag()
-    stack = ExitStack()  # what the answer opened (the python session): closed with the engine
+    stack = ExitStack()  # what the answer opened (the python session): closed before the engine
     printer = _JsonPrinter(sys.stdout) if args.json else _TextPrinter(sys.stdout, sys.stdout.isatty())
     status = 0
+    if args.doc:
+        events: Iterator[Shown] = document_events(
+            args.doc, engine, conversation, sampling, cancel, args.embedding_model
+        )
+    elif "python" in args.tools and args.python != "off":
+        events = _with_python(engine, ChatRequest(conversation, sampling), args.python, cancel, stack)
+    else:
+        events = engine.generate(ChatRequest(conversation, sampling), cancel)
     try:
-        if args.doc:
-            events: Iterable[Shown] = document_events(
-                args.doc, engine, conversation, sampling, cancel, args.embedding_model
-            )
-        elif "python" in args.tools and args.python != "off":
-            events = _with_python(engine, ChatRequest(conversation, sampling), args.python, cancel, stack)
-        else:
-            events = engine.generate(ChatRequest(conversation, sampling), cancel)
         for event in events:
             if isinstance(event, ToolApproval):
                 event.decide(False)  # nobody to ask here: "ask first" declines
@@ -122,7 +132,15 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         cancel.set()
         status = 130
+    except BrokenPipeError:  # the reader went away (`| head -1`): stop quietly, as a shell command does
+        cancel.set()
+        _silence_stdout()
+        status = BROKEN_PIPE
     finally:
+        # The generation's own cleanup touches the model: it runs now, while the model is still loaded.
+        close = getattr(events, "close", None)
+        if close is not None:
+            close()
         stack.close()
         engine.close()
     return status
@@ -142,10 +160,28 @@ def _with_python(
     return run_turn(engine, request, toolbox, cancel)
 
 
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so flushing it at exit does not fail a second time."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def _context_size(text: str) -> int:
+    """--context: a whole number of tokens llama.cpp and servers can work with."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of tokens") from None
+    if not MIN_CONTEXT <= value <= MAX_CONTEXT:
+        raise argparse.ArgumentTypeError(f"{value} tokens: the context must be {MIN_CONTEXT} to {MAX_CONTEXT:,}")
+    return value
+
+
 def _open_engine(args: argparse.Namespace) -> ChatEngine:
     """The local model, or the server named by --server (its key from --api-key-env, else the keyring)."""
     if not getattr(args, "server", None):
-        return LocalEngine(args.model, context_size=args.context)
+        return load_local_engine(args.model, context_size=args.context)
     from ..core.remote.connect import open_engine
     from ..core.remote.profile import ServerProfile
     from ..core.remote.server_errors import ServerUnavailableError
@@ -161,18 +197,23 @@ def _open_engine(args: argparse.Namespace) -> ChatEngine:
     except BadServerAddressError as exc:
         raise ServerUnavailableError(str(exc)) from exc
     engine = open_engine(server, api_key=key)  # without --api-key-env: the keyring's key, if any
-    print(f"gptoss-desktop: {engine.info.name} runs {engine.info.where}", file=sys.stderr)
+    _say(f"{engine.info.name} runs {engine.info.where}")
     if args.doc:
-        print("gptoss-desktop: passages of the documents are sent to that server", file=sys.stderr)
+        _say("passages of the documents are sent to that server")
     if engine.info.effort_note:
-        print(f"gptoss-desktop: {engine.info.effort_note}", file=sys.stderr)
+        _say(engine.info.effort_note)
     return engine
+
+
+def _say(message: str, blank_line: bool = False) -> None:
+    """A message on stderr, stripped of terminal control sequences (it may quote a server or a file name)."""
+    print(f"{chr(10) if blank_line else ''}gptoss-desktop: {clean(message)}", file=sys.stderr)
 
 
 def _fail(as_json: bool, message: str) -> int:
     if as_json:
         print(json.dumps({"type": "error", "text": message}), flush=True)
-    print(f"gptoss-desktop: {message}", file=sys.stderr)
+    _say(message)
     return 1
 
 
@@ -190,12 +231,12 @@ class _JsonPrinter:
             record: dict[str, object] = {"type": "document", "file": event.name, "chunks": event.chunks}
         elif isinstance(event, DocumentProblem):
             record = {"type": "document_error", "file": event.name, "text": event.message}
-            print(f"gptoss-desktop: {event.message}", file=sys.stderr)
+            _say(event.message)
         elif isinstance(event, SemanticReady):
             record = {"type": "semantic", "model": event.name, "passages": event.passages}
         elif isinstance(event, SemanticProblem):
             record = {"type": "semantic_error", "text": event.message}
-            print(f"gptoss-desktop: {event.message}", file=sys.stderr)
+            _say(event.message)
         elif isinstance(event, DocumentsUsed):
             record = {"type": "documents", "strategy": event.strategy, "passages": event.passages, "text": event.note}
         elif isinstance(event, PartRead):
@@ -217,7 +258,7 @@ class _JsonPrinter:
                 record["sources"] = self._sources
         elif isinstance(event, Failed):
             record = {"type": "error", "text": event.message}
-            print(f"gptoss-desktop: {event.message}", file=sys.stderr)
+            _say(event.message)
         elif isinstance(event, ToolCall):
             record = {"type": "tool_call", "recipient": event.recipient, "arguments": event.arguments}
         elif isinstance(event, ToolResult):
@@ -233,7 +274,7 @@ class _JsonPrinter:
             }
         else:
             return
-        self._out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._out.write(json_line(json.dumps(record, ensure_ascii=False)) + "\n")
         self._out.flush()
 
 
@@ -248,16 +289,16 @@ class _TextPrinter:
 
     def show(self, event: Shown) -> None:
         if isinstance(event, DocumentProblem | SemanticProblem):
-            print(f"gptoss-desktop: {event.message}", file=sys.stderr)
+            _say(event.message)
         elif isinstance(event, SemanticReady):
-            print(f"gptoss-desktop: {event.passages} passages searched by meaning too ({event.name})", file=sys.stderr)
+            _say(f"{event.passages} passages searched by meaning too ({event.name})")
         elif isinstance(event, DocumentsUsed):
-            print(f"gptoss-desktop: {event.note}", file=sys.stderr)
+            _say(event.note)
         elif isinstance(event, SourcesCited):
             self._sources = event.sources
         elif isinstance(event, ReasoningDelta):
             self._enter("reasoning")
-            self._write(f"{DIM}{event.text}{RESET}" if self._color else event.text)
+            self._write(event.text, dim=self._color)
         elif isinstance(event, AnswerDelta):
             self._enter("answer")
             self._write(event.text)
@@ -269,11 +310,11 @@ class _TextPrinter:
                     place = ", ".join(part for part in (source.document_name, source.anchor) if part)
                     self._write(f"[{source.number}] {place}: {source.snippet}\n")
             if event.stop_reason == "length":
-                print("gptoss-desktop: the reply reached the token limit", file=sys.stderr)
+                _say("the reply reached the token limit")
         elif isinstance(event, ContextTrimmed):
-            print(f"gptoss-desktop: {event.notice}", file=sys.stderr)
+            _say(event.notice)
         elif isinstance(event, Failed):
-            print(f"\ngptoss-desktop: {event.message}", file=sys.stderr)
+            _say(event.message, blank_line=True)
         elif isinstance(event, ToolCall):
             self._enter(event.recipient)
             self._write(event.arguments.rstrip("\n") + "\n")
@@ -289,6 +330,7 @@ class _TextPrinter:
             self._write(f"{prefix}[{section}]\n")
             self._section = section
 
-    def _write(self, text: str) -> None:
-        self._out.write(text)
+    def _write(self, text: str, dim: bool = False) -> None:
+        """Write `text` stripped of terminal control sequences (it comes from a model, a server, a file)."""
+        self._out.write(f"{DIM}{clean(text)}{RESET}" if dim else clean(text))
         self._out.flush()

@@ -7,6 +7,8 @@ are embedded too and searched by meaning as well as by words, as in the window.
 
 from __future__ import annotations
 
+import os
+import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
@@ -24,6 +26,9 @@ from ..core.harmony import Conversation
 from ..core.history.store import Store
 from ..core.sampling import SamplingParams
 
+#: The start of the name of the temporary folder of one `chat --doc` run; the process id follows.
+COPY_PREFIX = "gptoss-documents-"
+
 
 def document_events(
     files: Sequence[str],
@@ -35,7 +40,8 @@ def document_events(
 ) -> Iterator[DocumentEvent | DocumentProblem | DocumentReady | SemanticReady | SemanticProblem]:
     """Index each file (a bad one is reported and skipped), then answer from those that could be read;
     by words and meaning when `embedding_model` is given and usable, by words otherwise."""
-    with tempfile.TemporaryDirectory(prefix="gptoss-documents-") as folder, ExitStack() as cleanup:
+    remove_abandoned_copies()
+    with tempfile.TemporaryDirectory(prefix=f"{COPY_PREFIX}{os.getpid()}-") as folder, ExitStack() as cleanup:
         store = Store(Path(folder) / "documents.db")
         cleanup.callback(store.close)
         conversation_id = store.create_conversation("headless")
@@ -69,6 +75,31 @@ def document_events(
         yield from answer_with_documents(
             engine, conversation, store.document_index.source(conversation_id, *semantic), sampling, cancel
         )
+
+
+def remove_abandoned_copies() -> None:
+    """Delete the document databases of earlier runs that were killed (kill -9 runs no cleanup): each folder
+    names the process that made it, and one whose process is gone is removed. POSIX only: there a signal 0
+    only asks whether a process exists (on Windows os.kill would end it)."""
+    if os.name != "posix":
+        return
+    for folder in Path(tempfile.gettempdir()).glob(f"{COPY_PREFIX}*-*"):
+        pid = folder.name.removeprefix(COPY_PREFIX).split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)) or not folder.is_dir():
+            continue
+        if folder.is_symlink() or folder.stat().st_uid != os.getuid():
+            continue  # not a folder this user's runs made
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists, under another user
+    return True
 
 
 def embed_all(

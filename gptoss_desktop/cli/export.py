@@ -18,6 +18,7 @@ from pathlib import Path
 from ..core.history.export import FORMATS, ExportError, export_text, write_export
 from ..core.history.store import Store
 from ..core.paths import app_paths
+from .terminal import clean
 
 NO_DATABASE = "No conversations yet: there is no database at {path}."
 
@@ -26,11 +27,24 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """`export`: its options."""
     export = commands.add_parser("export", help="print or save a conversation as Markdown or JSON")
     which = export.add_mutually_exclusive_group(required=True)
-    which.add_argument("conversation_id", nargs="?", type=int, metavar="CONVERSATION_ID", help="see --list")
+    which.add_argument(
+        "conversation_id", nargs="?", type=_conversation_id, metavar="CONVERSATION_ID", help="see --list"
+    )
     which.add_argument("--list", action="store_true", help="list conversations, newest first: id, updated, title")
     export.add_argument("--format", choices=FORMATS, default="md", help="md (default) or json")
     export.add_argument("--reasoning", action="store_true", help="include the model's reasoning")
     export.add_argument("-o", "--output", metavar="FILE", help="write FILE (replaced only once complete), not stdout")
+
+
+def _conversation_id(text: str) -> int:
+    """A conversation id as SQLite stores them (a positive 64-bit integer)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a conversation id (a number; see --list)") from None
+    if not 0 < value < 2**63:
+        raise argparse.ArgumentTypeError(f"{text} is not a conversation id (see --list)")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -87,10 +101,10 @@ def _list(store: Store) -> int:
         print("gptoss-desktop: No conversations yet.", file=sys.stderr)
     for conversation in conversations:
         updated = datetime.fromtimestamp(conversation.updated_at).strftime("%Y-%m-%d %H:%M")
-        print(f"{conversation.id:>4}  {updated}  {' '.join(conversation.title.split()) or '(untitled)'}")
+        print(f"{conversation.id:>4}  {updated}  {clean(' '.join(conversation.title.split())) or '(untitled)'}")
     return 0
 
 
 def _fail(message: str) -> int:
-    print(f"gptoss-desktop: {message}", file=sys.stderr)
+    print(f"gptoss-desktop: {clean(message)}", file=sys.stderr)
     return 1

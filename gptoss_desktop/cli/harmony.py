@@ -19,11 +19,15 @@ import argparse
 import json
 import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
+from ..core.files import read_regular
 from ..core.harmony import Conversation, Function, Message, builtin_tool, render_segments, render_text
 from ..core.harmony.completion import parse_completion
+from ..core.remote.bounded import parse_json
+
+#: The largest conversation file read (a long chat is a few MB).
+CONVERSATION_LIMIT = 64 << 20
 
 _MESSAGE_KEYS = {"role", "content", "reasoning", "channel", "recipient", "content_type", "name"}
 
@@ -37,6 +41,9 @@ def conversation_from_json(data: object) -> Conversation:
         raise ValueError('"messages" must be a list')
     messages = tuple(_message(index, raw) for index, raw in enumerate(raw_messages))
     extra: dict[str, Any] = {}
+    for name in ("instructions", "effort", "date"):
+        if data.get(name) is not None and not isinstance(data[name], str):
+            raise ValueError(f'"{name}" must be a string')
     if "date" in data:
         extra["date"] = str(data["date"])
     for key in ("effort", "instructions"):
@@ -96,7 +103,25 @@ def _functions(data: Mapping[str, object]) -> tuple[Function, ...]:
 
 
 def _read_conversation(path: str) -> Conversation:
-    return conversation_from_json(json.loads(Path(path).read_text(encoding="utf-8")))
+    """The file's conversation: a regular file of at most CONVERSATION_LIMIT, UTF-8, JSON not nested too deep."""
+    data = parse_json(read_regular(path, CONVERSATION_LIMIT).decode("utf-8"))
+    _check_unicode(data)
+    return conversation_from_json(data)
+
+
+def _check_unicode(value: object) -> None:
+    """Refuse strings that cannot be written as UTF-8 (a lone surrogate such as "\\ud800" in the JSON)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("it holds text that is not valid Unicode (a lone surrogate escape)") from None
+    elif isinstance(value, dict):
+        for item in value.values():
+            _check_unicode(item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_unicode(item)
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -131,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(render_text(conversation))
         return 0
     tools = conversation.tool_recipients() if conversation is not None else frozenset[str]()
-    parsed = parse_completion(sys.stdin.read(), tools)
+    parsed = parse_completion(sys.stdin.buffer.read().decode("utf-8", errors="replace"), tools)
     print(json.dumps(parsed.to_json(), ensure_ascii=False, indent=2))
     return 0
 

@@ -18,7 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from ..core.cancel import CancelFlag
+from ..core.engine import ModelLoadError
 from ..core.local.gguf_file import GGUFError, read_gguf
+from ..core.local.header_checks import check_header
+from ..core.local.load_probe import check_loads, known_problem
 from ..core.local.machine import Machine, read_machine
 from ..core.local.memory_plan import MemoryPlan, ModelShape, engine_plan, gpt_oss_20b
 from ..core.models.catalog import DEFAULT_SOURCE, SOURCES, ModelSource, find_source
@@ -31,6 +34,7 @@ from ..core.models.hub_files import fetch_remote_file
 from ..core.paths import app_paths
 from ..core.settings import load_settings
 from .progress import ProgressLine
+from .terminal import clean
 
 INTERRUPTED = 130
 HASH_BLOCK = 4 << 20
@@ -109,9 +113,12 @@ def _vet(model: FoundModel, machine: Machine) -> _OnDisk:
     if not model.usable:
         return _OnDisk(model, None, model.problem)
     try:
-        return _OnDisk(model, engine_plan(ModelShape.from_gguf(read_gguf(model.path)), machine), None)
+        info = read_gguf(model.path)
+        check_header(info)
+        plan = engine_plan(ModelShape.from_gguf(info), machine)
     except GGUFError as exc:
         return _OnDisk(model, None, str(exc))
+    return _OnDisk(model, plan, known_problem(model.path))
 
 
 def _offer(source: ModelSource, machine: Machine, online: bool) -> _Offer:
@@ -135,9 +142,9 @@ def _print_list(on_disk: list[_OnDisk], offers: list[_Offer], roots: SearchRoots
         model = entry.model
         status = "usable    " if entry.problem is None else "not usable"
         size = f", {format_size(model.size)}" if model.size else ""
-        print(f"  {status}  {model.label}  ({model.source}{size})")
-        print(f"              {model.path}")
-        print(f"              {entry.plan.message if entry.plan is not None else entry.problem}")
+        print(f"  {status}  {clean(model.label)}  ({model.source}{size})")
+        print(f"              {clean(str(model.path))}")
+        print(f"              {clean(entry.plan.message if entry.plan is not None else entry.problem or '')}")
     print()
     print("Can be downloaded (gptoss-desktop models download --repo REPO --file FILE):")
     for offer in offers:
@@ -145,7 +152,7 @@ def _print_list(on_disk: list[_OnDisk], offers: list[_Offer], roots: SearchRoots
         print(f"  {offer.source.label}{default}")
         print(f"      {offer.source.repo_id}  {offer.source.filename}")
         if offer.error is not None:
-            print(f"      {offer.error}")
+            print(f"      {clean(offer.error)}")
         elif offer.size is not None and offer.plan is not None:
             print(f"      {format_size(offer.size)}; {offer.plan.message}")
         if offer.kept and offer.downloaded is None:
@@ -322,12 +329,13 @@ def _in_background(work: Callable[[], Path], cancel: CancelFlag, printer: Progre
 def run_verify(args: argparse.Namespace) -> int:
     """Structure, SHA-256 when the file's name is its hash, and the memory verdict; 0 only when usable."""
     path = Path(args.path).expanduser()
-    print(f"Checking {path}")
+    print(f"Checking {clean(str(path))}")
     found = check_model(path)
     if found.problem is not None:
         return _unusable(found.problem)
     try:
         info = read_gguf(path)
+        check_header(info)
         shape = ModelShape.from_gguf(info)
     except GGUFError as exc:
         return _unusable(str(exc))
@@ -348,6 +356,11 @@ def run_verify(args: argparse.Namespace) -> int:
     print(f"  memory: {plan.message}")
     if not plan.fits:
         return _unusable(f"{path.name} {plan.message}")
+    try:
+        check_loads(path)
+    except ModelLoadError as exc:
+        return _unusable(str(exc))
+    print("  llama.cpp: loads it and decodes (tried in a separate process)")
     print("Usable.")
     return 0
 
@@ -380,9 +393,9 @@ def _unusable(reason: str) -> int:
 
 
 def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    print(clean(message), file=sys.stderr, flush=True)
 
 
 def _fail(message: str) -> int:
-    print(f"gptoss-desktop: {message}", file=sys.stderr, flush=True)
+    print(f"gptoss-desktop: {clean(message)}", file=sys.stderr, flush=True)
     return 1

@@ -15,8 +15,8 @@ class SamplingParams:
     seed: int | None = None
 
     def __post_init__(self) -> None:
-        if self.temperature < 0:
-            raise ValueError("temperature must be 0 or more")
+        if not 0 <= self.temperature < 1e6:  # also refuses NaN and infinity
+            raise ValueError("temperature must be a number, 0 or more")
         if not 0 < self.top_p <= 1:
             raise ValueError("top_p must be in (0, 1]")
         if self.max_tokens is not None and self.max_tokens < 1:

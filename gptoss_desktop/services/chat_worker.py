@@ -24,6 +24,7 @@ from ..core.events import Done, Failed, Stats
 from ..core.harmony import PYTHON
 from ..core.history.store import Store
 from ..core.local.engine import LocalEngine
+from ..core.local.load_probe import load_local_engine
 from ..core.remote.connect import open_engine
 from ..core.remote.profile import ServerProfile
 from ..core.tools.loop import Toolbox, WithTools
@@ -66,7 +67,7 @@ class ChatWorker(Worker):
     model_failed = Signal(str)
     server_ready = Signal(ServerProfile, object)  # the server, its ServerModelInfo: connected, before the reply
 
-    def __init__(self, buffer: EventBuffer[Tagged], engine_factory: EngineFactory = LocalEngine) -> None:
+    def __init__(self, buffer: EventBuffer[Tagged], engine_factory: EngineFactory = load_local_engine) -> None:
         super().__init__()
         self._buffer = buffer
         self._engine_factory = engine_factory

@@ -226,3 +226,19 @@ def test_documents_indexed_before_vectors_existed_upgrade_and_wait_to_be_embedde
         assert vectors.active() is None
     finally:
         upgraded.close()
+
+
+def test_a_title_that_is_not_utf8_reads_with_replacement_characters(tmp_path: Path) -> None:
+    """Another tool (or damage) wrote bytes no UTF-8 decoder takes: the history still lists, as the sidebar does."""
+    import sqlite3
+    from contextlib import closing
+
+    store = Store(tmp_path / "c.db")
+    try:
+        conversation = store.create_conversation("placeholder")
+        with closing(sqlite3.connect(tmp_path / "c.db")) as db, db:
+            db.execute("UPDATE conversations SET title = CAST(? AS TEXT)", (b"caf\xe9 \xff\xfe",))
+        (listed,) = store.conversations()
+        assert listed.id == conversation and listed.title == "caf\ufffd \ufffd\ufffd"
+    finally:
+        store.close()

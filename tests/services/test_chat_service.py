@@ -136,3 +136,22 @@ def test_a_conversation_with_documents_is_answered_from_them(
         service.send(rent, DocumentsRef(tmp_path / "history.db", with_documents.uid))
     assert [(u.strategy, u.passages) for u in used] == [("whole", 1)]
     assert cited == [()]  # the babbling model cites nothing, and says so before it finishes
+
+
+def test_a_model_that_aborts_llama_cpp_is_refused_and_the_app_keeps_running(
+    qtbot: QtBot, trained_model: Path, tmp_path: Path
+) -> None:
+    """block_count=3000 passes every header check, and then aborts llama.cpp (it killed the window)."""
+    from tests.fixtures.gguf_mutations import scalar_mutations, write_mutant
+
+    (mutation,) = [m for m in scalar_mutations(trained_model) if m.name == "gpt-oss.block_count=3000"]
+    aborting = write_mutant(trained_model, mutation, tmp_path / "aborts.gguf")
+    service = ChatService()
+    try:
+        with qtbot.waitSignal(service.model_failed, timeout=60_000) as failed:
+            service.load_model(str(aborting))
+        assert "llama.cpp crashed loading aborts.gguf (SIGABRT)" in failed.args[0]
+        with qtbot.waitSignal(service.model_loaded, timeout=60_000):
+            service.load_model(str(trained_model))
+    finally:
+        assert service.shutdown(2000)

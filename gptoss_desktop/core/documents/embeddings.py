@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..engine import ModelLoadError
+from ..local.big_stack import DIRECT_CHARS, PIECE_CHARS, run_with_stack
 from ..local.engine import default_threads
 from ..local.gguf_file import GGUFError, read_gguf
 from ..local.llama_log import route_llama_logs
@@ -178,8 +179,16 @@ class Embedder:
 
     def _embed(self, texts: list[str]) -> Vectors:
         # llama.cpp tokenizes each text and cuts it to n_batch tokens (truncate=True); an empty text
-        # still has its [CLS]/[SEP] tokens, so every text gets a row.
-        return normalized(self._llama.embed(texts, normalize=False, truncate=True))
+        # still has its [CLS]/[SEP] tokens, so every text gets a row. Its tokenizer needs a deep stack for
+        # long runs of one character: a long text is embedded where there is one, and cut to PIECE_CHARS
+        # characters first (far more than n_batch tokens ever cover, so the vector is the same).
+        longest = max(map(len, texts), default=0)
+        if longest <= DIRECT_CHARS:
+            return normalized(self._llama.embed(texts, normalize=False, truncate=True))
+        cut = [text[:PIECE_CHARS] for text in texts]
+        return normalized(
+            run_with_stack(lambda: self._llama.embed(cut, normalize=False, truncate=True), min(longest, PIECE_CHARS))
+        )
 
     def close(self) -> None:
         """Free the model and context now rather than at garbage collection."""

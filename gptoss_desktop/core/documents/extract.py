@@ -11,8 +11,11 @@ Windows-1252 or Shift-JIS file reads right; bytes that fit no guess become U+FFF
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
+from ..files import kind_of as file_kind
 from .formats.common import Cancel, ExtractionCancelled, bom_encoding, check_cancel, decode_text, size_text
 from .formats.html import html_spans
 from .formats.text import csv_spans, markdown_spans, text_spans
@@ -149,11 +152,14 @@ def _looks_like_text(head: bytes) -> bool:
 def _size(path: Path) -> int:
     """The file's size, refused over MAX_FILE_BYTES before anything is read."""
     try:
-        size = path.stat().st_size
+        status = os.stat(path)
     except OSError as exc:
         raise reading_error(path.name, exc) from exc
-    if path.is_dir():
+    if stat.S_ISDIR(status.st_mode):
         raise ExtractionError(f"{path.name} is a folder; add the files in it instead")
+    if not stat.S_ISREG(status.st_mode):  # a FIFO would hang the open, /dev/zero never end
+        raise ExtractionError(f"{path.name} is {file_kind(status.st_mode)}, not a document")
+    size = status.st_size
     if size > MAX_FILE_BYTES:
         raise ExtractionError(f"{path.name} is {size_text(size)}; the limit is {size_text(MAX_FILE_BYTES)}")
     return size

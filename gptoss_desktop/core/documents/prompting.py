@@ -78,7 +78,7 @@ def quote(passages: Sequence[Passage], first_number: int = 1) -> str:
     """The passages as numbered quotations, each with its document and place."""
     blocks = []
     for number, passage in enumerate(passages, start=first_number):
-        place = ", ".join(part for part in (passage.document_name, passage.chunk.anchor) if part)
+        place = _one_line(", ".join(part for part in (passage.document_name, passage.chunk.anchor) if part))
         text = _defuse(passage.chunk.text.strip())
         blocks.append(f"[{number}] {place}\n{_OPEN}\n{text}\n{_CLOSE}")
     return "\n\n".join(blocks)
@@ -187,6 +187,17 @@ def _quoted_notes(notes: Sequence[str]) -> str:
     """Notes of several parts inside one quotation, each under "Notes on part N"."""
     parts = "\n\n".join(f"Notes on part {index}:\n{_defuse(note.strip())}" for index, note in enumerate(notes, 1))
     return f"{_OPEN}\n{parts}\n{_CLOSE}"
+
+
+#: The longest document name and place quoted: a name is a label, not a place for instructions.
+PLACE_LIMIT = 200
+
+
+def _one_line(place: str) -> str:
+    """A file name outside the quotation marks can hold anything (line breaks, "»»", a paragraph of
+    instructions): it is put on one line, defused and cut short."""
+    place = _defuse(" ".join(place.split()))
+    return place if len(place) <= PLACE_LIMIT else place[: PLACE_LIMIT - 1] + "…"
 
 
 def _defuse(text: str) -> str:

@@ -9,13 +9,12 @@ thread, the CLI on its only one.
 from __future__ import annotations
 
 import json
-import os
 import re
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from ..files import WriteRefusedError, write_file
 from .store import StoredConversation, StoredMessage
 
 ExportFormat = Literal["md", "json"]
@@ -87,35 +86,15 @@ def suggested_filename(conversation: StoredConversation, format: ExportFormat) -
 
 
 def write_export(path: Path, text: str) -> None:
-    """Write `text` (UTF-8) all or nothing: an existing file is replaced only once the new one is complete."""
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    """Write `text` (UTF-8) all or nothing through the app's one writer of person-named paths: an existing
+    file is replaced only once the new one is complete; a device, a FIFO, a symlink or a read-only file
+    is refused (ExportError says why)."""
     try:
-        # os.open with 0o666 lets the umask decide permissions, as for any file the person saves.
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        write_file(path, text.encode("utf-8"))
+    except WriteRefusedError as exc:
+        raise ExportError(f"Did not write {path.name}: {exc}.") from exc
     except OSError as exc:
-        raise _failure(path, exc) from exc
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(text.encode("utf-8"))
-            file.flush()
-            os.fsync(file.fileno())
-        _keep_mode(path, temporary)
-        os.replace(temporary, path)
-    except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise _failure(path, exc) from exc
-
-
-def _failure(path: Path, exc: OSError) -> ExportError:
-    return ExportError(f"Could not write {path.name}: {exc.strerror or exc}")
-
-
-def _keep_mode(path: Path, temporary: Path) -> None:
-    try:
-        mode = path.stat().st_mode & 0o7777
-    except OSError:
-        return  # a new file: the umask's permissions
-    os.chmod(temporary, mode)
+        raise ExportError(f"Could not write {path.name}: {exc.strerror or exc}") from exc
 
 
 def _heading(message: StoredMessage) -> str:

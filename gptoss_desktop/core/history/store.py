@@ -8,6 +8,7 @@ mid-answer leaves its partial answer behind, and the next start marks it
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import sqlite3
 import time
@@ -125,6 +126,9 @@ class Store:
         must not, or it would mark the answer streaming right now as interrupted."""
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, isolation_level=None)
+        # Text that is not UTF-8 (written by another tool, or damage) reads with U+FFFD instead of failing
+        # every query that touches it: one binary title hid the whole history.
+        self._db.text_factory = functools.partial(str, encoding="utf-8", errors="replace")
         self._use_wal()
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.execute("PRAGMA synchronous=NORMAL")  # WAL keeps this crash-safe for the app (not for a power cut)

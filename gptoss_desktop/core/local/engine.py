@@ -23,6 +23,7 @@ from ..events import AnswerDelta, ContextTrimmed, Done, EngineEvent, Failed, Sta
 from ..harmony import Conversation, HarmonyStreamParser, Message, Special, Text, message_segments, render_segments
 from ..harmony import tokens as harmony_tokens
 from .gguf_file import read_gguf
+from .header_checks import check_header
 from .llama_log import route_llama_logs
 from .machine import Machine, read_machine
 from .memory_plan import ENGINE_FLASH_ATTN, ModelShape, engine_plan
@@ -106,9 +107,12 @@ class LocalEngine:
     ) -> None:
         """Check, plan and load. `context_size` and `n_gpu_layers` override the memory plan."""
         path = Path(model_path).expanduser()
+        self._closed = False
         # Read the header first: a truncated download or a model that cannot fit in memory is
         # refused with a reason, before llama.cpp is asked to map 12 GB.
-        plan = engine_plan(ModelShape.from_gguf(read_gguf(path)), machine or read_machine(), context_size)
+        info = read_gguf(path)
+        check_header(info)  # values llama.cpp would abort on
+        plan = engine_plan(ModelShape.from_gguf(info), machine or read_machine(), context_size)
         if not plan.fits or plan.context_size is None:
             raise ModelLoadError(f"{path.name} {plan.message}")
         route_llama_logs()
@@ -137,7 +141,13 @@ class LocalEngine:
         }
 
     def _abort_decodes_on(self, cancel: CancelFlag | None) -> None:
-        """Let llama.cpp abort a decode (a long prefill) once `cancel` is set; None turns it off."""
+        """Let llama.cpp abort a decode (a long prefill) once `cancel` is set; None turns it off.
+
+        A generation left unfinished is cleaned up whenever its generator is collected, which can be
+        after close() freed the context: there is nothing to turn off then (the freed pointer must not
+        be touched)."""
+        if self._closed:
+            return
         if cancel is None:
             llama_cpp.llama_set_abort_callback(self._llama.ctx, llama_cpp.ggml_abort_callback(), None)
         else:
@@ -222,6 +232,7 @@ class LocalEngine:
     def close(self) -> None:
         """Free the model and context now rather than at garbage collection."""
         llama = getattr(self, "_llama", None)
+        self._closed = True
         if llama is not None:
             llama.close()
 

@@ -9,18 +9,22 @@ gpt-oss's 201k) and fails on damaged files with errors no person can act on.
 from __future__ import annotations
 
 import mmap
+import os
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..engine import ModelLoadError
+from ..files import NotRegularFileError, open_regular
 
 GGUF_MAGIC = b"GGUF"
 
 SUPPORTED_VERSIONS = (2, 3)
 DEFAULT_ALIGNMENT = 32
 MAX_DIMS = 4
+#: More bytes than any model file has (10 TB): a header claiming more is damaged, not an unfinished download.
+ABSURD_SIZE = 10**13
 
 # ggml type id -> (elements per block, bytes per block), as in gguf-py 0.19.0 (GGML_QUANT_SIZES).
 GGML_BLOCK_SIZES: dict[int, tuple[int, int]] = {
@@ -180,7 +184,7 @@ class _Cursor:
 
 def _size_text(n: int) -> str:
     """File sizes the way download pages show them (decimal units)."""
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+    for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
         if n >= scale:
             return f"{n / scale:.1f} {unit}"
     return "1 byte" if n == 1 else f"{n} bytes"
@@ -270,10 +274,10 @@ def _parse(cur: _Cursor, path: Path, file_size: int, max_array_items: int, stop_
 
 def _read(path: Path, max_array_items: int, stop_after_architecture: bool) -> GGUFInfo:
     try:
-        with path.open("rb") as f:
-            file_size = path.stat().st_size
+        with open_regular(path) as f:  # not a device or a FIFO: /dev/zero would be read forever
+            file_size = os.fstat(f.fileno()).st_size
             if file_size < len(GGUF_MAGIC):
-                if GGUF_MAGIC.startswith(f.read()) and file_size:
+                if GGUF_MAGIC.startswith(f.read(len(GGUF_MAGIC))) and file_size:
                     raise TruncatedGGUFError(f"{path.name} is truncated: it holds only {file_size} bytes.")
                 raise NotGGUFError(
                     f"{path.name} is not a GGUF model file (it is {'empty' if not file_size else 'tiny'})."
@@ -288,6 +292,8 @@ def _read(path: Path, max_array_items: int, stop_after_architecture: bool) -> GG
         raise GGUFError(f"No model file at {path}.") from None
     except IsADirectoryError:
         raise GGUFError(f"{path} is a folder, not a model file.") from None
+    except NotRegularFileError as exc:
+        raise GGUFError(f"{exc}: choose a GGUF model file.") from None
     except OSError as exc:
         raise GGUFError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
 
@@ -298,6 +304,11 @@ def read_gguf(path: Path, *, require_complete: bool = True, max_array_items: int
     Metadata arrays longer than `max_array_items` (the vocabulary, merges) are kept as SkippedArray.
     """
     info = _read(Path(path), max_array_items, stop_after_architecture=False)
+    if require_complete and info.missing_bytes > ABSURD_SIZE:
+        raise TruncatedGGUFError(
+            f"{info.path.name} is damaged or truncated: its header describes {_size_text(info.expected_file_size)} "
+            "of weights, more than any model has."
+        )
     if require_complete and not info.is_complete:
         raise TruncatedGGUFError(
             f"{info.path.name} is incomplete: it holds {_size_text(info.file_size)} of "

@@ -12,6 +12,7 @@ import llama_cpp
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from ..harmony import Conversation
+from .big_stack import tokenize_text
 
 #: Used when a GGUF carries no template of its own.
 CHATML = (
@@ -48,4 +49,6 @@ class TemplatePrompt:
             prompt = self._formatter(messages=messages).prompt  # type: ignore[arg-type]
         except Exception as exc:  # a broken template in a downloaded file must not crash the app
             raise ValueError(f"The model's chat template failed: {exc}") from exc
-        return self._llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+        return tokenize_text(
+            lambda text: self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True), prompt
+        )

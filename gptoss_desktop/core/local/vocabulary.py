@@ -8,7 +8,8 @@
   token string before it is tokenized, so it can only ever become text.
 
 And one difference from the tokenizer gpt-oss was trained with: text holding combining marks
-is tokenized as o200k does (marked_text.py).
+is tokenized as o200k does (marked_text.py). Long texts are tokenized where the stack is deep
+enough (big_stack.py): a long run of one character overflows llama.cpp's pre-tokenizer otherwise.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import llama_cpp
 
 from ..engine import ModelLoadError
 from ..harmony import Segment, Special
+from .big_stack import tokenize_text
 from .gguf_file import read_gguf
 from .llama_log import route_llama_logs
 from .marked_text import PRE_TOKENIZER, has_mark, tokenize_marked
@@ -77,6 +79,9 @@ class Vocabulary:
             return tokenize_marked(text, self._byte_ranks(), self._tokenize_unmarked)
         return self._tokenize_unmarked(text)
 
+    def _tokenize_part(self, text: str) -> list[int]:
+        return self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=False)
+
     def _byte_ranks(self) -> dict[bytes, int]:
         """Each ordinary token's bytes -> its id (the rank, in a tiktoken vocabulary); built on first need, ~1 s."""
         if self._ranks is None:
@@ -91,7 +96,7 @@ class Vocabulary:
     def _tokenize_unmarked(self, text: str) -> list[int]:
         ids: list[int] = []
         for part in self._split_specials(text):
-            ids += self._llama.tokenize(part.encode("utf-8"), add_bos=False, special=False)
+            ids += tokenize_text(self._tokenize_part, part)
         if any(token in self.special_names for token in ids):
             # A vocabulary whose specials are not literal text runs: fall back to one character at a time.
             ids = [t for ch in text for t in self._llama.tokenize(ch.encode("utf-8"), add_bos=False, special=False)]

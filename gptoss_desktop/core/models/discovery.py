@@ -17,7 +17,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from ..files import read_regular
 from ..local.gguf_file import GGUFError, read_architecture, read_gguf
+
+#: The most read of a small text file of another tool (a ref, a manifest): they are a few kB.
+SMALL_FILE_LIMIT = 1 << 20
 
 GPT_OSS = "gpt-oss"
 OLLAMA_MODEL_LAYER = "application/vnd.ollama.image.model"
@@ -158,7 +162,7 @@ def ollama_candidates(root: Path) -> Iterator[tuple[Path, str | None, str]]:
             continue
         label = _ollama_label(manifest.relative_to(manifests).parts)
         try:
-            data = json.loads(manifest.read_text(encoding="utf-8"))
+            data = json.loads(read_regular(manifest, SMALL_FILE_LIMIT).decode("utf-8"))
             layers = data["layers"] if isinstance(data, dict) else []
             digests = [layer["digest"] for layer in layers if layer.get("mediaType") == OLLAMA_MODEL_LAYER]
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -183,8 +187,8 @@ def _ollama_label(parts: tuple[str, ...]) -> str:
 
 def _read_text(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8").strip()
-    except OSError:
+        return read_regular(path, SMALL_FILE_LIMIT).decode("utf-8", errors="replace").strip()
+    except (OSError, ValueError):
         return ""
 
 

@@ -8,7 +8,6 @@ Done("cancelled").
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -17,8 +16,9 @@ import httpx
 
 from ..cancel import CancelFlag
 from ..events import AnswerDelta, Done, EngineEvent, Failed, Stats
+from .bounded import BadReplyError, lines, parse_json, raw_decoded
 from .deltas import DeltaReader
-from .server_errors import error_text, sentence, server_said, status_message, transport_message
+from .server_errors import error_text, moved_message, redact, sentence, server_said, status_message, transport_message
 from .sse import DONE, event_data
 from .transport import SocketRegistry, cut_on_cancel
 
@@ -39,11 +39,19 @@ class Reply:
 class Exchange:
     """Runs chat completion requests on a client and turns each stream into engine events."""
 
-    def __init__(self, client: httpx.Client, sockets: SocketRegistry, server: str, has_key: bool) -> None:
+    def __init__(
+        self,
+        client: httpx.Client,
+        sockets: SocketRegistry,
+        server: str,
+        api_key: str | None,
+        idle_seconds: float = 600.0,
+    ) -> None:
         self._client = client
         self._sockets = sockets
         self._server = server
-        self._has_key = has_key
+        self._api_key = api_key
+        self._idle_seconds = idle_seconds
         self._last_error = ""
 
     def refused_field(self, name: str) -> bool:
@@ -51,7 +59,11 @@ class Exchange:
         return name in self._last_error
 
     def events(self, body: dict[str, object], cancel: CancelFlag, reply: Reply) -> Iterator[EngineEvent]:
-        """Send `body` and yield its reply's events; ends with Done or Failed."""
+        """Send `body` and yield its reply's events; ends with Done or Failed (never quoting the API key)."""
+        for event in self._events(body, cancel, reply):
+            yield Failed(redact(event.message, self._api_key)) if isinstance(event, Failed) else event
+
+    def _events(self, body: dict[str, object], cancel: CancelFlag, reply: Reply) -> Iterator[EngineEvent]:
         self._last_error = ""
         run = _Run(reply)
         if cancel.is_set():
@@ -62,12 +74,22 @@ class Exchange:
                 cut_on_cancel(cancel, self._sockets),
                 self._client.stream("POST", "chat/completions", json=body) as response,
             ):
+                if response.is_redirect:
+                    location = response.headers.get("Location", "")
+                    moved = str(response.url.join(location)).removesuffix("/chat/completions") if location else ""
+                    yield Failed(moved_message(self._server, moved))
+                    return
                 if response.status_code >= 400:
                     text = _read_some(response)
                     self._last_error = f"{response.status_code} {text}"
-                    yield Failed(status_message(response.status_code, text, self._server, has_key=self._has_key))
+                    has_key = bool(self._api_key)
+                    yield Failed(status_message(response.status_code, text, self._server, has_key=has_key))
                     return
-                yield from run.read(response.iter_lines(), cancel, self._server)
+                yield from run.read(lines(response, self._idle_seconds), cancel, self._server)
+        except BadReplyError as exc:
+            yield from run.reader_finish()
+            kept = "; what came before is kept" if run.reader.counts.chunks else ""
+            yield Failed(sentence(f"{self._server} {exc}, so the answer was stopped{kept}."))
         except httpx.TransportError as exc:
             yield from run.reader_finish()
             if cancel.is_set():
@@ -90,14 +112,17 @@ class _Run:
 
     def read(self, lines: Iterator[str], cancel: CancelFlag, server: str) -> Iterator[EngineEvent]:
         finish_reason: str | None = None
+        most = 2 * self.reply.context_size + 1000  # an answer never has more tokens than the context
         for data in event_data(lines):
             if cancel.is_set():
                 break
+            if self.reader.counts.chunks > most:
+                raise BadReplyError(f"kept sending past the length of its context ({self.reply.context_size} tokens)")
             if data.strip() == DONE:
                 finish_reason = finish_reason or "stop"
                 break
             try:
-                chunk = json.loads(data)
+                chunk = parse_json(data)
             except ValueError:
                 yield from self.reader_finish()
                 yield Failed(
@@ -189,8 +214,11 @@ def _int(value: object, default: int) -> int:
 def _read_some(response: httpx.Response) -> str:
     """The start of an error reply's body, decoded leniently."""
     data = b""
-    for piece in response.iter_bytes():
-        data += piece
-        if len(data) >= ERROR_BODY_LIMIT:
-            break
+    try:
+        for piece in raw_decoded(response):
+            data += piece
+            if len(data) >= ERROR_BODY_LIMIT:
+                break
+    except BadReplyError:
+        pass
     return data[:ERROR_BODY_LIMIT].decode("utf-8", errors="replace")

@@ -10,6 +10,7 @@ on any thread; cancel from any other.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -21,6 +22,7 @@ from ..cancel import CancelFlag
 from ..context_window import fit_window, reply_reserve
 from ..events import ContextTrimmed, EngineEvent, Failed
 from ..harmony import Conversation, system_content
+from .bounded import BadReplyError, parse_json, read_body
 from .exchange import Exchange, Reply
 from .models import (
     EFFORT_HONOURED,
@@ -33,7 +35,14 @@ from .models import (
     parse_props,
     server_kind,
 )
-from .server_errors import ServerUnavailableError, moved_message, sentence, status_message, transport_message
+from .server_errors import (
+    ServerUnavailableError,
+    moved_message,
+    redact,
+    sentence,
+    status_message,
+    transport_message,
+)
 from .server_url import BadServerAddressError, normalize_base_url, where_it_runs
 from .token_count import TokenCounter
 from .transport import cut_on_cancel, make_client
@@ -41,6 +50,8 @@ from .transport import cut_on_cancel, make_client
 if TYPE_CHECKING:
     from ..engine import ChatRequest
 
+#: What an HTTP header value may hold: an API key with anything else would be echoed in an error.
+_HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
 #: Assumed when the server does not say (llama-cpp-python's server defaults to 2048: pass it).
 DEFAULT_CONTEXT = 8192
 #: Tokens of a message's framing in a chat template, and of a template's system header (not gpt-oss).
@@ -116,8 +127,16 @@ class ServerEngine:
         except BadServerAddressError as exc:
             raise ServerUnavailableError(str(exc)) from exc
         self.server = f"the server at {urlsplit(self.base_url).netloc}"
+        if api_key and not _HEADER_SAFE.fullmatch(api_key):
+            raise ServerUnavailableError(
+                "The API key holds a line break, a space or another character no API key has: copy it again."
+            )
+        self._api_key = api_key
         self._has_key = bool(api_key)
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._idle_seconds = timeouts.read
+        headers = {"Accept-Encoding": "gzip, deflate"}  # the two bounded.py inflates step by step
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
         timeout = httpx.Timeout(timeouts.read, connect=timeouts.connect)
         self._quick = httpx.Timeout(timeouts.quick, connect=timeouts.connect)
         self._client, self._sockets = make_client(self.base_url, headers, timeout, ca_file)
@@ -131,9 +150,9 @@ class ServerEngine:
         except ModelChoiceError as exc:
             self.close()
             raise ServerUnavailableError(str(exc)) from exc
-        except ServerUnavailableError:
+        except ServerUnavailableError as exc:
             self.close()
-            raise
+            raise ServerUnavailableError(redact(str(exc), api_key)) from None
         self.model: ServerModel = chosen
         self.models: tuple[ServerModel, ...] = tuple(models)  # everything the server offers, as it listed them
         effort_honoured = EFFORT_HONOURED[kind] if props.template_reads_effort is None else props.template_reads_effort
@@ -154,18 +173,22 @@ class ServerEngine:
 
     def _models(self) -> list[ServerModel]:
         try:
-            response = self._client.get("models", timeout=self._quick)
+            with self._client.stream("GET", "models", timeout=self._quick) as response:
+                if response.is_redirect:
+                    location = response.headers.get("Location", "")
+                    moved = str(response.url.join(location)).removesuffix("/models") if location else ""
+                    raise ServerUnavailableError(moved_message(self.server, moved))
+                body = read_body(response, seconds=self._quick.read or 30.0)
         except httpx.TransportError as exc:
             raise ServerUnavailableError(transport_message(exc, self.server, answering=False)) from exc
-        if response.is_redirect:
-            location = response.headers.get("Location", "")
-            moved = str(response.url.join(location)).removesuffix("/models") if location else ""
-            raise ServerUnavailableError(moved_message(self.server, moved))
+        except BadReplyError as exc:
+            raise ServerUnavailableError(sentence(f"{self.server} {exc}.")) from None
         if response.status_code >= 400:
-            said = status_message(response.status_code, response.text, self.server, has_key=self._has_key)
+            text = body.decode("utf-8", errors="replace")
+            said = status_message(response.status_code, text, self.server, has_key=self._has_key)
             raise ServerUnavailableError(said)
         try:
-            return parse_models(response.json())
+            return parse_models(parse_json(body))
         except ValueError as exc:
             raise ServerUnavailableError(
                 sentence(
@@ -176,10 +199,13 @@ class ServerEngine:
 
     def _props(self) -> ServerProps:
         """llama-server's `/props` (beside /v1, not under it); unknown when it cannot be read."""
+        url = self.base_url.removesuffix("/v1") + "/props"
         try:
-            response = self._client.get(self.base_url.removesuffix("/v1") + "/props", timeout=self._quick)
-            return parse_props(response.json()) if response.status_code == 200 else ServerProps()
-        except (httpx.TransportError, ValueError):
+            with self._client.stream("GET", url, timeout=self._quick) as response:
+                if response.status_code != 200:
+                    return ServerProps()
+                return parse_props(parse_json(read_body(response, seconds=self._quick.read or 30.0)))
+        except (httpx.TransportError, ValueError):  # BadReplyError is a ValueError
             return ServerProps()
 
     def count_text_tokens(self, text: str) -> int:
@@ -213,7 +239,7 @@ class ServerEngine:
             yield ContextTrimmed(window.dropped, len(window.conversation.messages))
         body = self._body(window.conversation, request)
         reply = Reply(is_harmony=self.info.is_harmony, context_size=n_ctx, prompt_estimate=window.tokens)
-        exchange = Exchange(self._client, self._sockets, self.server, self._has_key)
+        exchange = Exchange(self._client, self._sockets, self.server, self._api_key, self._idle_seconds)
         events = exchange.events(body, cancel, reply)
         if self._template_kwargs and "chat_template_kwargs" in body:
             events = self._without_kwargs_if_refused(events, exchange, body, cancel, reply)

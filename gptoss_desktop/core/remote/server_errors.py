@@ -6,12 +6,12 @@ event while answering, or in ServerUnavailableError while connecting.
 
 from __future__ import annotations
 
-import json
 import ssl
 
 import httpx
 
 from ..engine import ModelLoadError
+from .bounded import parse_json
 
 #: The most of a server's own error text quoted in a message.
 QUOTE_LIMIT = 300
@@ -28,7 +28,7 @@ def server_said(body: str) -> str:
     """The server's own error text from an error body (OpenAI's `{"error": {"message": …}}` and variants)."""
     text = body.strip()
     try:
-        parsed = json.loads(text)
+        parsed = parse_json(text)
     except ValueError:
         return _clip(text)
     return _clip(error_text(parsed) or text)
@@ -48,6 +48,16 @@ def error_text(parsed: object) -> str:
     if isinstance(parsed, list) and parsed:
         return "; ".join(filter(None, (error_text(item) or _field_error(item) for item in parsed)))
     return ""
+
+
+def redact(text: str, secret: str | None) -> str:
+    """`text` with `secret` (an API key a server or an error may echo) replaced by a placeholder."""
+    if not secret:
+        return text
+    for form in {secret, secret.strip()}:
+        if len(form) >= 4:
+            text = text.replace(form, "[API key]")
+    return text
 
 
 def sentence(text: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import httpx
 
+from .bounded import REPLY_LIMIT, parse_json, read_body
 from .models import ServerKind
 
 #: Bytes of UTF-8 per token assumed without the server's tokenizer (o200k averages ~4 for English):
@@ -65,9 +66,10 @@ class TokenCounter:
         else:
             url, body, key = f"{self._root}/tokenize", {"content": text}, "tokens"
         try:
-            response = self._client.post(url, json=body, timeout=self._timeout)
-            value = response.json().get(key) if response.status_code == 200 else None
-        except (httpx.TransportError, ValueError, AttributeError):
+            with self._client.stream("POST", url, json=body, timeout=self._timeout) as response:
+                reply = parse_json(read_body(response, REPLY_LIMIT)) if response.status_code == 200 else None
+            value = reply.get(key) if isinstance(reply, dict) else None
+        except (httpx.TransportError, ValueError):  # BadReplyError is a ValueError
             value = None
         count = len(value) if isinstance(value, list) else value
         if not isinstance(count, int) or isinstance(count, bool) or count < 0:

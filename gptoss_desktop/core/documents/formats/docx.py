@@ -15,6 +15,7 @@ from typing import Any
 
 import docx
 from docx.oxml.ns import qn
+from lxml import etree  # type: ignore[import-untyped]
 
 from ..types import ExtractionError, TextSpan
 from .common import Cancel, check_cancel, size_text
@@ -42,6 +43,7 @@ def docx_spans(path: Path, name: str, cancel: Cancel) -> list[TextSpan]:
         document = docx.Document(str(path))
     except Exception as exc:  # python-docx and lxml raise many kinds of error on a damaged package
         raise ExtractionError(f"{name} is not a readable Word document") from exc
+    _drop_entity_references(document.element.body)
     headings = {style.style_id for style in document.styles if _is_heading(style)}
     spans: list[TextSpan] = []
     lines: list[str] = []
@@ -83,6 +85,18 @@ def check_zip(path: Path, name: str) -> None:
     xml = sum(member.file_size for member in members if member.filename.endswith((".xml", ".rels")))
     if xml > MAX_XML_BYTES:
         raise ExtractionError(f"{bomb}: its text unpacks to {size_text(xml)}; the limit is {size_text(MAX_XML_BYTES)}")
+
+
+def _drop_entity_references(body: Any) -> None:
+    """Take out entity references the parser left unresolved (it resolves none: no XXE), keeping the text
+    after each; python-docx reads a `w:t` only up to the first one, so the rest of the run was lost."""
+    for entity in list(body.iter(etree.Entity)):
+        parent, previous = entity.getparent(), entity.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + (entity.tail or "")
+        else:
+            parent.text = (parent.text or "") + (entity.tail or "")
+        parent.remove(entity)
 
 
 def _is_heading(style: Any) -> bool:
