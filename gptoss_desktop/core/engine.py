@@ -18,10 +18,18 @@ class ModelLoadError(Exception):
 
 @dataclass(frozen=True)
 class ChatRequest:
-    """One turn to answer: the conversation so far (ending with the user's message) and sampling."""
+    """One turn to answer: the conversation so far (ending with the user's message) and sampling.
+
+    `stop`: the answer ends just before the first of these texts (stop reason "stop").
+    `answer_grammar`: a llama.cpp grammar (GBNF) the answer must match; for gpt-oss it applies to
+    the final channel only, so the reasoning stays free. Local models only: engines on a server
+    ignore it.
+    """
 
     conversation: Conversation
     sampling: SamplingParams = field(default_factory=SamplingParams)
+    stop: tuple[str, ...] = ()
+    answer_grammar: str | None = None
 
 
 class EngineInfo(Protocol):

@@ -11,11 +11,12 @@ from __future__ import annotations
 import os
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import llama_cpp
+from llama_cpp.llama_grammar import LlamaGrammar
 
 from ..cancel import CancelFlag
 from ..context_window import Window, fit_window, reply_reserve
@@ -23,11 +24,11 @@ from ..engine import ChatRequest, ModelLoadError
 from ..events import AnswerDelta, ContextTrimmed, Done, EngineEvent, Failed, Stats
 from ..harmony import Conversation, HarmonyStreamParser, render_segments
 from ..harmony import tokens as harmony_tokens
-from ..sampling import SamplingParams
 from .gguf_file import read_gguf
 from .llama_log import route_llama_logs
 from .machine import Machine, read_machine
 from .memory_plan import ENGINE_FLASH_ATTN, ModelShape, engine_plan
+from .stop_text import StopText
 from .template_prompt import TemplatePrompt
 from .vocabulary import Vocabulary
 
@@ -186,7 +187,7 @@ class LocalEngine:
             return
         if window.dropped:
             yield ContextTrimmed(window.dropped, len(window.conversation.messages))
-        yield from _Run(self, prompt, request.sampling, cancel).events()
+        yield from _Run(self, prompt, request, cancel).events()
 
     def _fit(self, request: ChatRequest) -> tuple[Window, list[int]]:
         """The part of the conversation that fits with room for the reply, and its prompt ids."""
@@ -210,12 +211,16 @@ class LocalEngine:
 class _Run:
     """One generation: the sampling loop, the parser and the bookkeeping for stats."""
 
-    def __init__(self, engine: LocalEngine, prompt: list[int], sampling: SamplingParams, cancel: CancelFlag):
+    def __init__(self, engine: LocalEngine, prompt: list[int], request: ChatRequest, cancel: CancelFlag):
         self.engine = engine
         self.prompt = prompt
-        self.sampling = sampling
+        self.sampling = request.sampling
         self.cancel = cancel
         self.parser = HarmonyStreamParser() if engine.info.is_harmony else None
+        self.stop_text = StopText(request.stop)
+        # The answer's grammar: from the first token without harmony, else once the final channel opens.
+        self.grammar = request.answer_grammar
+        self.generated: list[int] = []
         self.completion = 0
         self.reasoning_tokens = 0
         self.first_token_at: float | None = None
@@ -230,29 +235,36 @@ class _Run:
         stop_reason = "length"
         start = time.perf_counter()
         engine._abort_decodes_on(self.cancel)
-        tokens = llama.generate(
-            self.prompt,
-            top_k=0,
-            top_p=self.sampling.top_p,
-            min_p=0.0,
-            temp=self.sampling.temperature,
-            repeat_penalty=1.0,
-        )
+        tokens = self._tokens(with_grammar=self.parser is None)
         try:
-            for token in tokens:
-                if self.first_token_at is None:
-                    self.first_token_at = time.perf_counter()
-                if self.cancel.is_set():
-                    stop_reason = "cancelled"
+            while True:
+                grammar_due = False
+                for token in tokens:
+                    if self.first_token_at is None:
+                        self.first_token_at = time.perf_counter()
+                    if self.cancel.is_set():
+                        stop_reason = "cancelled"
+                        break
+                    self.completion += 1
+                    self.generated.append(token)
+                    events, stop = self._consume(token)
+                    yield from self._stop_at_stop_text(events)
+                    if self.stop_text.stopped:
+                        stop = "stop"
+                    if stop is not None:
+                        stop_reason = stop
+                        break
+                    if self.completion >= max_tokens:
+                        break
+                    grammar_due = self._final_channel_opened(token)
+                    if grammar_due:
+                        break
+                if not grammar_due:
                     break
-                self.completion += 1
-                events, stop = self._consume(token)
-                yield from events
-                if stop is not None:
-                    stop_reason = stop
-                    break
-                if self.completion >= max_tokens:
-                    break
+                # The final channel's <|message|> was just sampled: go on from there under the grammar
+                # (llama.cpp reuses the cache for everything before it).
+                tokens.close()
+                tokens = self._tokens(with_grammar=True)
         except RuntimeError as exc:
             # An aborted or failed decode leaves the cache in an unknown state.
             llama.reset()  # type: ignore[no-untyped-call]
@@ -264,8 +276,51 @@ class _Run:
             tokens.close()
             engine._abort_decodes_on(None)
         if self.parser is not None:
-            yield from self.parser.finish()
+            yield from self._stop_at_stop_text(self.parser.finish())
+        held = self.stop_text.flush()
+        if held:
+            yield AnswerDelta(held)
         yield Done(stop_reason, self._stats(start, time.perf_counter()))
+
+    def _tokens(self, *, with_grammar: bool) -> Generator[int, Sequence[int] | None, None]:
+        """llama.cpp's token generator from the prompt and what was generated so far."""
+        grammar = None
+        if with_grammar and self.grammar is not None:
+            grammar = LlamaGrammar.from_string(self.grammar)
+            self.grammar = None  # applied once
+        return self.engine._llama.generate(
+            self.prompt + self.generated,
+            top_k=0,
+            top_p=self.sampling.top_p,
+            min_p=0.0,
+            temp=self.sampling.temperature,
+            repeat_penalty=1.0,
+            grammar=grammar,
+        )
+
+    def _final_channel_opened(self, token: int) -> bool:
+        """True when a grammar waits and `token` was the <|message|> that opens the final channel."""
+        return (
+            self.grammar is not None
+            and self.parser is not None
+            and self.parser.channel == "final"
+            and self.engine.vocabulary.special_names.get(token) == harmony_tokens.MESSAGE
+        )
+
+    def _stop_at_stop_text(self, events: Iterable[EngineEvent]) -> Iterator[EngineEvent]:
+        """Answer text up to the first stop string; other events as they come, after any held answer text."""
+        for event in events:
+            if isinstance(event, AnswerDelta):
+                text = self.stop_text.feed(event.text)
+                if text:
+                    yield AnswerDelta(text)
+                continue
+            if self.stop_text.stopped:
+                continue
+            held = self.stop_text.flush()
+            if held:
+                yield AnswerDelta(held)
+            yield event
 
     def _consume(self, token: int) -> tuple[list[EngineEvent], str | None]:
         """Events for one sampled token, and the stop reason if it ends the reply."""
