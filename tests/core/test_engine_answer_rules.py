@@ -11,7 +11,7 @@ import pytest
 from llama_cpp.llama_grammar import json_schema_to_gbnf
 
 from gptoss_desktop.core.engine import ChatRequest
-from gptoss_desktop.core.events import AnswerDelta, Done, EngineEvent, ReasoningDelta
+from gptoss_desktop.core.events import AnswerDelta, Done, EngineEvent, Failed, ReasoningDelta
 from gptoss_desktop.core.harmony import Conversation, Message
 from gptoss_desktop.core.local.engine import LocalEngine
 from gptoss_desktop.core.local.stop_text import StopText
@@ -68,6 +68,13 @@ def test_a_grammar_on_a_model_without_harmony_binds_all_its_output(smollm2_model
         engine.close()
     assert isinstance(json.loads(answer)["answer"], int)
     assert done.stop_reason == "eos"
+
+
+def test_a_grammar_llama_cpp_cannot_parse_fails_the_request_instead_of_the_process(engine: LocalEngine) -> None:
+    conversation = Conversation((Message("user", "What is 12 + 7?"),))
+    events = list(engine.generate(ChatRequest(conversation, answer_grammar='root ::= ("a"')))
+    assert events == [Failed("The answer's grammar is not valid GBNF (llama.cpp could not parse it).")]
+    assert ask(engine)[1] == "19"  # and the engine still answers
 
 
 @pytest.mark.parametrize(("stops", "answer"), [(("9",), "1"), (("1",), ""), (("xyz", "19"), ""), ((" ",), "19")])

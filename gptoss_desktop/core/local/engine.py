@@ -166,12 +166,24 @@ class LocalEngine:
         """Tokens of `text` as plain text (the ChatEngine protocol)."""
         return len(self.vocabulary.tokenize_plain(text))
 
+    def grammar_is_valid(self, grammar: str) -> bool:
+        """True if llama.cpp can parse the GBNF `grammar` (with a `root` rule) for this vocabulary."""
+        vocab = llama_cpp.llama_model_get_vocab(self._llama.model)
+        sampler = llama_cpp.llama_sampler_init_grammar(vocab, grammar.encode("utf-8"), b"root")
+        if not sampler:
+            return False
+        llama_cpp.llama_sampler_free(sampler)
+        return True
+
     def generate(self, request: ChatRequest, cancel: CancelFlag | None = None) -> Iterator[EngineEvent]:
         """Answer the last user message; stops within one token (or one graph node) of `cancel` being set.
 
         A conversation longer than the context loses its oldest exchanges (ContextTrimmed comes first).
         """
         cancel = cancel or CancelFlag()
+        if request.answer_grammar is not None and not self.grammar_is_valid(request.answer_grammar):
+            yield Failed("The answer's grammar is not valid GBNF (llama.cpp could not parse it).")
+            return
         try:
             window, prompt = self._fit(request)
         except ValueError as exc:
