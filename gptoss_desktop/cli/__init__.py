@@ -10,10 +10,16 @@ from types import ModuleType
 
 from .. import __version__
 from ..core.paths import use_home
-from . import chat, export, harmony, models
+from . import chat, export, harmony, models, serve
 
 #: The commands, in the order `--help` lists them.
-COMMANDS: dict[str, ModuleType] = {"chat": chat, "harmony": harmony, "models": models, "export": export}
+COMMANDS: dict[str, ModuleType] = {
+    "chat": chat,
+    "harmony": harmony,
+    "models": models,
+    "export": export,
+    "serve": serve,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,110 @@
+"""API requests as work for the engine thread, and their events back on the event loop.
+
+Counting the prompt needs the model's tokenizer, so it happens on the engine thread too: a
+prompt longer than the context is refused (400) instead of being cut as a chat in the window
+is, and the reply gets whatever room is left, so the engine never trims an API request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+from collections.abc import AsyncIterator, Iterator
+
+from starlette.requests import Request
+
+from ..cancel import CancelFlag
+from ..engine import ChatRequest
+from ..events import Done, Failed
+from ..local.engine import LocalEngine
+from .channel import EventChannel
+from .errors import ApiError, busy
+from .runner import BusyError, EngineRunner, Job, NoModelError
+
+
+def answer(request: ChatRequest) -> object:
+    """Work that answers `request` (see runner.Work)."""
+
+    def work(engine: LocalEngine, cancel: CancelFlag) -> Iterator[object]:
+        try:
+            prompt = engine.count_prompt_tokens(request.conversation)
+        except ValueError as exc:  # a chat template that cannot render these messages
+            yield ApiError(400, str(exc), param="messages")
+            return
+        n_ctx = engine.info.context_size
+        if prompt >= n_ctx:
+            yield ApiError(
+                400,
+                f"This model's maximum context length is {n_ctx} tokens. However, your messages resulted "
+                f"in {prompt} tokens. Please reduce the length of the messages.",
+                param="messages",
+                code="context_length_exceeded",
+            )
+            return
+        if request.answer_grammar is not None and not engine.grammar_is_valid(request.answer_grammar):
+            yield ApiError(400, "The response format could not be made into a grammar.", param="response_format")
+            return
+        room = n_ctx - prompt
+        sampling = dataclasses.replace(request.sampling, max_tokens=min(request.sampling.max_tokens or room, room))
+        yield from engine.generate(dataclasses.replace(request, sampling=sampling), cancel)
+
+    return work
+
+
+def is_last(event: object) -> bool:
+    """True for the event that ends a job."""
+    return isinstance(event, Done | Failed | ApiError)
+
+
+class RunningJob:
+    """A submitted job seen from the event loop: its events in batches, cancelled on disconnect."""
+
+    def __init__(self, runner: EngineRunner, work: object) -> None:
+        self.channel = EventChannel()
+        try:
+            self.job: Job = runner.submit(work, self.channel)  # type: ignore[arg-type]
+        except BusyError as exc:
+            raise busy(exc.waiting) from None
+        except NoModelError:
+            raise ApiError(
+                503, "No model is loaded in the app.", type="server_error", code="model_not_loaded"
+            ) from None
+        self.ended = False
+
+    def cancel(self) -> None:
+        """Stop the job (any thread); its last event still comes."""
+        self.job.cancel.set()
+
+    async def next_batch(self) -> list[object]:
+        """The events that came since the last call (at least one), up to the last event of the job."""
+        events = await self.channel.take()
+        for index, event in enumerate(events):
+            if is_last(event):
+                self.ended = True
+                return events[: index + 1]
+        return events
+
+    async def batches(self) -> AsyncIterator[list[object]]:
+        """Batches until the job's last event."""
+        while not self.ended:
+            yield await self.next_batch()
+
+    @contextlib.asynccontextmanager
+    async def watching(self, request: Request) -> AsyncIterator[None]:
+        """While inside, a client that disconnects cancels the job (before a streaming reply starts:
+        Starlette's StreamingResponse watches from then on)."""
+        watcher = asyncio.ensure_future(_cancel_on_disconnect(request, self))
+        try:
+            yield
+        finally:
+            watcher.cancel()
+
+
+async def _cancel_on_disconnect(request: Request, job: RunningJob) -> None:
+    """Wait for the client to go away, then cancel its job (its body was read already)."""
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            job.cancel()
+            return
