@@ -40,6 +40,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="let web pages from ORIGIN (e.g. http://localhost:3000) call the API; repeatable; off by default",
     )
     serve.add_argument("--context", type=int, metavar="N", help="context window in tokens (default: the memory plan's)")
+    serve.add_argument("--threads", type=int, metavar="N", help="CPU threads for llama.cpp (default: cores less one)")
     serve.add_argument(
         "--queue", type=int, default=8, metavar="N", help="requests that may wait (default 8; more get 429)"
     )
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
             return _fail(f"The environment variable {args.api_key_env} holds no API key.")
     try:
         check_exposure(args.host, key)
-        engine = LocalEngine(args.model, context_size=args.context)
+        engine = LocalEngine(args.model, context_size=args.context, n_threads=args.threads)
     except (ServeError, ModelLoadError) as exc:
         return _fail(str(exc))
     runner = EngineThread(engine, max_waiting=max(args.queue, 0) or 1)
