@@ -13,6 +13,7 @@ from gptoss_desktop.core.paths import HOME_ENV
 from tests.fixtures.memory_keyring import MemoryKeyring
 
 if TYPE_CHECKING:
+    from openai_harmony import HarmonyEncoding
     from PySide6.QtWidgets import QApplication
 
     from gptoss_desktop.services.garbage import MainThreadCollector
@@ -120,6 +121,14 @@ def minilm_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.fixtures.minilm_gguf import session_minilm
 
     return session_minilm(tmp_path_factory.getbasetemp())
+
+
+@pytest.fixture(scope="session")
+def harmony_reference() -> HarmonyEncoding:
+    """openai-harmony 0.0.8's HARMONY_GPT_OSS encoding, working offline (see tests/fixtures/harmony_reference.py)."""
+    from tests.fixtures.harmony_reference import harmony_encoding
+
+    return harmony_encoding()
 
 
 @pytest.fixture(scope="session")
