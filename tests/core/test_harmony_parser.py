@@ -14,7 +14,14 @@ from gptoss_desktop.core.events import (
     ToolCall,
     coalesce,
 )
-from gptoss_desktop.core.harmony import HarmonyStreamParser, Message, split_spelled_out
+from gptoss_desktop.core.harmony import (
+    Conversation,
+    HarmonyStreamParser,
+    Message,
+    answer_call,
+    render_text,
+    split_spelled_out,
+)
 from gptoss_desktop.core.harmony.completion import parse_completion
 
 Piece = tuple[bool, bytes]  # (is_special, text or token name)
@@ -220,3 +227,19 @@ def test_parsed_messages_go_back_into_the_prompt_as_they_were_written() -> None:
         Message("assistant", "Use python.", channel="analysis"),
         Message("assistant", "print(2)", channel="analysis", recipient="python", content_type="code"),
     ]
+
+
+def test_a_call_and_its_answer_continue_the_prompt() -> None:
+    parsed = parse_completion(
+        "<|channel|>analysis<|message|>Compute.<|end|>"
+        "<|start|>assistant to=python<|channel|>analysis code<|message|>print(6 * 7)<|call|>",
+        tools={"python"},
+    )
+    assert parsed.call is not None
+    turn = (Message("user", "6 * 7?"), *(m.as_message() for m in parsed.messages), answer_call(parsed.call, "42\n"))
+    assert render_text(Conversation(turn, date="2026-11-22")).endswith(
+        "<|start|>user<|message|>6 * 7?<|end|>"
+        "<|start|>assistant<|channel|>analysis<|message|>Compute.<|end|>"
+        "<|start|>assistant to=python<|channel|>analysis code<|message|>print(6 * 7)<|call|>"
+        "<|start|>python to=assistant<|channel|>analysis<|message|>42\n<|end|><|start|>assistant"
+    )

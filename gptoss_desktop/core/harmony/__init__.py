@@ -1,6 +1,16 @@
 """Harmony, gpt-oss's prompt format: rendering conversations and parsing completions."""
 
-from .conversation import CHANNELS, EFFORTS, Conversation, Effort, Message, Role, tool_call, tool_result
+from .conversation import (
+    CHANNELS,
+    EFFORTS,
+    Conversation,
+    Effort,
+    Message,
+    Role,
+    answer_call,
+    tool_call,
+    tool_result,
+)
 from .parser import HarmonyStreamParser, ParsedMessage, split_spelled_out
 from .render import (
     Segment,
@@ -33,6 +43,7 @@ __all__ = [
     "Special",
     "Text",
     "ToolNamespace",
+    "answer_call",
     "browser_tool",
     "builtin_tool",
     "developer_content",

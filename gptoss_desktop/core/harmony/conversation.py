@@ -15,6 +15,7 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ..events import ToolCall
 from .tools import Function, ToolNamespace, recipients
 
 Effort = Literal["low", "medium", "high"]
@@ -72,9 +73,15 @@ def tool_call(recipient: str, arguments: str, channel: str = "analysis", content
     return Message("assistant", arguments, channel=channel, recipient=recipient, content_type=content_type)
 
 
-def tool_result(name: str, output: str, channel: str) -> Message:
+def tool_result(name: str, output: str, channel: str | None) -> Message:
     """A tool's answer: authored by the tool, addressed to the assistant, on the channel of the call."""
     return Message("tool", output, channel=channel, recipient="assistant", name=name)
+
+
+def answer_call(call: ToolCall, output: str) -> Message:
+    """The answer to `call` (its output, or for an undeclared tool an error the model can read),
+    from the tool it was addressed to, on the call's channel."""
+    return tool_result(call.recipient, output, call.channel)
 
 
 @dataclass(frozen=True)
