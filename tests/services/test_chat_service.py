@@ -77,14 +77,12 @@ def test_loading_a_missing_file_reports_it(qtbot: QtBot, tmp_path: Path) -> None
 
 
 def test_a_conversation_longer_than_the_context_reports_the_cut_before_the_reply(
-    qtbot: QtBot, trained_model: Path
+    qtbot: QtBot, tiny_model: Path
 ) -> None:
-    # The harmony-trained model: the random babbler may open with a malformed header, whose text
-    # the parser rightly never shows, and then no reply arrives within the token budget.
     service = ChatService(engine_factory=lambda path: LocalEngine(path, context_size=1024))
     try:
         with qtbot.waitSignal(service.model_loaded, timeout=20_000):
-            service.load_model(str(trained_model))
+            service.load_model(str(tiny_model))
         seen: list[object] = []
         service.event_received.connect(seen.append)
         messages: list[Message] = []
