@@ -32,7 +32,7 @@ from PySide6.QtWidgets import QApplication
 from gptoss_desktop.core.history.store import MessageStats, Store
 from gptoss_desktop.core.paths import app_paths, use_home
 from gptoss_desktop.core.settings import Settings
-from gptoss_desktop.services.chat_service import ChatService
+from gptoss_desktop.services.app_services import AppServices
 from gptoss_desktop.ui.app import settle_garbage_collector
 from gptoss_desktop.ui.style import apply_style
 from gptoss_desktop.ui.window.main_window import MainWindow
@@ -125,7 +125,9 @@ def main() -> None:
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     apply_style(app)
-    window = MainWindow(ChatService(), Settings(), app_paths().settings_file)
+    services = AppServices(app_paths().database)
+    window = MainWindow(services, Settings(), app_paths().settings_file)
+    services.setParent(window)
     window.pages.setCurrentIndex(1)
     window.show()
     while not window.lexer_warm_up.done:  # the app warms Pygments while a model loads (seconds)
@@ -140,6 +142,8 @@ def main() -> None:
         gaps += round_gaps
         print(f"round: first_paint={first:.0f} ms (2 exchanges: {short:.0f} ms) max_stall={max(round_gaps):.1f} ms")
     window.close()
+    while window.isVisible():
+        app.processEvents()
     gaps.sort()
     p99 = gaps[int(len(gaps) * 0.99)]
     print(

@@ -27,13 +27,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
-from gptoss_desktop.core.engine import ChatRequest
+from gptoss_desktop.core.conversation_settings import ConversationSettings
+from gptoss_desktop.core.events import Done
 from gptoss_desktop.core.harmony import Conversation, Message
 from gptoss_desktop.core.local.engine import LocalEngine
-from gptoss_desktop.core.paths import use_home
+from gptoss_desktop.core.paths import app_paths, use_home
 from gptoss_desktop.core.sampling import SamplingParams
 from gptoss_desktop.core.settings import Settings
-from gptoss_desktop.services.chat_service import ChatService
+from gptoss_desktop.services.app_services import AppServices
 from gptoss_desktop.ui.style import apply_style
 from gptoss_desktop.ui.window.main_window import MainWindow
 
@@ -75,8 +76,10 @@ def app_tokens_per_second(
     app: QApplication, model: Path, conversation: Conversation, sampling: SamplingParams
 ) -> tuple[float, int, float]:
     """The app's pipeline into the real window; returns tokens/s, tokens and the longest GUI stall (ms)."""
-    service = ChatService(engine_factory=lambda path: LocalEngine(path, context_size=CONTEXT))
-    window = MainWindow(service, Settings(), Path(tempfile.mkdtemp()) / "settings.json")
+    services = AppServices(app_paths().database, engine_factory=lambda path: LocalEngine(path, context_size=CONTEXT))
+    service = services.chat
+    window = MainWindow(services, Settings(), Path(tempfile.mkdtemp()) / "settings.json")
+    services.setParent(window)
     window.show()
     loop = QEventLoop()  # wait in Qt's event loop: a processEvents() spin would steal a core
     service.model_loaded.connect(loop.quit)
@@ -91,22 +94,24 @@ def app_tokens_per_second(
 
     probe.timeout.connect(on_probe)
 
-    def on_finished(done: object) -> None:
-        result["end"] = time.perf_counter()
-        result["tokens"] = done.stats.completion_tokens  # type: ignore[attr-defined]
-        loop.quit()
+    def on_event(event: object) -> None:
+        if isinstance(event, Done):
+            result["end"] = time.perf_counter()
+            result["tokens"] = event.stats.completion_tokens
+            loop.quit()
 
-    service.generation_finished.connect(on_finished)
-    # The window's own turn widgets, as if the person had typed the message.
-    window.chat_view.add_user_message(conversation.messages[-1].content)
-    window.session._turn = window.chat_view.add_assistant_turn(show_reasoning=service.model_info.is_harmony)  # type: ignore[union-attr]
+    service.event_received.connect(on_event)
+    # As if the person had typed the message: the window's own session, transcript, widgets and history.
+    window.session.update_settings(ConversationSettings(seed=sampling.seed, max_tokens=sampling.max_tokens))
     probe.start(PROBE_MS)
     clock.start()
     start = time.perf_counter()
-    service.send(ChatRequest(conversation, sampling))
+    window.session.send(conversation.messages[-1].content, conversation.effort)
     loop.exec()
     probe.stop()
     window.close()
+    while window.isVisible():
+        app.processEvents()
     return result["tokens"] / (result["end"] - start), int(result["tokens"]), stall[0]
 
 

@@ -13,12 +13,20 @@ from gptoss_desktop.core.paths import HOME_ENV
 from tests.fixtures.memory_keyring import MemoryKeyring
 
 if TYPE_CHECKING:
+    from openai_harmony import HarmonyEncoding
     from PySide6.QtWidgets import QApplication
 
     from gptoss_desktop.services.garbage import MainThreadCollector
     from tests.fixtures.llama_server import LlamaServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+try:  # tests.without_qt blocks it: the core's tests then run as if PySide6 were not installed
+    import PySide6  # noqa: F401
+
+    QT = True
+except ImportError:
+    QT = False
 TRAINED_MODEL = FIXTURES / "gpt-oss-tiny-harmony.gguf"
 
 
@@ -48,21 +56,26 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def main_thread_collector(qapp: QApplication) -> Iterator[MainThreadCollector]:
+def main_thread_collector(request: pytest.FixtureRequest) -> Iterator[MainThreadCollector | None]:
     """Collect garbage on the main thread only, as the app does (a closed window's widgets
-    freed by a collection on a worker thread crash the process)."""
+    freed by a collection on a worker thread crash the process). Nothing to do without Qt."""
+    if not QT:
+        yield None
+        return
     from gptoss_desktop.services.garbage import MainThreadCollector
 
+    qapp: QApplication = request.getfixturevalue("qapp")
     collector = MainThreadCollector(qapp)
     yield collector
     collector.stop()
 
 
 @pytest.fixture(autouse=True)
-def collect_garbage_between_tests(main_thread_collector: MainThreadCollector) -> Iterator[None]:
+def collect_garbage_between_tests(main_thread_collector: MainThreadCollector | None) -> Iterator[None]:
     """Tests that never spin the event loop leave the timer no chance; catch up after each."""
     yield
-    main_thread_collector.collect_due()
+    if main_thread_collector is not None:
+        main_thread_collector.collect_due()
 
 
 @pytest.fixture(autouse=True)
@@ -70,9 +83,10 @@ def no_leaked_threads() -> Iterator[None]:
     """Fail a test that leaves a worker thread (Qt or Python) running."""
     before = set(threading.enumerate())
     yield
-    from gptoss_desktop.services.threads import running_worker_threads
+    if QT:
+        from gptoss_desktop.services.threads import running_worker_threads
 
-    assert running_worker_threads() == [], "a test left a worker QThread running"
+        assert running_worker_threads() == [], "a test left a worker QThread running"
     leaked = [t.name for t in threading.enumerate() if t not in before and t.is_alive() and not t.daemon]
     assert leaked == [], f"a test left Python threads running: {leaked}"
 
@@ -107,6 +121,14 @@ def minilm_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.fixtures.minilm_gguf import session_minilm
 
     return session_minilm(tmp_path_factory.getbasetemp())
+
+
+@pytest.fixture(scope="session")
+def harmony_reference() -> HarmonyEncoding:
+    """openai-harmony 0.0.8's HARMONY_GPT_OSS encoding, working offline (see tests/fixtures/harmony_reference.py)."""
+    from tests.fixtures.harmony_reference import harmony_encoding
+
+    return harmony_encoding()
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,12 @@ import argparse
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
+    from gptoss_desktop.ui.window.main_window import MainWindow
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -52,6 +58,7 @@ def main() -> None:
         store.close()
     from PySide6.QtWidgets import QApplication
 
+    from gptoss_desktop.core.events import AnswerDelta
     from gptoss_desktop.ui.app import create_window
     from gptoss_desktop.ui.style import apply_style
 
@@ -63,14 +70,14 @@ def main() -> None:
     window.show()
     if args.model == "none":
         found: list[object] = []
-        window.setup.models_found.connect(found.append)
+        window.services.models.models_found.connect(found.append)
         while not found:
             app.processEvents()
         app.processEvents()
         window.grab().save(args.out)
-        window.close()
+        close(app, window)
         return
-    while window.service.model_info is None:
+    while window.services.chat.model_info is None:
         app.processEvents()
     if args.history:
         while window.sidebar.list.count() == 0:
@@ -95,23 +102,22 @@ def main() -> None:
         from gptoss_desktop.core.remote.profile import ServerProfile
 
         server = ServerProfile(args.server, model=args.server_model)
-        window.server_switch.show_conversation(server)
-        window.server_switch.chosen.emit(server)
+        window.session.update_settings(window.session.settings.with_changes(server=server))
     window.composer.set_effort(args.effort)
     shots: list[bool] = []
 
-    def shoot_mid_answer(_text: str) -> None:
+    def shoot_mid_answer(event: object) -> None:
         # Connected after the window's own slot: the answer has begun, the reply is not finished.
-        if not shots:
+        if isinstance(event, AnswerDelta) and not shots:
             app.processEvents()  # let the layout catch up with the text, as the next frame would
             shots.append(window.grab().save(args.out))
 
     for index, question in enumerate(args.questions):
         if args.mid_answer and index == len(args.questions) - 1:
-            window.service.answer_received.connect(shoot_mid_answer)
+            window.services.chat.event_received.connect(shoot_mid_answer)
         window.composer.edit.setPlainText(question)
         window.composer._submit()
-        while window.service.busy:
+        while window.services.chat.busy:
             app.processEvents()
     if args.open_source:
         window.chat_view.turns[-1].answer.citation_clicked.emit(args.open_source)
@@ -121,7 +127,14 @@ def main() -> None:
         app.processEvents()
     if not shots:
         window.grab().save(args.out)
+    close(app, window)
+
+
+def close(app: QApplication, window: MainWindow) -> None:
+    """Close as a person does: the window stops its threads, then goes."""
     window.close()
+    while window.isVisible():
+        app.processEvents()
 
 
 if __name__ == "__main__":

@@ -98,7 +98,8 @@ def _open_engine(args: argparse.Namespace) -> ChatEngine:
     """The local model, or the server named by --server (its key from --api-key-env, else the keyring)."""
     if not getattr(args, "server", None):
         return LocalEngine(args.model, context_size=args.context)
-    from ..core.remote.profile import ServerProfile, open_engine
+    from ..core.remote.connect import open_engine
+    from ..core.remote.profile import ServerProfile
     from ..core.remote.server_errors import ServerUnavailableError
     from ..core.remote.server_url import BadServerAddressError
 

@@ -13,6 +13,7 @@ import ctypes
 import ctypes.util
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
 
@@ -31,11 +32,33 @@ class CancelFlag:
     def __init__(self) -> None:
         self._event = threading.Event()
         self._byte = ctypes.create_string_buffer(2)
+        self._lock = threading.Lock()
+        self._callbacks: list[Callable[[], None]] = []
 
     def set(self) -> None:
-        """Ask the running request to stop."""
+        """Ask the running request to stop (any thread); runs the `when_set` callbacks on this thread."""
         self._byte[0] = b"x"
         self._event.set()
+        with self._lock:
+            callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            callback()
+
+    def when_set(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Run `callback` once the flag is set (at once if it already is), on the thread that sets it: for
+        waking a thread blocked where no flag is checked, such as a socket read. Returns a function that
+        forgets the callback; call it when the blocking part is over. The callback must be quick."""
+        with self._lock:
+            if not self._event.is_set():
+                self._callbacks.append(callback)
+                return lambda: self._forget(callback)
+        callback()
+        return lambda: None
+
+    def _forget(self, callback: Callable[[], None]) -> None:
+        with self._lock:
+            if callback in self._callbacks:
+                self._callbacks.remove(callback)
 
     def is_set(self) -> bool:
         """True once cancel was asked for."""

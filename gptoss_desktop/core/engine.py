@@ -4,12 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 from .cancel import CancelFlag
 from .events import EngineEvent
 from .harmony import Conversation
 from .sampling import SamplingParams
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the window shows about a model loaded on this computer (an EngineInfo)."""
+
+    path: Path
+    name: str
+    architecture: str
+    is_harmony: bool
+    context_size: int
+    plan_message: str = ""
 
 
 class ModelLoadError(Exception):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar, cast
+from typing import cast
 
 
 @dataclass(frozen=True)
@@ -23,19 +23,58 @@ class AnswerDelta:
 
 @dataclass(frozen=True)
 class ChannelDelta:
-    """Text on another channel or addressed to a tool: kept, never shown as the answer."""
+    """Text on another channel or addressed to a tool (a call's code or JSON as it is written):
+    kept, never shown as the answer. `channel` is None when the header named none."""
 
-    channel: str
+    channel: str | None
     recipient: str | None
     text: str
 
 
 @dataclass(frozen=True)
 class MessageEnded:
-    """A complete harmony message, for callers that want whole messages."""
+    """A complete, well-formed harmony message, for callers that want whole messages.
 
-    channel: str
+    `content_type` is the header's word before ``<|message|>`` as written (``code``,
+    ``<|constrain|>json``), None when there is none.
+    """
+
+    channel: str | None
     recipient: str | None
+    content: str
+    content_type: str | None = None
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """The model called a tool: a message addressed to `recipient`, ended by ``<|call|>`` (which
+    also ends the completion). Comes right after the call's MessageEnded.
+
+    `arguments` is the message's text as written (code for python, JSON for functions and the
+    browser), unparsed. `declared` is False when the conversation declared no tool of that name
+    (models do call tools that were never declared): answer the call with an error the model can
+    read instead of running anything.
+    """
+
+    recipient: str
+    channel: str | None
+    content_type: str | None
+    arguments: str
+    declared: bool
+
+
+@dataclass(frozen=True)
+class MalformedMessage:
+    """A message the model wrote outside harmony's grammar; none of its text was shown.
+
+    For example a header with stray words, a channel mark with no name, a message written as the
+    user or as a tool, or a header that never reached ``<|message|>``. `header` and `content` are
+    what came before and after ``<|message|>`` (control tokens spelled out); `reason` says what
+    is wrong, for logs and for a note to the model. The engine may resample the turn or go on.
+    """
+
+    reason: str
+    header: str
     content: str
 
 
@@ -102,28 +141,35 @@ class Failed:
     message: str
 
 
-ParserEvent = ReasoningDelta | AnswerDelta | ChannelDelta | MessageEnded
-EngineEvent = ReasoningDelta | AnswerDelta | ChannelDelta | MessageEnded | ContextTrimmed | Done | Failed
+ParserEvent = ReasoningDelta | AnswerDelta | ChannelDelta | MessageEnded | ToolCall | MalformedMessage
+EngineEvent = (
+    ReasoningDelta
+    | AnswerDelta
+    | ChannelDelta
+    | MessageEnded
+    | ToolCall
+    | MalformedMessage
+    | ContextTrimmed
+    | Done
+    | Failed
+)
 
 
-_Event = TypeVar("_Event")
-
-
-def coalesce(events: Sequence[_Event]) -> list[_Event]:
+def coalesce[Event](events: Sequence[Event]) -> list[Event]:
     """Merge runs of deltas of the same kind, so a batch costs one UI update per kind; other events pass as they are."""
-    merged: list[_Event] = []
+    merged: list[Event] = []
     for event in events:
         last = merged[-1] if merged else None
         if isinstance(event, ReasoningDelta) and isinstance(last, ReasoningDelta):
-            merged[-1] = cast(_Event, ReasoningDelta(last.text + event.text))
+            merged[-1] = cast(Event, ReasoningDelta(last.text + event.text))
         elif isinstance(event, AnswerDelta) and isinstance(last, AnswerDelta):
-            merged[-1] = cast(_Event, AnswerDelta(last.text + event.text))
+            merged[-1] = cast(Event, AnswerDelta(last.text + event.text))
         elif (
             isinstance(event, ChannelDelta)
             and isinstance(last, ChannelDelta)
             and (event.channel, event.recipient) == (last.channel, last.recipient)
         ):
-            merged[-1] = cast(_Event, ChannelDelta(event.channel, event.recipient, last.text + event.text))
+            merged[-1] = cast(Event, ChannelDelta(event.channel, event.recipient, last.text + event.text))
         else:
             merged.append(event)
     return merged

@@ -14,16 +14,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Signal
 
 from ..core.cancel import CancelFlag
 from ..core.documents.answer import DocumentEvent, answer_with_documents
 from ..core.documents.embeddings import Embedder, EmbeddingModelError, file_identity
-from ..core.engine import ChatEngine, ChatRequest, ModelLoadError
+from ..core.engine import ChatEngine, ChatRequest, ModelInfo, ModelLoadError
 from ..core.events import Done, Failed, Stats
 from ..core.history.store import Store
 from ..core.local.engine import LocalEngine
-from ..core.remote.profile import ServerProfile, open_engine
+from ..core.remote.connect import open_engine
+from ..core.remote.profile import ServerProfile
 from .event_buffer import EventBuffer
 from .threads import Worker
 
@@ -47,9 +48,9 @@ class ChatWorker(Worker):
     results go through an EventBuffer."""
 
     events_ready = Signal()
-    model_loaded = Signal(object)  # ModelInfo
+    model_loaded = Signal(ModelInfo)
     model_failed = Signal(str)
-    server_ready = Signal(object, object)  # ServerProfile, ServerModelInfo: connected, before the reply
+    server_ready = Signal(ServerProfile, object)  # the server, its ServerModelInfo: connected, before the reply
 
     def __init__(self, buffer: EventBuffer[Tagged], engine_factory: EngineFactory = LocalEngine) -> None:
         super().__init__()
@@ -60,7 +61,6 @@ class ChatWorker(Worker):
         self._stores: dict[Path, Store] = {}  # read connections to history databases, on this thread
         self._embedder: Embedder | None = None  # questions' embedding model, loaded when first needed
 
-    @Slot(str)
     def load(self, path: str) -> None:
         """Replace the current model with the one at `path` (engine thread)."""
         self._close_engine()
@@ -71,9 +71,13 @@ class ChatWorker(Worker):
             return
         self.model_loaded.emit(self._engine.info)
 
-    @Slot(int, object, object, object, object)
     def generate(
-        self, request_id: int, request: ChatRequest, cancel: CancelFlag, documents: object, server: object
+        self,
+        request_id: int,
+        request: ChatRequest,
+        cancel: CancelFlag,
+        documents: DocumentsRef | None,
+        server: ServerProfile | None,
     ) -> None:
         """Run one request to its end or until `cancel` is set (engine thread): on the loaded model, or on
         `server` (a ServerProfile) when the conversation runs there; from the conversation's documents
@@ -96,9 +100,9 @@ class ChatWorker(Worker):
         except Exception as exc:  # the worker must survive anything one request does
             self._push(request_id, Failed(f"Generation failed: {exc}"))
 
-    def _engine_for(self, server: object, cancel: CancelFlag) -> ChatEngine | None:
+    def _engine_for(self, server: ServerProfile | None, cancel: CancelFlag) -> ChatEngine | None:
         """The local model, or the conversation's server, connected the first time it is asked."""
-        if not isinstance(server, ServerProfile):
+        if server is None:
             return self._engine
         engine = self._servers.get(server)
         if engine is None:
@@ -106,7 +110,6 @@ class ChatWorker(Worker):
             self.server_ready.emit(server, engine.info)
         return engine
 
-    @Slot(str)
     def forget_server(self, base_url: str) -> None:
         """Disconnect from the server at `base_url` (every model of it), so the next request connects
         again, with its new key."""
@@ -114,9 +117,9 @@ class ChatWorker(Worker):
             self._servers.pop(server).close()
 
     def _events(
-        self, engine: ChatEngine, request: ChatRequest, cancel: CancelFlag, documents: object
+        self, engine: ChatEngine, request: ChatRequest, cancel: CancelFlag, documents: DocumentsRef | None
     ) -> Iterator[DocumentEvent]:
-        if isinstance(documents, DocumentsRef):
+        if documents is not None:
             store = self._stores.get(documents.database)
             if store is None:
                 store = self._stores[documents.database] = Store(documents.database, recover=False)

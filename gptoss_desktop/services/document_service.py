@@ -64,9 +64,9 @@ class _Either:
 class DocumentWorker(Worker):
     """Owns a Store connection (and the passages' Embedder) on the documents thread; every slot runs there."""
 
-    documents_listed = Signal(str, object)  # conversation uid, list[StoredDocument]
+    documents_listed = Signal(str, list)  # conversation uid, list[StoredDocument]
     reading = Signal(str, str, int, int)  # conversation uid, file being read now, its number, files in all
-    passage_found = Signal(object, str)  # Source, the passage's whole text ("" if the document is gone)
+    passage_found = Signal(Source, str)  # Source, the passage's whole text ("" if the document is gone)
     failed = Signal(str)
     embedding_model_set = Signal(str)  # the model's name, "" when semantic search is off
     document_embedded = Signal(str, str)  # conversation uid, document uid: found by meaning from now on
@@ -83,7 +83,6 @@ class DocumentWorker(Worker):
         self._embedding_queued = False
         self._skipped: set[str] = set()  # documents that changed while embedded: not retried in a loop
 
-    @Slot()
     def open(self) -> None:
         """Open the database (the storage thread migrates it; opening migrates too if this comes first)."""
         try:
@@ -91,11 +90,10 @@ class DocumentWorker(Worker):
         except (sqlite3.Error, OSError) as exc:
             self.failed.emit(f"Documents cannot be added: the history at {self._path} cannot be opened ({exc}).")
 
-    @Slot(str, object)
-    def add(self, conversation: str, paths: object) -> None:
+    def add(self, conversation: str, paths: list[str]) -> None:
         """Read and index each file for the conversation, in order; stops early when cancelled."""
         conversation_id = self._conversation_id(conversation)
-        if conversation_id is None or self._store is None or not isinstance(paths, list):
+        if conversation_id is None or self._store is None:
             return
         files = list(files_in([str(p) for p in paths]))  # counted first, for the progress bar
         for number, path in enumerate(files, 1):
@@ -110,13 +108,12 @@ class DocumentWorker(Worker):
         self.reading.emit(conversation, "", 0, 0)
         self._queue_embedding()
 
-    @Slot(str, object)
-    def set_embedding_model(self, path: str, cancel: object) -> None:
+    def set_embedding_model(self, path: str, cancel: CancelFlag) -> None:
         """Load the embedding model at `path` ("" for none), make it the one questions use, and embed
         what it has not embedded yet; a file that is no embedding model is reported and leaves search
         to the words."""
         self._close_embedder()
-        self._embedding_cancel = cancel if isinstance(cancel, CancelFlag) else CancelFlag()
+        self._embedding_cancel = cancel
         self._skipped.clear()
         if self._store is None:
             return
@@ -183,7 +180,6 @@ class DocumentWorker(Worker):
         self._embedder = None
         self._model_id = None
 
-    @Slot(str)
     def list(self, conversation: str) -> None:
         """Emit the conversation's documents (none for a conversation not saved yet)."""
         conversation_id = self._conversation_id(conversation)
@@ -191,7 +187,6 @@ class DocumentWorker(Worker):
             documents = [] if conversation_id is None else self._store.document_index.documents(conversation_id)
             self.documents_listed.emit(conversation, documents)
 
-    @Slot(str, str)
     def remove(self, conversation: str, document: str) -> None:
         """Take a document out of the conversation (answers keep the sources they cited)."""
         if self._store is not None:
@@ -201,10 +196,9 @@ class DocumentWorker(Worker):
                 self.failed.emit(f"Could not remove the document: {exc}.")
             self.list(conversation)
 
-    @Slot(object)
-    def find_passage(self, source: object) -> None:
+    def find_passage(self, source: Source) -> None:
         """The whole passage a cited source points to, for the viewer."""
-        if self._store is None or not isinstance(source, Source):
+        if self._store is None:
             return
         try:
             chunks = self._store.document_index.chunks(source.document_uid)
@@ -228,20 +222,13 @@ class DocumentWorker(Worker):
 class DocumentService(ThreadOwner):
     """The GUI thread's handle on documents. Every method runs on the GUI thread and returns at once."""
 
-    documents_listed = Signal(str, object)  # conversation uid, list[StoredDocument]
+    documents_listed = Signal(str, list)  # conversation uid, list[StoredDocument]
     reading = Signal(str, str, int, int)  # conversation uid, file being read ("" when done), its number, files
-    passage_found = Signal(object, str)  # Source, the passage's text ("" if its document was removed)
+    passage_found = Signal(Source, str)  # the source, the passage's text ("" if its document was removed)
     failed = Signal(str)
     embedding_model_set = Signal(str)  # the embedding model's name, "" when semantic search is off
     document_embedded = Signal(str, str)  # conversation uid, document uid
     embedding_progressed = Signal(str, int, int)  # document uid, passages embedded, passages in all
-
-    _open_requested = Signal()
-    _embedding_model_requested = Signal(str, object)
-    _passage_requested = Signal(object)
-    _add_requested = Signal(str, object)
-    _list_requested = Signal(str)
-    _remove_requested = Signal(str, str)
 
     def __init__(self, path: Path, parent: QObject | None = None) -> None:
         self._cancel = CancelFlag()
@@ -249,13 +236,7 @@ class DocumentService(ThreadOwner):
         self._worker = DocumentWorker(path, self._cancel)
         super().__init__(self._worker, "documents", parent)
         worker = self._worker
-        pairs = (
-            (self._open_requested, worker.open),
-            (self._add_requested, worker.add),
-            (self._list_requested, worker.list),
-            (self._remove_requested, worker.remove),
-            (self._passage_requested, worker.find_passage),
-            (self._embedding_model_requested, worker.set_embedding_model),
+        for signal, relay in (
             (worker.embedding_model_set, self.embedding_model_set),
             (worker.document_embedded, self.document_embedded),
             (worker.embedding_progressed, self.embedding_progressed),
@@ -263,26 +244,25 @@ class DocumentService(ThreadOwner):
             (worker.documents_listed, self.documents_listed),
             (worker.reading, self.reading),
             (worker.failed, self.failed),
-        )
-        for signal, slot in pairs:
-            signal.connect(slot)
-        self._open_requested.emit()
+        ):
+            signal.connect(relay)
+        self.submit(worker.open)
 
     def add(self, conversation: str, paths: list[str]) -> None:
         """Add files (or folders of them) to a saved conversation."""
-        self._add_requested.emit(conversation, list(paths))
+        self.submit(self._worker.add, conversation, list(paths))
 
     def list(self, conversation: str) -> None:
         """Ask for the conversation's documents (answered by `documents_listed`)."""
-        self._list_requested.emit(conversation)
+        self.submit(self._worker.list, conversation)
 
     def remove(self, conversation: str, document: str) -> None:
         """Take a document out of the conversation."""
-        self._remove_requested.emit(conversation, document)
+        self.submit(self._worker.remove, conversation, document)
 
     def find_passage(self, source: Source) -> None:
         """Look up the whole passage of a cited source (answered by `passage_found`)."""
-        self._passage_requested.emit(source)
+        self.submit(self._worker.find_passage, source)
 
     def set_embedding_model(self, path: str | None) -> None:
         """Search by meaning too, with the embedding GGUF at `path` (None: by words only); the documents
@@ -290,7 +270,7 @@ class DocumentService(ThreadOwner):
         it has not embedded yet. Whatever the previous model was embedding stops at once."""
         self._embedding_cancel.set()
         self._embedding_cancel = CancelFlag()
-        self._embedding_model_requested.emit(path or "", self._embedding_cancel)
+        self.submit(self._worker.set_embedding_model, path or "", self._embedding_cancel)
 
     def stop_work(self) -> None:
         """Stop reading files: the one being read is left out whole, the rest are not started; embedding

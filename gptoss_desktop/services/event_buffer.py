@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import threading
-from typing import Generic, TypeVar
-
-T = TypeVar("T")
 
 
-class EventBuffer(Generic[T]):
+class EventBuffer[T]:
     """The worker pushes, the GUI drains. One wake-up per batch instead of one signal per token."""
 
     def __init__(self) -> None:

@@ -7,13 +7,14 @@ thread; the download notices within one chunk.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from ..core.cancel import CancelFlag
 from ..core.models.catalog import ModelSource
-from ..core.models.discovery import FoundModel, discover_models
+from ..core.models.discovery import discover_models
 from ..core.models.downloads import DownloadError, DownloadStoppedError, Folder, HubCache, discard, download, kept_bytes
 from ..core.models.downloads.progress import Progress
 from .threads import ThreadOwner, Worker
@@ -31,19 +32,17 @@ class ModelSetupWorker(Worker):
     """Lives on the `models` thread."""
 
     models_found = Signal(list)  # list[FoundModel]
-    download_progressed = Signal(object)  # Progress
-    download_finished = Signal(str)  # path of the verified file
-    download_stopped = Signal(int)  # bytes kept for a later resume (0 after cancel)
-    download_failed = Signal(str)
+    download_progressed = Signal(int, Progress)  # the download's ticket, its progress
+    download_finished = Signal(int, str)  # ticket, the path of the verified file
+    download_stopped = Signal(int, int)  # ticket, bytes kept for a later resume (0 after cancel)
+    download_failed = Signal(int, str)  # ticket, why
 
-    @Slot(list)
     def find(self, files: list[str]) -> None:
         """Scan the usual stores, plus `files` the person picked or dropped."""
         found = discover_models(files=[Path(f) for f in files])
         self.models_found.emit(found)
 
-    @Slot(object, str, object)
-    def download(self, source: ModelSource, folder: str, cancel: DownloadStop) -> None:
+    def download(self, ticket: int, source: ModelSource, folder: str, cancel: DownloadStop) -> None:
         """Fetch `source` into the Hugging Face cache (or `folder`), verified, resumable."""
         destination = Folder(Path(folder)) if folder else HubCache()
         try:
@@ -52,97 +51,85 @@ class ModelSetupWorker(Worker):
                 source.filename,
                 revision=source.revision,
                 destination=destination,
-                on_progress=self.download_progressed.emit,
+                on_progress=lambda progress: self.download_progressed.emit(ticket, progress),
                 cancel=cancel,
             )
         except DownloadStoppedError as stopped:
             if cancel.discard:
                 discard(stopped.remote, destination)
-            self.download_stopped.emit(0 if cancel.discard else kept_bytes(stopped.remote, destination))
+            self.download_stopped.emit(ticket, 0 if cancel.discard else kept_bytes(stopped.remote, destination))
         except DownloadError as exc:
-            self.download_failed.emit(str(exc))
+            self.download_failed.emit(ticket, str(exc))
         except OSError as exc:
-            self.download_failed.emit(f"The download stopped: {exc.strerror or exc}.")
+            self.download_failed.emit(ticket, f"The download stopped: {exc.strerror or exc}.")
         else:
-            self.download_finished.emit(str(path))
+            self.download_finished.emit(ticket, str(path))
 
 
 class ModelSetupService(ThreadOwner):
-    """The GUI thread's handle on the `models` thread. One download at a time."""
+    """The GUI thread's handle on the `models` thread, for whichever part of the window asks (the first-run
+    screen, Preferences). Downloads run one after another; each has a ticket that its signals carry, so
+    each part listens to its own."""
 
     models_found = Signal(list)  # list[FoundModel]
-    download_started = Signal(object)  # ModelSource
-    download_progressed = Signal(object)  # Progress
-    download_finished = Signal(str)
-    download_stopped = Signal(int)
-    download_failed = Signal(str)
-
-    _find_requested = Signal(list)
-    _download_requested = Signal(object, str, object)
+    download_started = Signal(int, ModelSource)  # ticket, what
+    download_progressed = Signal(int, Progress)
+    download_finished = Signal(int, str)  # ticket, the path of the verified file
+    download_stopped = Signal(int, int)  # ticket, bytes kept for a later resume (0 after cancel)
+    download_failed = Signal(int, str)  # ticket, why
 
     def __init__(self, parent: QObject | None = None) -> None:
         self._worker = ModelSetupWorker()
         super().__init__(self._worker, "models", parent)
-        self._stop = DownloadStop()
-        self._downloading = False
-        self._find_requested.connect(self._worker.find)
-        self._download_requested.connect(self._worker.download)
-        self._worker.models_found.connect(self._on_models_found)
-        self._worker.download_progressed.connect(self._on_progressed)
-        self._worker.download_finished.connect(self._on_finished)
-        self._worker.download_stopped.connect(self._on_stopped)
-        self._worker.download_failed.connect(self._on_failed)
+        self._tickets = itertools.count(1)
+        self._running: dict[int, tuple[ModelSource, DownloadStop]] = {}  # asked for and not yet ended
+        worker = self._worker
+        for ended in (worker.download_finished, worker.download_stopped, worker.download_failed):
+            ended.connect(self._on_ended)  # before the relays, so a listener sees the download gone
+        for signal, relay in (
+            (worker.models_found, self.models_found),
+            (worker.download_progressed, self.download_progressed),
+            (worker.download_finished, self.download_finished),
+            (worker.download_stopped, self.download_stopped),
+            (worker.download_failed, self.download_failed),
+        ):
+            signal.connect(relay)
 
-    @property
-    def downloading(self) -> bool:
-        """True from download() until finished, stopped or failed."""
-        return self._downloading
+    def downloading(self, ticket: int) -> bool:
+        """True from download() until that download finished, stopped or failed."""
+        return ticket in self._running
 
     def find_models(self, files: list[str] | None = None) -> None:
         """Look for usable models on disk; models_found follows."""
-        self._find_requested.emit(list(files or []))
+        self.submit(self._worker.find, list(files or []))
 
-    def download(self, source: ModelSource, folder: str = "") -> None:
-        """Start (or resume) downloading `source`; an empty `folder` means the Hugging Face cache."""
-        if self._downloading:
-            return
-        self._downloading = True
-        self._stop = DownloadStop()
-        self.download_started.emit(source)
-        self._download_requested.emit(source, folder, self._stop)
+    def download(self, source: ModelSource, folder: str = "") -> int:
+        """Start (or resume) downloading `source`, after any download before it; an empty `folder` means the
+        Hugging Face cache. Returns the ticket its signals carry."""
+        ticket = next(self._tickets)
+        stop = DownloadStop()
+        self._running[ticket] = (source, stop)
+        self.download_started.emit(ticket, source)
+        self.submit(self._worker.download, ticket, source, folder, stop)
+        return ticket
 
-    def pause(self) -> None:
-        """Stop the download, keeping what was fetched for a resume."""
-        self._stop.set()
+    def pause(self, ticket: int) -> None:
+        """Stop that download, keeping what was fetched for a resume."""
+        if ticket in self._running:
+            self._running[ticket][1].set()
 
-    def cancel(self) -> None:
-        """Stop the download and delete what was fetched."""
-        self._stop.discard = True
-        self._stop.set()
+    def cancel(self, ticket: int) -> None:
+        """Stop that download and delete what was fetched."""
+        if ticket in self._running:
+            stop = self._running[ticket][1]
+            stop.discard = True
+            stop.set()
 
     def stop_work(self) -> None:
-        """Before shutdown joins the thread: pause any download (it resumes next time)."""
-        self._stop.set()
-
-    @Slot(list)
-    def _on_models_found(self, found: list[FoundModel]) -> None:
-        self.models_found.emit(found)
-
-    @Slot(object)
-    def _on_progressed(self, progress: Progress) -> None:
-        self.download_progressed.emit(progress)
-
-    @Slot(str)
-    def _on_finished(self, path: str) -> None:
-        self._downloading = False
-        self.download_finished.emit(path)
+        """Before the thread closes: pause every download (each resumes next time)."""
+        for _source, stop in self._running.values():
+            stop.set()
 
     @Slot(int)
-    def _on_stopped(self, kept: int) -> None:
-        self._downloading = False
-        self.download_stopped.emit(kept)
-
-    @Slot(str)
-    def _on_failed(self, message: str) -> None:
-        self._downloading = False
-        self.download_failed.emit(message)
+    def _on_ended(self, ticket: int) -> None:
+        self._running.pop(ticket, None)

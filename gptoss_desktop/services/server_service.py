@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
 from ..core.cancel import CancelFlag
 from ..core.engine import ModelLoadError
 from ..core.remote.api_keys import KeyringUnavailableError, delete_api_key, keep_for_session, set_api_key
-from ..core.remote.profile import ServerProfile, open_engine
+from ..core.remote.connect import open_engine
+from ..core.remote.profile import ServerProfile
 from ..core.remote.server_url import BadServerAddressError
 from .threads import ThreadOwner, Worker
 
@@ -32,7 +33,7 @@ class ServerModels:
 class ServerWorker(Worker):
     """Connects to servers on its thread to list their models, and saves their keys."""
 
-    listed = Signal(int, object)  # request id, ServerModels
+    listed = Signal(int, ServerModels)  # request id, what the server offers
     failed = Signal(int, str)  # request id, a message for people
     key_saved = Signal(str, bool)  # the server's address, True when kept for this session only (no keyring)
     key_forgotten = Signal(str, str)  # the server's address, why the keyring could not forget it ("" when it did)
@@ -41,12 +42,11 @@ class ServerWorker(Worker):
         super().__init__()
         self._cancel = cancel
 
-    @Slot(int, str, object, object)
-    def list_models(self, request: int, address: str, api_key: object, ca_file: object) -> None:
+    def list_models(self, request: int, address: str, api_key: str | None, ca_file: str | None) -> None:
         """Connect with `api_key` (typed, not yet saved) or the saved one, and list the models (server thread)."""
         try:
-            server = ServerProfile(address, ca_file=ca_file if isinstance(ca_file, str) and ca_file else None)
-            key = api_key if isinstance(api_key, str) and api_key.strip() else None
+            server = ServerProfile(address, ca_file=ca_file or None)
+            key = api_key if api_key and api_key.strip() else None
             engine = open_engine(server, cancel=self._cancel, api_key=key)
         except (BadServerAddressError, ModelLoadError) as exc:
             self.failed.emit(request, str(exc))
@@ -61,7 +61,6 @@ class ServerWorker(Worker):
         finally:
             engine.close()
 
-    @Slot(str, str)
     def save_key(self, server: str, key: str) -> None:
         """Put `key` in the keyring for `server`; with no usable keyring, keep it for this session (server thread)."""
         try:
@@ -72,7 +71,6 @@ class ServerWorker(Worker):
             session_only = True
         self.key_saved.emit(server, session_only)
 
-    @Slot(str)
     def forget_key(self, server: str) -> None:
         """Delete the key kept for `server`, in the keyring and for this session (server thread)."""
         try:
@@ -86,32 +84,28 @@ class ServerWorker(Worker):
 class ServerService(ThreadOwner):
     """The GUI thread's handle on the server thread. Every method returns at once."""
 
-    listed = Signal(int, object)  # request id, ServerModels
+    listed = Signal(int, ServerModels)  # request id, what the server offers
     failed = Signal(int, str)  # request id, message
     key_saved = Signal(str, bool)  # address, kept for this session only
     key_forgotten = Signal(str, str)  # address, why the keyring could not forget it ("" when it did)
-
-    _list_requested = Signal(int, str, object, object)
-    _save_requested = Signal(str, str)
-    _forget_requested = Signal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         self._cancel = CancelFlag()
         self._worker = ServerWorker(self._cancel)
         super().__init__(self._worker, "servers", parent)
         self._requests = 0
-        self._list_requested.connect(self._worker.list_models)
-        self._save_requested.connect(self._worker.save_key)
-        self._forget_requested.connect(self._worker.forget_key)
-        self._worker.listed.connect(self._on_listed)
-        self._worker.failed.connect(self._on_failed)
-        self._worker.key_saved.connect(self._on_key_saved)
-        self._worker.key_forgotten.connect(self._on_key_forgotten)
+        for signal, relay in (
+            (self._worker.listed, self.listed),
+            (self._worker.failed, self.failed),
+            (self._worker.key_saved, self.key_saved),
+            (self._worker.key_forgotten, self.key_forgotten),
+        ):
+            signal.connect(relay)
 
     def list_models(self, address: str, api_key: str | None = None, ca_file: str | None = None) -> int:
         """Connect to `address` and list its models; listed or failed follows with the id returned here."""
         self._requests += 1
-        self._list_requested.emit(self._requests, address, api_key, ca_file)
+        self.submit(self._worker.list_models, self._requests, address, api_key, ca_file)
         return self._requests
 
     def save_key(self, server: str, key: str) -> None:
@@ -121,28 +115,12 @@ class ServerService(ThreadOwner):
         answered already goes with it; the keyring is written on the server thread.
         """
         keep_for_session(server, key)
-        self._save_requested.emit(server, key)
+        self.submit(self._worker.save_key, server, key)
 
     def forget_key(self, server: str) -> None:
         """Delete the key kept for `server` (keyring and session); key_forgotten follows."""
-        self._forget_requested.emit(server)
+        self.submit(self._worker.forget_key, server)
 
     def stop_work(self) -> None:
         """Closing: cut a connection in progress, so the thread can end."""
         self._cancel.set()
-
-    @Slot(int, object)
-    def _on_listed(self, request: int, models: ServerModels) -> None:
-        self.listed.emit(request, models)
-
-    @Slot(int, str)
-    def _on_failed(self, request: int, message: str) -> None:
-        self.failed.emit(request, message)
-
-    @Slot(str, bool)
-    def _on_key_saved(self, server: str, session_only: bool) -> None:
-        self.key_saved.emit(server, session_only)
-
-    @Slot(str, str)
-    def _on_key_forgotten(self, server: str, problem: str) -> None:
-        self.key_forgotten.emit(server, problem)

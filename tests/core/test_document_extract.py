@@ -24,7 +24,6 @@ from tests.fixtures.documents import (
     write_encrypted_pdf,
     write_image_pdf,
     write_pdf,
-    write_qt_pdf,
     write_zip,
     write_zip_bomb,
 )
@@ -54,12 +53,6 @@ def test_pdf_pages_keep_their_numbers_and_text(tmp_path: Path) -> None:
 def test_pdf_blank_page_is_left_out_and_later_pages_keep_their_numbers(tmp_path: Path) -> None:
     doc = extract(write_pdf(tmp_path / "a.pdf", ["Café « crème » (1) \\ naïve", "", "Last page"]))
     assert doc.spans == (TextSpan("Café « crème » (1) \\ naïve", page=1), TextSpan("Last page", page=3))
-
-
-def test_pdf_from_an_app_with_an_embedded_font(tmp_path: Path, qapp: object) -> None:
-    pages = ["Quarterly report\nRevenue grew 12 %.", "Outlook — naïve forecast\nCosts fall in Q3."]
-    doc = extract(write_qt_pdf(tmp_path / "report.pdf", pages))
-    assert [(span.page, span.text) for span in doc.spans] == [(1, pages[0]), (2, pages[1])]
 
 
 def test_pdf_content_wins_over_a_wrong_suffix(tmp_path: Path) -> None:

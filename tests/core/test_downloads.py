@@ -195,6 +195,34 @@ def test_pause_keeps_the_bytes_and_resume_fetches_only_the_rest(hub: HubServer) 
     assert reports[0].stage == "checking" and reports[-1].stage == "downloading"
 
 
+def test_pause_does_not_wait_for_a_stalled_link(hub: HubServer) -> None:
+    """The server stops sending mid-file and never resumes (until the test ends): Pause still stops the
+    download at once, with what arrived kept, instead of waiting out the read timeout."""
+    hub.faults.hold_after = SIZE // 3
+    cancel = CancelFlag()
+    outcome: list[BaseException] = []
+
+    def fetch() -> None:
+        try:
+            download(REPO, FILE, cancel=cancel)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    downloader = threading.Thread(target=fetch)
+    downloader.start()
+    try:
+        assert hub.wait_held()
+        wait_until(lambda: size_of(partial_of()) >= SIZE // 3)
+        cancel.set()
+        downloader.join(timeout=10)  # far below the 60 s the server holds the body for
+        assert not downloader.is_alive()
+    finally:
+        hub.release()
+        downloader.join()
+    assert len(outcome) == 1 and isinstance(outcome[0], DownloadStoppedError)
+    assert outcome[0].kept == SIZE // 3 == kept_bytes(remote())
+
+
 def test_cancel_and_discard_deletes_the_kept_bytes(hub: HubServer) -> None:
     pause_midway(hub, SIZE // 4)
     assert kept_bytes(remote()) > 0

@@ -27,7 +27,6 @@ from gptoss_desktop.core.local.memory_plan import (
     Verdict,
     compute_bytes,
     gpt_oss_20b,
-    kv_bytes_per_token,
     kv_cache_bytes,
     plan_memory,
 )
@@ -124,7 +123,7 @@ def test_max_context_caps_the_offer() -> None:
 
 def test_kv_cache_matches_the_published_arithmetic() -> None:
     # 2 (K, V) x 8 KV heads x 64 x 2 bytes = 2 KiB per layer per token, all 24 layers with swa_full
-    assert kv_bytes_per_token(GPT_OSS_20B, 32768) == 48 * 1024
+    assert kv_cache_bytes(GPT_OSS_20B, 32768) // 32768 == 48 * 1024
     assert kv_cache_bytes(GPT_OSS_20B, 32768) == 1536 * MIB
     # without swa_full: 12 full layers at 24 KiB/token (768 MiB at 32k) plus a fixed window cache
     fixed = kv_cache_bytes(GPT_OSS_20B, 32768, swa_full=False) - 768 * MIB
@@ -153,7 +152,7 @@ def test_shape_from_the_tiny_gguf(tiny_model: Path) -> None:
 def test_shape_from_a_llama_gguf(smollm2_model: Path) -> None:
     shape = ModelShape.from_gguf(read_gguf(smollm2_model))
     assert shape.sliding_layers == (False,) * 30
-    assert kv_bytes_per_token(shape, 8192) == 30 * 3 * (64 + 64) * 2
+    assert kv_cache_bytes(shape, 8192) // 8192 == 30 * 3 * (64 + 64) * 2
     assert shape.vocab_size == 49152
 
 

@@ -71,7 +71,8 @@ def test_no_keyring_on_the_system_is_said_plainly() -> None:
 
 
 def test_a_remembered_server_holds_no_key_and_connects_with_the_keyrings(memory_keyring: MemoryKeyring) -> None:
-    from gptoss_desktop.core.remote.profile import ServerProfile, open_engine
+    from gptoss_desktop.core.remote.connect import open_engine
+    from gptoss_desktop.core.remote.profile import ServerProfile
     from tests.fixtures.sse_server import ScriptedServer
 
     with ScriptedServer(api_key="sk-kept") as server:

@@ -213,7 +213,8 @@ def test_documents_indexed_before_vectors_existed_upgrade_and_wait_to_be_embedde
         vectors = upgraded.document_index.vectors
         model = vectors.register("f" * 64, "all-MiniLM-L6-v2", 3, "/models/minilm.gguf")
         assert vectors.pending(model) == [uid] and vectors.active() is None
-        chunk_ids = [row[0] for row in upgraded._db.execute("SELECT id FROM chunks")]
+        with closing(sqlite3.connect(path)) as db:
+            chunk_ids = [row[0] for row in db.execute("SELECT id FROM chunks")]
         assert vectors.store(uid, model, chunk_ids, np.array([[1.0, 0.0, 0.0]], dtype=np.float32))
         assert vectors.pending(model) == []
         ((_chunk, cosine),) = vectors.nearest(conversation, model, np.array([0.6, 0.8, 0.0], dtype=np.float32), 1)

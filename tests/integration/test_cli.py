@@ -111,11 +111,13 @@ def test_harmony_parse_reads_a_completion_from_stdin() -> None:
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {
         "messages": [
-            {"channel": "analysis", "recipient": None, "content": "Add them."},
-            {"channel": "final", "recipient": None, "content": "6"},
+            {"channel": "analysis", "recipient": None, "content_type": None, "content": "Add them."},
+            {"channel": "final", "recipient": None, "content_type": None, "content": "6"},
         ],
         "reasoning": "Add them.",
         "answer": "6",
+        "call": None,
+        "malformed": [],
     }
 
 

@@ -8,12 +8,14 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
+from gptoss_desktop.core.documents.answer import DocumentsUsed, SourcesCited
 from gptoss_desktop.core.engine import ChatRequest
 from gptoss_desktop.core.events import ContextTrimmed, Done
 from gptoss_desktop.core.harmony import Conversation, Message
 from gptoss_desktop.core.local.engine import LocalEngine
 from gptoss_desktop.core.sampling import SamplingParams
 from gptoss_desktop.services.chat_service import ChatService
+from tests.fixtures.chat_events import is_done, is_text
 
 
 @pytest.fixture
@@ -30,10 +32,9 @@ def request(text: str, **sampling: object) -> ChatRequest:
 
 
 def test_text_arrives_in_batches_not_one_signal_per_token(service: ChatService, qtbot: QtBot) -> None:
-    updates: list[str] = []
-    service.reasoning_received.connect(updates.append)
-    service.answer_received.connect(updates.append)
-    with qtbot.waitSignal(service.generation_finished, timeout=30_000) as finished:
+    updates: list[object] = []
+    service.event_received.connect(lambda event: updates.append(event) if is_text(event) else None)
+    with qtbot.waitSignal(service.event_received, check_params_cb=is_done, timeout=30_000) as finished:
         service.send(request("hi", seed=5, temperature=0.0, max_tokens=2000))
     done: Done = finished.args[0]
     assert done.stats.completion_tokens > 200
@@ -42,10 +43,10 @@ def test_text_arrives_in_batches_not_one_signal_per_token(service: ChatService, 
 
 def test_a_superseded_request_never_reaches_the_ui(service: ChatService, qtbot: QtBot) -> None:
     finished: list[Done] = []
-    service.generation_finished.connect(finished.append)
+    service.event_received.connect(lambda event: finished.append(event) if is_done(event) else None)
     service.send(request("first", seed=1, max_tokens=3000))
     second = request("second", seed=2, max_tokens=20)
-    with qtbot.waitSignal(service.generation_finished, timeout=30_000):
+    with qtbot.waitSignal(service.event_received, check_params_cb=is_done, timeout=30_000):
         service.send(second)
     qtbot.waitUntil(lambda: not service.busy, timeout=5_000)
     assert len(finished) == 1
@@ -56,14 +57,13 @@ def test_shutdown_mid_generation_joins_the_thread(qtbot: QtBot, tiny_model: Path
     service = ChatService()
     with qtbot.waitSignal(service.model_loaded, timeout=20_000):
         service.load_model(str(tiny_model))
-    received: list[str] = []
-    service.reasoning_received.connect(received.append)
-    service.answer_received.connect(received.append)
+    received: list[object] = []
+    service.event_received.connect(lambda event: received.append(event) if is_text(event) else None)
     service.send(request("go", seed=3, temperature=0.0))
     qtbot.waitUntil(lambda: bool(received), timeout=20_000)
     assert service.busy
     assert service.shutdown(2000)
-    assert service._thread.isFinished()
+    assert service.stopped
 
 
 def test_loading_a_missing_file_reports_it(qtbot: QtBot, tmp_path: Path) -> None:
@@ -84,19 +84,18 @@ def test_a_conversation_longer_than_the_context_reports_the_cut_before_the_reply
         with qtbot.waitSignal(service.model_loaded, timeout=20_000):
             service.load_model(str(tiny_model))
         seen: list[object] = []
-        service.context_trimmed.connect(seen.append)
-        service.reasoning_received.connect(seen.append)
-        service.answer_received.connect(seen.append)
+        service.event_received.connect(seen.append)
         messages: list[Message] = []
         for n in range(60):
             messages += [Message("user", f"Question {n}: tell me more"), Message("assistant", "word word word")]
         conversation = Conversation((*messages, Message("user", "And now?")), instructions="Be brief.")
-        with qtbot.waitSignals([service.context_trimmed, service.generation_finished], order="strict", timeout=30_000):
+        with qtbot.waitSignal(service.event_received, check_params_cb=is_done, timeout=30_000):
             service.send(ChatRequest(conversation, SamplingParams(seed=1, max_tokens=40)))
         trimmed = seen[0]
         assert isinstance(trimmed, ContextTrimmed)
         assert trimmed.dropped_messages > 60 and trimmed.dropped_messages + trimmed.kept_messages == 121
-        assert len(seen) > 1 and not any(isinstance(item, ContextTrimmed) for item in seen[1:])
+        assert any(is_text(item) for item in seen[1:]) and isinstance(seen[-1], Done)
+        assert not any(isinstance(item, ContextTrimmed) for item in seen[1:])
     finally:
         assert service.shutdown(2000)
 
@@ -117,17 +116,23 @@ def test_a_conversation_with_documents_is_answered_from_them(
     document = ingest(store.document_index, with_documents.id, notes)
     assert document is not None and document.status == "ready"
     store.close()
-    used: list[object] = []
-    cited: list[object] = []
-    service.documents_used.connect(used.append)
-    service.sources_cited.connect(cited.append)
+    used: list[DocumentsUsed] = []
+    cited: list[tuple[object, ...]] = []
+
+    def collect(event: object) -> None:
+        if isinstance(event, DocumentsUsed):
+            used.append(event)
+        elif isinstance(event, SourcesCited):
+            cited.append(event.sources)
+
+    service.event_received.connect(collect)
     rent = request("How much is the rent?", seed=1, max_tokens=40)
 
-    with qtbot.waitSignal(service.generation_finished, timeout=30_000):
+    with qtbot.waitSignal(service.event_received, check_params_cb=is_done, timeout=30_000):
         service.send(rent, DocumentsRef(tmp_path / "history.db", without.uid))
     assert used == [] and cited == []  # no documents: a plain chat
 
-    with qtbot.waitSignal(service.generation_finished, timeout=30_000):
+    with qtbot.waitSignal(service.event_received, check_params_cb=is_done, timeout=30_000):
         service.send(rent, DocumentsRef(tmp_path / "history.db", with_documents.uid))
-    assert [(u.strategy, u.passages) for u in used] == [("whole", 1)]  # type: ignore[attr-defined]
+    assert [(u.strategy, u.passages) for u in used] == [("whole", 1)]
     assert cited == [()]  # the babbling model cites nothing, and says so before it finishes

@@ -9,7 +9,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from gptoss_desktop.core.cancel import CancelFlag
-from gptoss_desktop.core.documents.answer import DocumentsUsed
+from gptoss_desktop.core.documents.answer import DocumentsUsed, SourcesCited
 from gptoss_desktop.core.documents.embeddings import Embedder
 from gptoss_desktop.core.documents.prompting import Source
 from gptoss_desktop.core.documents.types import Chunk
@@ -22,6 +22,7 @@ from gptoss_desktop.core.sampling import SamplingParams
 from gptoss_desktop.services.chat_service import ChatService
 from gptoss_desktop.services.chat_worker import DocumentsRef
 from tests.core.test_document_semantic import LEASE, QUESTION
+from tests.fixtures.chat_events import is_done
 
 #: Enough unrelated passages that the lease cannot go in whole: the answer quotes the best-matching ones.
 FILLER = tuple(f"Note {n}: the blue kettle in the kitchen holds {n % 7 + 1} cups of water." for n in range(120))
@@ -49,13 +50,18 @@ def service(qtbot: QtBot, tiny_model: Path) -> Iterator[ChatService]:
 def first_source(service: ChatService, qtbot: QtBot, ref: DocumentsRef) -> Source:
     cited: list[tuple[Source, ...]] = []
     used: list[DocumentsUsed] = []
-    service.sources_cited.connect(cited.append)
-    service.documents_used.connect(used.append)
+
+    def collect(event: object) -> None:
+        if isinstance(event, DocumentsUsed):
+            used.append(event)
+        elif isinstance(event, SourcesCited):
+            cited.append(event.sources)
+
+    service.event_received.connect(collect)
     request = ChatRequest(Conversation((Message("user", QUESTION),)), SamplingParams(seed=1, max_tokens=4))
-    with qtbot.waitSignal(service.generation_finished, timeout=30_000):
+    with qtbot.waitSignal(service.event_received, check_params_cb=is_done, timeout=30_000):
         service.send(request, ref)
-    service.sources_cited.disconnect(cited.append)
-    service.documents_used.disconnect(used.append)
+    service.event_received.disconnect(collect)
     assert [u.strategy for u in used] == ["retrieve"]  # the best passages are quoted, not the whole lease
     assert len(cited) == 1 and cited[0], "the answer lists the passage it cites"
     return cited[0][0]

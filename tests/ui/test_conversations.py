@@ -16,9 +16,11 @@ from gptoss_desktop.core.conversation_settings import ConversationSettings
 from gptoss_desktop.core.history.store import Store
 from gptoss_desktop.core.local.engine import LocalEngine
 from gptoss_desktop.core.paths import app_paths
-from gptoss_desktop.services.chat_service import ChatService
+from gptoss_desktop.services.app_services import AppServices
 from gptoss_desktop.ui.chat.message_widgets import AssistantTurn, UserMessage
 from gptoss_desktop.ui.window.main_window import MainWindow
+from tests.fixtures.chat_events import is_done
+from tests.fixtures.windows import close_window
 
 from .conftest import WindowFactory
 
@@ -30,7 +32,7 @@ def ask(qtbot: QtBot, window: MainWindow, text: str) -> None:
     """Type a message, press Enter, wait for the answer to end."""
     window.composer.edit.setFocus()
     qtbot.keyClicks(window.composer.edit, text)
-    with qtbot.waitSignal(window.service.generation_finished, timeout=30_000):
+    with qtbot.waitSignal(window.services.chat.event_received, check_params_cb=is_done, timeout=30_000):
         qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
 
 
@@ -70,7 +72,7 @@ def test_a_conversation_is_saved_titled_and_reopened_after_a_restart(
     ask(qtbot, window, "Add 3 to that.")
     assert answers(window) == ["19", "22"]
     qtbot.waitUntil(lambda: listed(window) == ["What is 12 + 7?"])  # titled from the first message
-    window.close()
+    close_window(qtbot, window)
 
     again = make_window(trained_model)
     qtbot.waitUntil(lambda: listed(again) == ["What is 12 + 7?"])
@@ -120,11 +122,11 @@ def test_stop_keeps_the_partial_answer_in_the_window_and_the_history(
     turn = window.chat_view.turns[-1]
     assert isinstance(turn, AssistantTurn)
     qtbot.waitUntil(lambda: len(turn.answer.markdown_source()) > 20, timeout=20_000)
-    with qtbot.waitSignal(window.service.generation_finished, timeout=5_000):
+    with qtbot.waitSignal(window.services.chat.event_received, check_params_cb=is_done, timeout=5_000):
         qtbot.keyClick(window.composer.edit, Qt.Key.Key_Escape)  # Esc stops
     partial = turn.answer_text()
     assert turn.notice.text() == "Stopped." and partial
-    window.close()
+    close_window(qtbot, window)
     assert stored_messages() == [("user", "Write forever", "complete"), ("assistant", partial, "stopped")]
 
 
@@ -135,10 +137,10 @@ def test_regenerate_replaces_the_last_answer(make_window: WindowFactory, qtbot: 
     first = window.chat_view.turns[-1]
     assert isinstance(first, AssistantTurn) and "token limit" in first.notice.text()
     window.session.update_settings(EXACT)
-    with qtbot.waitSignal(window.service.generation_finished, timeout=30_000):
+    with qtbot.waitSignal(window.services.chat.event_received, check_params_cb=is_done, timeout=30_000):
         qtbot.mouseClick(first.regenerate_button, Qt.MouseButton.LeftButton)
     assert len(window.chat_view.turns) == 2 and answers(window) == ["19"]
-    window.close()
+    close_window(qtbot, window)
     assert stored_messages() == [("user", "What is 12 + 7?", "complete"), ("assistant", "19", "complete")]
 
 
@@ -154,11 +156,11 @@ def test_edit_and_resend_replaces_the_message_and_everything_after_it(
     assert window.composer.edit.toPlainText() == "What is 12 + 7?" and window.composer.edit_banner.isVisible()
     window.composer.edit.selectAll()
     qtbot.keyClicks(window.composer.edit, "What is 20 + 5?")
-    with qtbot.waitSignal(window.service.generation_finished, timeout=30_000):
+    with qtbot.waitSignal(window.services.chat.event_received, check_params_cb=is_done, timeout=30_000):
         qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
     assert questions(window) == ["What is 20 + 5?"] and answers(window) == ["25"]
     assert not window.composer.edit_banner.isVisible()
-    window.close()
+    close_window(qtbot, window)
     assert stored_messages() == [("user", "What is 20 + 5?", "complete"), ("assistant", "25", "complete")]
 
 
@@ -196,7 +198,7 @@ def test_rename_in_place(make_window: WindowFactory, qtbot: QtBot, trained_model
     qtbot.keyClicks(editor, "Sums")
     qtbot.keyClick(editor, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: "Sums" in window.windowTitle())
-    window.close()
+    close_window(qtbot, window)
     store = Store(app_paths().database)
     assert [c.title for c in store.conversations()] == ["Sums"]
     store.close()
@@ -235,13 +237,13 @@ def test_export_writes_markdown_and_json(
     target = tmp_path / "sums.md"
     # The file dialog is the platform's; the person's choice is what it returns.
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args, **kwargs: (str(target), ""))
-    with qtbot.waitSignal(window.history.exported, timeout=10_000):
+    with qtbot.waitSignal(window.services.history.exported, timeout=10_000):
         window.menu_actions["export_md"].trigger()
     text = target.read_text(encoding="utf-8")
     assert "# What is 12 + 7?" in text and "19" in text and "Reasoning" not in text
     target = tmp_path / "sums.json"
     window.menu_actions["export_reasoning"].setChecked(True)
-    with qtbot.waitSignal(window.history.exported, timeout=10_000):
+    with qtbot.waitSignal(window.services.history.exported, timeout=10_000):
         window.menu_actions["export_json"].trigger()
     data = json.loads(target.read_text(encoding="utf-8"))
     assert [m["content"] for m in data["messages"]] == ["What is 12 + 7?", "19"]
@@ -261,7 +263,7 @@ def test_reasoning_is_folded_by_default_setting_and_toggles_per_message(
     assert isinstance(turn, AssistantTurn)
     qtbot.waitUntil(lambda: turn.reasoning.isVisible())
     assert not turn.reasoning.text.isVisible()  # hidden by default, even while it streams
-    qtbot.waitUntil(lambda: not window.service.busy, timeout=30_000)
+    qtbot.waitUntil(lambda: not window.services.chat.busy, timeout=30_000)
     turn.reasoning.toggle.click()
     assert turn.reasoning.text.isVisible() and "12 + 7" in turn.reasoning.reasoning()
     turn.reasoning.toggle.click()
@@ -275,7 +277,7 @@ def test_settings_persist_across_restarts(make_window: WindowFactory, qtbot: QtB
     assert (window.document_strip, window.source_viewer) == shown  # the same widgets, restyled in place
     window.session.update_settings(EXACT.with_changes(instructions="Answer tersely.", effort="high"))
     ask(qtbot, window, "What is 12 + 7?")
-    window.close()
+    close_window(qtbot, window)
     again = make_window(trained_model)
     assert (again.settings.theme, again.settings.font_size, again.settings.show_reasoning) == ("dark", 14, False)
     qtbot.waitUntil(lambda: again.sidebar.list.count() == 1)
@@ -308,7 +310,7 @@ class SmallContextEngine(LocalEngine):
 def test_a_conversation_longer_than_the_context_keeps_working_and_says_so(
     make_window: WindowFactory, qtbot: QtBot, trained_model: Path
 ) -> None:
-    window = make_window(trained_model, ChatService(engine_factory=SmallContextEngine))
+    window = make_window(trained_model, AppServices(app_paths().database, engine_factory=SmallContextEngine))
     window.session.update_settings(EXACT)
     notices: list[str] = []
     window.session.context_notice.connect(notices.append)

@@ -11,13 +11,16 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QTextCursor
 from PySide6.QtWidgets import QApplication, QLabel, QToolButton
 from pytestqt.qtbot import QtBot
 
+from gptoss_desktop.core.documents.answer import SourcesCited
 from gptoss_desktop.core.documents.index import StoredDocument
 from gptoss_desktop.core.documents.prompting import Source
+from gptoss_desktop.core.events import AnswerDelta
 from gptoss_desktop.core.history.store import Store
 from gptoss_desktop.core.paths import app_paths
 from gptoss_desktop.ui.chat.message_widgets import AssistantTurn
 from gptoss_desktop.ui.window.main_window import MainWindow
 from tests.fixtures.documents import write_encrypted_pdf, write_image_pdf, write_pdf, write_zip_bomb
+from tests.fixtures.windows import close_window
 
 from .conftest import WindowFactory
 from .test_conversations import answers, ask, exact_window, listed
@@ -112,14 +115,15 @@ def test_cited_sources_come_back_with_the_conversation(
     source = Source(1, "doc-uid", "lease.pdf", 3, "page 2", "The rent is 900 euros…")
     window = exact_window(make_window, trained_model)
 
-    def report_sources(_text: str) -> None:  # as the engine thread reports them, while the answer is live
-        window.service.answer_received.disconnect(report_sources)
-        window.service.sources_cited.emit((source,))
+    def report_sources(event: object) -> None:  # as the engine thread reports them, while the answer is live
+        if isinstance(event, AnswerDelta):
+            window.services.chat.event_received.disconnect(report_sources)
+            window.services.chat.event_received.emit(SourcesCited((source,)))
 
-    window.service.answer_received.connect(report_sources)
+    window.services.chat.event_received.connect(report_sources)
     ask(qtbot, window, "What is 12 + 7?")
     assert "[1] lease.pdf, page 2" in window.chat_view.turns[-1].sources.text()  # type: ignore[union-attr]
-    window.close()
+    close_window(qtbot, window)
 
     again = make_window(trained_model)
     qtbot.waitUntil(lambda: again.sidebar.list.count() == 1)
@@ -160,7 +164,7 @@ def test_every_bad_file_says_why_and_the_good_ones_are_answered_from(
         huge.truncate(512_000_000)  # sparse: refused by its size before a byte is read
     window = exact_window(make_window, trained_model)
     strip, shown_while_reading = window.document_strip, []
-    window.documents.reading.connect(  # after the window's own slot: what the strip shows at each file
+    window.services.documents.reading.connect(  # after the window's own slot: what the strip shows at each file
         lambda *_: shown_while_reading.append(
             (strip.reading.text(), strip.progress.isVisible(), strip.progress.value(), strip.progress.maximum())
         )
@@ -243,12 +247,13 @@ def test_a_citation_in_the_answer_opens_its_source(
     document = only_document(window)
     source = Source(1, document.uid, "lease.md", 0, "lines 1-3", "Either side may end the lease with 30 days' notice…")
 
-    def cite(_text: str) -> None:  # as the engine thread reports it, while the answer is live
-        window.service.answer_received.disconnect(cite)
-        window.service.answer_received.emit(" Thirty days' notice [1].")
-        window.service.sources_cited.emit((source,))
+    def cite(event: object) -> None:  # as the engine thread reports it, while the answer is live
+        if isinstance(event, AnswerDelta):
+            window.services.chat.event_received.disconnect(cite)
+            window.services.chat.event_received.emit(AnswerDelta(" Thirty days' notice [1]."))
+            window.services.chat.event_received.emit(SourcesCited((source,)))
 
-    window.service.answer_received.connect(cite)
+    window.services.chat.event_received.connect(cite)
     ask(qtbot, window, "How can I end the lease?")
     turn = window.chat_view.turns[-1]
     assert isinstance(turn, AssistantTurn)

@@ -11,8 +11,11 @@ from pytestqt.qtbot import QtBot
 from gptoss_desktop.core.harmony import Conversation
 from gptoss_desktop.core.harmony.tokens import HARMONY_TOKENS
 from gptoss_desktop.core.local.engine import LocalEngine
-from gptoss_desktop.services.chat_service import ChatService
+from gptoss_desktop.core.paths import app_paths
+from gptoss_desktop.services.app_services import AppServices
 from gptoss_desktop.ui.chat.message_widgets import AssistantTurn, UserMessage
+from tests.fixtures.chat_events import is_done
+from tests.fixtures.windows import close_window
 
 from .conftest import WindowFactory
 
@@ -49,19 +52,19 @@ def test_a_broken_model_file_is_reported_and_the_app_keeps_running(
     broken = tmp_path / "broken.gguf"
     broken.write_bytes(b"GGUF" + b"\0" * 100)
     window = make_window()
-    with qtbot.waitSignal(window.service.model_failed, timeout=20_000):
+    with qtbot.waitSignal(window.services.chat.model_failed, timeout=20_000):
         window.load_model(str(broken))
     assert window.pages.currentWidget() is window.first_run
     assert "could not be loaded" in window.first_run.problem.text()
     assert "broken.gguf" in window.first_run.problem.text()
-    with qtbot.waitSignal(window.service.model_loaded, timeout=20_000):
+    with qtbot.waitSignal(window.services.chat.model_loaded, timeout=20_000):
         window.load_model(str(tiny_model))
     assert window.composer.isEnabled()
 
 
 def test_send_streams_a_reply_into_the_conversation(make_window: WindowFactory, qtbot: QtBot, tiny_model: Path) -> None:
     window = make_window(tiny_model)
-    with qtbot.waitSignal(window.service.generation_finished, timeout=30_000):
+    with qtbot.waitSignal(window.services.chat.event_received, check_params_cb=is_done, timeout=30_000):
         send(qtbot, window, "Hello there")
     user, turn = window.chat_view.turns
     assert isinstance(user, UserMessage) and user.label.text() == "Hello there"
@@ -71,7 +74,9 @@ def test_send_streams_a_reply_into_the_conversation(make_window: WindowFactory, 
     assert "tok/s" in window.speed_label.text()
     shown = turn.reasoning.reasoning() + turn.answer.toPlainText()
     assert not any(token in shown for token in HARMONY_TOKENS)
-    assert [m.role for m in window.session.prompt_messages()] == ["user", "assistant"]
+    assert [m.role for m in window.session.transcript.messages] == ["user", "assistant"]
+    follow_up = window.session.transcript.prompt("medium", "2026-01-01")  # what the next message goes with
+    assert [m.role for m in follow_up.messages] == (["user", "assistant"] if turn.answer_text() else ["user"])
 
 
 def test_shift_enter_adds_a_line_instead_of_sending(make_window: WindowFactory, qtbot: QtBot, tiny_model: Path) -> None:
@@ -92,7 +97,7 @@ def test_stop_ends_the_reply_and_keeps_what_was_written(
     turn = window.chat_view.turns[-1]
     assert isinstance(turn, AssistantTurn)
     qtbot.waitUntil(lambda: bool(turn.reasoning.reasoning() or turn.answer.toPlainText()), timeout=20_000)
-    with qtbot.waitSignal(window.service.generation_finished, timeout=5_000) as finished:
+    with qtbot.waitSignal(window.services.chat.event_received, check_params_cb=is_done, timeout=5_000) as finished:
         qtbot.mouseClick(window.composer.button, Qt.MouseButton.LeftButton)
     assert finished.args[0].stop_reason == "cancelled"
     assert turn.notice.text() == "Stopped."
@@ -101,11 +106,11 @@ def test_stop_ends_the_reply_and_keeps_what_was_written(
 
 def test_effort_dropdown_reaches_the_prompt(make_window: WindowFactory, qtbot: QtBot, tiny_model: Path) -> None:
     RecordingEngine.seen.clear()
-    window = make_window(tiny_model, ChatService(engine_factory=RecordingEngine))
+    window = make_window(tiny_model, AppServices(app_paths().database, engine_factory=RecordingEngine))
     for label in ("High", "Low"):
         window.new_chat()  # the babbling reply fills the context; start over each time
         window.composer.effort.setCurrentText(label)
-        with qtbot.waitSignal(window.service.generation_finished, timeout=30_000):
+        with qtbot.waitSignal(window.services.chat.event_received, check_params_cb=is_done, timeout=30_000):
             send(qtbot, window, f"effort {label}")
     assert [c.effort for c in RecordingEngine.seen] == ["high", "low"]
 
@@ -120,9 +125,9 @@ def test_closing_mid_reply_stops_the_engine_thread(make_window: WindowFactory, q
         ),
         timeout=20_000,
     )  # type: ignore[union-attr]
-    assert window.service.busy
-    window.close()
-    assert window.service._thread.isFinished()
+    assert window.services.chat.busy
+    close_window(qtbot, window)
+    assert window.services.chat.stopped and window.services.running == []
 
 
 def test_other_models_get_no_effort_and_no_reasoning_area(
@@ -135,9 +140,11 @@ def test_other_models_get_no_effort_and_no_reasoning_area(
     turn = window.chat_view.turns[-1]
     assert isinstance(turn, AssistantTurn)
     # At temperature 1 a small model may ramble on: three words show it works.
-    qtbot.waitUntil(lambda: not window.service.busy or len(turn.answer.toPlainText().split()) >= 3, timeout=60_000)
-    window.service.stop()
-    qtbot.waitUntil(lambda: not window.service.busy, timeout=5_000)
+    qtbot.waitUntil(
+        lambda: not window.services.chat.busy or len(turn.answer.toPlainText().split()) >= 3, timeout=60_000
+    )
+    window.services.chat.stop()
+    qtbot.waitUntil(lambda: not window.services.chat.busy, timeout=5_000)
     assert turn.answer.toPlainText().strip() != ""
     assert not turn.reasoning.isVisible()
 
@@ -145,7 +152,7 @@ def test_other_models_get_no_effort_and_no_reasoning_area(
 def test_model_and_effort_are_remembered(make_window: WindowFactory, qtbot: QtBot, tiny_model: Path) -> None:
     window = make_window(tiny_model)
     window.composer.effort.setCurrentText("High")
-    window.close()
+    close_window(qtbot, window)
     again = make_window()
     assert again.settings.model_path == str(tiny_model)
     assert again.composer.current_effort() == "high"

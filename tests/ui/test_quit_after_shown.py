@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from importlib.metadata import version
 from pathlib import Path
+
+import pytest
 
 from gptoss_desktop.ui.app import QUIT_AFTER_SHOWN_ENV
 from gptoss_desktop.ui.dialogs.about import COMPONENTS
@@ -41,3 +44,26 @@ def test_asked_for_about_it_prints_what_the_about_dialog_shows(tmp_path: Path) -
     assert lines[1] == f"about: Version {version('gptoss-desktop')}, icon"
     assert f"about: llama.cpp (llama-cpp-python) | {version('llama-cpp-python')} | MIT" in lines
     assert len(lines) == 2 + len(COMPONENTS)
+
+
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
+def test_logout_and_ctrl_c_close_the_app_as_its_close_button_does(tmp_path: Path, number: signal.Signals) -> None:
+    """A desktop session's logout (SIGTERM), Ctrl+C in the terminal and a closed terminal: every thread is
+    stopped and the app exits 0, never "QThread: Destroyed while thread ... is still running"."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", QUIT_AFTER_SHOWN_ENV: "wait"}
+    app = subprocess.Popen(
+        [sys.executable, "-m", "gptoss_desktop", "--home", str(tmp_path / "home")],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert app.stdout is not None
+        assert app.stdout.readline().startswith("shown: gpt-oss desktop")  # the window is up, its threads running
+        app.send_signal(number)
+        _out, err = app.communicate(timeout=30)
+    finally:
+        app.kill()
+    assert app.returncode == 0, err
+    assert [line for line in err.splitlines() if line not in OFFSCREEN_LIMITS] == []

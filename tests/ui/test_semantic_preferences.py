@@ -15,8 +15,10 @@ from gptoss_desktop.core.history.store import Store
 from gptoss_desktop.core.models.catalog import DEFAULT_EMBEDDING_SOURCE
 from gptoss_desktop.core.paths import app_paths
 from gptoss_desktop.core.settings import Settings
+from gptoss_desktop.services.model_setup import ModelSetupService
 from gptoss_desktop.ui.dialogs.settings import SettingsDialog
 from tests.fixtures.hub_server import HubFile, HubRepo, HubServer, use_endpoint
+from tests.fixtures.windows import close_window
 from tests.ui.conftest import WindowFactory
 
 
@@ -37,9 +39,10 @@ def open_preferences(qtbot: QtBot) -> Iterator[PreferencesFactory]:
     """Open Preferences as the window does; each is closed at the end the way a person would
     (Cancel), which stops its download thread. Kept referenced until then: qtbot holds widgets weakly."""
     opened: list[SettingsDialog] = []
+    models = ModelSetupService()  # the app's model manager, which the dialog borrows
 
     def open_dialog(settings: Settings) -> SettingsDialog:
-        dialog = SettingsDialog(settings)
+        dialog = SettingsDialog(settings, models)
         qtbot.addWidget(dialog)
         dialog.show()
         opened.append(dialog)
@@ -48,6 +51,7 @@ def open_preferences(qtbot: QtBot) -> Iterator[PreferencesFactory]:
     yield open_dialog
     for dialog in opened:
         dialog.reject()
+    assert models.shutdown(10_000)
 
 
 def test_an_embedding_model_is_chosen_and_turned_off(
@@ -90,7 +94,7 @@ def test_the_window_turns_semantic_search_on_at_once_and_again_at_the_next_start
     qtbot.waitUntil(
         lambda: window.statusBar().currentMessage() == "Preparing semantic search: 1 of 1 passages…", timeout=20_000
     )
-    window.close()
+    close_window(qtbot, window)
 
     again = make_window()  # the setting was saved: the next start turns it on by itself, nothing left to embed
     assert again.settings.embedding_model_path == str(minilm_model)

@@ -22,9 +22,11 @@ from gptoss_desktop.ui.dialogs.server import ServerDialog
 from gptoss_desktop.ui.dialogs.settings import SettingsDialog
 from gptoss_desktop.ui.window.main_window import MainWindow
 from gptoss_desktop.ui.window.where_it_runs import CONNECT_LABEL, LOCAL_LABEL
+from tests.fixtures.chat_events import is_done, is_failed
 from tests.fixtures.llama_server import LlamaServer
 from tests.fixtures.memory_keyring import MemoryKeyring
 from tests.fixtures.sse_server import ScriptedServer, delta
+from tests.fixtures.windows import close_window
 
 from .conftest import WindowFactory
 from .test_conversations import answers, ask, exact_window, listed
@@ -108,11 +110,13 @@ def test_a_conversation_runs_on_a_server_and_remembers_it(
     ask(qtbot, window, "What is 12 + 7?")
     assert answers(window) == ["19"]
     qtbot.waitUntil(lambda: len(listed(window)) == 2)
-    window.close()
+    close_window(qtbot, window)
 
     again = make_window(trained_model)
     qtbot.waitUntil(lambda: len(listed(again)) == 2)
-    again.session.open(next(c for c in again._titles if again._titles[c] == "What is 2 + 3?"))
+    sidebar = again.sidebar.list
+    item = next(sidebar.item(row) for row in range(sidebar.count()) if "What is 2 + 3?" in sidebar.item(row).text())
+    qtbot.mouseClick(sidebar.viewport(), Qt.MouseButton.LeftButton, pos=sidebar.visualItemRect(item).center())
     qtbot.waitUntil(lambda: answers(again) == ["5"])
     assert again.where.combo.currentText() == f"gpt-oss-tiny at {host}"  # remembered per conversation
     assert again.where.banner.isVisible()
@@ -121,7 +125,7 @@ def test_a_conversation_runs_on_a_server_and_remembers_it(
     assert answers(again) == ["5", "8"]
     saved = json.loads(app_paths().settings_file.read_text())
     assert [s["base_url"] for s in saved["servers"]] == [gpt_oss_server.url]
-    again.close()
+    close_window(qtbot, again)
     store = Store(app_paths().database, recover=False)  # the export says where each answer came from
     try:
         record = next(c for c in store.conversations() if c.title == "What is 2 + 3?")
@@ -197,7 +201,7 @@ def test_a_server_that_goes_away_says_so_and_nothing_is_lost(
     with ScriptedServer() as server:
         connect_through_dialog(qtbot, window, server.url)
     qtbot.keyClicks(window.composer.edit, "What is 2 + 3?")  # the server has stopped since
-    with qtbot.waitSignal(window.service.generation_failed, timeout=30_000):
+    with qtbot.waitSignal(window.services.chat.event_received, check_params_cb=is_failed, timeout=30_000):
         qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
     turn = window.chat_view.turns[-1]
     assert isinstance(turn, AssistantTurn)
@@ -233,7 +237,7 @@ def test_the_dialog_says_why_it_cannot_connect_and_the_key_never_reaches_a_file(
         assert memory_keyring.passwords == {(SERVICE, server.url): "sk-team-secret"}
         ask(qtbot, window, "What is 12 + 7?")
         assert answers(window) == ["19"] and server.authorizations[-1] == "Bearer sk-team-secret"
-        window.close()
+        close_window(qtbot, window)
     written = [path for path in app_home.rglob("*") if path.is_file()]
     assert any(path.name == "settings.json" for path in written)
     assert not any(b"sk-team-secret" in path.read_bytes() for path in written)  # settings, database, logs
@@ -253,7 +257,7 @@ def test_a_new_key_is_used_from_the_next_answer_on(
         qtbot.waitUntil(lambda: memory_keyring.passwords.get((SERVICE, server.url)) == "sk-new")
         ask(qtbot, window, "And now?")
         assert server.authorizations[-1] == "Bearer sk-new" and answers(window)[-1] == "Yes."
-        window.close()
+        close_window(qtbot, window)
 
 
 def test_without_a_keyring_the_key_is_kept_for_this_session_only(
@@ -273,7 +277,7 @@ def test_without_a_keyring_the_key_is_kept_for_this_session_only(
             qtbot.waitUntil(lambda: "kept only until the app quits" in window.statusBar().currentMessage())
             ask(qtbot, window, "Still there?")
             assert server.authorizations[-1] == "Bearer sk-only-now"
-            window.close()
+            close_window(qtbot, window)
         finally:
             delete_api_key(server.url)  # the session's key must not reach the next test
 
@@ -303,7 +307,7 @@ def test_a_bad_certificate_authority_file_is_explained(
     bogus = tmp_path / "team-ca.pem"
     bogus.write_text("not a certificate")
     window = exact_window(make_window, trained_model)
-    dialog = ServerDialog(window.servers, window)
+    dialog = ServerDialog(window.services.servers, window)
     qtbot.addWidget(dialog)
     dialog.address.setText("https://gpu-box.example:8443/v1")
     dialog.ca_file.setText(str(bogus))
@@ -327,13 +331,13 @@ def test_stop_and_closing_while_the_server_is_being_reached(
         qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
         qtbot.waitUntil(lambda: len(server.authorizations) >= 1, timeout=10_000)  # it is asking for the models
         assert window.composer.button.text() == "Stop"
-        with qtbot.waitSignal(window.service.generation_finished, timeout=2_000) as finished:
+        with qtbot.waitSignal(window.services.chat.event_received, check_params_cb=is_done, timeout=2_000) as finished:
             qtbot.mouseClick(window.composer.button, Qt.MouseButton.LeftButton)
         assert finished.args[0].stop_reason == "cancelled" and window.composer.button.text() == "Send"
         qtbot.keyClicks(window.composer.edit, "Hello again?")
         qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
         qtbot.waitUntil(lambda: len(server.authorizations) >= 2, timeout=10_000)
-        window.close()  # mid-connect: the connection is cut and the engine thread joined
+        close_window(qtbot, window)  # mid-connect: the connection is cut and the engine thread joined
 
 
 def test_documents_go_to_a_server_only_once_the_person_agrees(
@@ -372,7 +376,7 @@ def test_documents_go_to_a_server_only_once_the_person_agrees(
         ask(qtbot, window, "Thanks.")  # agreed once for this conversation: no question this time
         assert "900 euros a month" in json.dumps(server.requests[-1])
         assert window.session.settings.documents_to_server == server.url
-        window.close()
+        close_window(qtbot, window)
 
 
 def test_regenerate_asks_before_documents_go_to_a_server(
@@ -391,10 +395,10 @@ def test_regenerate_asks_before_documents_go_to_a_server(
         window.session.regenerate()
         assert server.requests == [] and answers(window) == ["19"]  # cancelled: nothing sent, nothing lost
         when_modal(press("Answer Without Them"))
-        with qtbot.waitSignal(window.service.generation_finished, timeout=10_000):
+        with qtbot.waitSignal(window.services.chat.event_received, check_params_cb=is_done, timeout=10_000):
             window.session.regenerate()
         assert len(server.requests) == 1 and "900 euros a month" not in json.dumps(server.requests[-1])
-        window.close()
+        close_window(qtbot, window)
 
 
 def test_stop_ends_a_server_answer_at_once(make_window: WindowFactory, qtbot: QtBot, trained_model: Path) -> None:
@@ -407,13 +411,13 @@ def test_stop_ends_a_server_answer_at_once(make_window: WindowFactory, qtbot: Qt
         qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
         qtbot.waitUntil(server.arrived.is_set, timeout=10_000)
         assert window.composer.button.text() == "Stop"
-        with qtbot.waitSignal(window.service.generation_finished, timeout=2_000) as finished:
+        with qtbot.waitSignal(window.services.chat.event_received, check_params_cb=is_done, timeout=2_000) as finished:
             qtbot.mouseClick(window.composer.button, Qt.MouseButton.LeftButton)
         assert finished.args[0].stop_reason == "cancelled"
         turn = window.chat_view.turns[-1]
         assert isinstance(turn, AssistantTurn) and "Stopped." in turn.notice.text()
-        assert not window.service.busy and window.composer.button.text() == "Send"
-        window.close()
+        assert not window.services.chat.busy and window.composer.button.text() == "Send"
+        close_window(qtbot, window)
 
 
 def test_without_a_model_here_the_first_screen_offers_a_server(

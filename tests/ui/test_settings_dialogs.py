@@ -12,6 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from gptoss_desktop.core.conversation_settings import ConversationSettings
 from gptoss_desktop.core.settings import Settings
+from gptoss_desktop.services.model_setup import ModelSetupService
 from gptoss_desktop.ui.dialogs.conversation_settings import ConversationSettingsDialog
 from gptoss_desktop.ui.dialogs.settings import SettingsDialog
 from gptoss_desktop.ui.style import STYLE_SHEET, apply_appearance, apply_style, is_dark, system_font_size
@@ -91,8 +92,8 @@ def assert_nothing_clipped(dialog: QDialog) -> None:
 # Preferences
 
 
-def test_preferences_return_what_was_chosen(app: QApplication, qtbot: QtBot) -> None:
-    dialog = show(qtbot, SettingsDialog(Settings(model_path="/models/a.gguf")))
+def test_preferences_return_what_was_chosen(models: ModelSetupService, app: QApplication, qtbot: QtBot) -> None:
+    dialog = show(qtbot, SettingsDialog(Settings(model_path="/models/a.gguf"), models))
     assert isinstance(dialog, SettingsDialog)
     dialog.theme.setCurrentIndex(dialog.theme.findText("Dark"))
     dialog.font_size.setValue(14)
@@ -107,9 +108,9 @@ def test_preferences_return_what_was_chosen(app: QApplication, qtbot: QtBot) -> 
     assert is_dark(app.palette()) and app.font().pointSize() == 14  # still applied after OK
 
 
-def test_preferences_show_the_current_settings(app: QApplication, qtbot: QtBot) -> None:
+def test_preferences_show_the_current_settings(models: ModelSetupService, app: QApplication, qtbot: QtBot) -> None:
     current = Settings(effort="low", theme="light", font_size=11, show_reasoning=False)
-    dialog = show(qtbot, SettingsDialog(current))
+    dialog = show(qtbot, SettingsDialog(current, models))
     assert isinstance(dialog, SettingsDialog)
     assert dialog.settings() == current
     shown = (dialog.theme.currentText(), dialog.font_size.text(), dialog.effort.currentText())
@@ -117,9 +118,11 @@ def test_preferences_show_the_current_settings(app: QApplication, qtbot: QtBot) 
     assert not dialog.show_reasoning.isChecked()
 
 
-def test_theme_and_font_preview_live_and_cancel_undoes_them(app: QApplication, qtbot: QtBot) -> None:
+def test_theme_and_font_preview_live_and_cancel_undoes_them(
+    models: ModelSetupService, app: QApplication, qtbot: QtBot
+) -> None:
     apply_appearance(app, Settings())
-    dialog = show(qtbot, SettingsDialog(Settings()))
+    dialog = show(qtbot, SettingsDialog(Settings(), models))
     assert isinstance(dialog, SettingsDialog)
     dialog.theme.setCurrentIndex(dialog.theme.findData("dark"))
     dialog.font_size.setValue(20)
@@ -129,8 +132,8 @@ def test_theme_and_font_preview_live_and_cancel_undoes_them(app: QApplication, q
     assert not is_dark(app.palette()) and app.font().pointSize() == system_font_size()
 
 
-def test_font_size_offers_the_system_default(app: QApplication, qtbot: QtBot) -> None:
-    dialog = show(qtbot, SettingsDialog(Settings(font_size=None)))
+def test_font_size_offers_the_system_default(models: ModelSetupService, app: QApplication, qtbot: QtBot) -> None:
+    dialog = show(qtbot, SettingsDialog(Settings(font_size=None), models))
     assert isinstance(dialog, SettingsDialog)
     assert dialog.font_size.text() == "System default"
     dialog.font_size.stepUp()  # starts from the size people already see, not the smallest
@@ -140,8 +143,8 @@ def test_font_size_offers_the_system_default(app: QApplication, qtbot: QtBot) ->
     assert dialog.settings().font_size is None
 
 
-def test_preferences_tab_order_follows_the_layout(app: QApplication, qtbot: QtBot) -> None:
-    dialog = show(qtbot, SettingsDialog(Settings()))
+def test_preferences_tab_order_follows_the_layout(models: ModelSetupService, app: QApplication, qtbot: QtBot) -> None:
+    dialog = show(qtbot, SettingsDialog(Settings(), models))
     assert isinstance(dialog, SettingsDialog)
     box = dialog.findChild(QDialogButtonBox)
     assert box is not None
@@ -224,20 +227,22 @@ def test_conversation_tab_order_follows_the_layout(app: QApplication, qtbot: QtB
 # Both dialogs
 
 
-def make_dialogs() -> list[QDialog]:
-    return [SettingsDialog(Settings()), ConversationSettingsDialog(ConversationSettings(instructions="x"))]
+def make_dialogs(models: ModelSetupService) -> list[QDialog]:
+    return [SettingsDialog(Settings(), models), ConversationSettingsDialog(ConversationSettings(instructions="x"))]
 
 
-def test_every_control_has_an_accessible_name(app: QApplication, qtbot: QtBot) -> None:
-    for dialog in make_dialogs():
+def test_every_control_has_an_accessible_name(models: ModelSetupService, app: QApplication, qtbot: QtBot) -> None:
+    for dialog in make_dialogs(models):
         show(qtbot, dialog)
         controls = focusable(dialog)
         assert len(controls) >= 6
         assert [w for w in controls if not w.accessibleName().strip()] == []
 
 
-def test_every_field_label_has_a_mnemonic_and_a_buddy(app: QApplication, qtbot: QtBot) -> None:
-    for dialog in make_dialogs():
+def test_every_field_label_has_a_mnemonic_and_a_buddy(
+    models: ModelSetupService, app: QApplication, qtbot: QtBot
+) -> None:
+    for dialog in make_dialogs(models):
         show(qtbot, dialog)
         labels = [label for label in dialog.findChildren(QLabel) if label.text().endswith(":")]
         assert labels
@@ -266,10 +271,16 @@ def test_appearance_font_size(app: QApplication, qtbot: QtBot) -> None:
 
 
 @pytest.mark.parametrize("kind", [SettingsDialog, ConversationSettingsDialog])
-def test_double_text_size_grows_the_dialog_without_clipping(app: QApplication, qtbot: QtBot, kind: type) -> None:
-    initial = Settings() if kind is SettingsDialog else ConversationSettings(instructions="Be brief.")
+def test_double_text_size_grows_the_dialog_without_clipping(
+    models: ModelSetupService, app: QApplication, qtbot: QtBot, kind: type
+) -> None:
+    def make() -> QDialog:
+        if kind is SettingsDialog:
+            return SettingsDialog(Settings(), models)
+        return ConversationSettingsDialog(ConversationSettings(instructions="Be brief."))
+
     apply_appearance(app, Settings())
-    normal = show(qtbot, kind(initial))
+    normal = show(qtbot, make())
     normal.adjustSize()
     assert_nothing_clipped(normal)
     normal_hint = normal.sizeHint()
@@ -277,7 +288,7 @@ def test_double_text_size_grows_the_dialog_without_clipping(app: QApplication, q
     apply_appearance(app, Settings(font_size=2 * system_font_size()))
     # An open dialog follows the change, and one opened afterwards starts large.
     normal.adjustSize()
-    large = show(qtbot, kind(initial))
+    large = show(qtbot, make())
     large.adjustSize()
     for dialog in (normal, large):
         assert dialog.sizeHint().width() > normal_hint.width()

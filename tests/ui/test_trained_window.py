@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QLabel, QTextEdit, QWidget
 from pytestqt.qtbot import QtBot
 
 from gptoss_desktop.ui.chat.message_widgets import AssistantTurn
+from tests.fixtures.chat_events import is_done
 
 from .conftest import WindowFactory
 
@@ -25,7 +26,7 @@ def test_window_puts_reasoning_and_answer_where_they_belong(
     window = make_window(trained_model)
     window.composer.set_effort("high")
     qtbot.keyClicks(window.composer.edit, "What is 12 + 7?")
-    with qtbot.waitSignal(window.service.generation_finished, timeout=30_000) as finished:
+    with qtbot.waitSignal(window.services.chat.event_received, check_params_cb=is_done, timeout=30_000) as finished:
         qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
     assert finished.args[0].stop_reason == "return"
     turn = window.chat_view.turns[-1]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ..local.engine import ModelInfo
+from ..engine import ModelInfo
 from .errors import ApiError
 from .runner import EngineRunner
 

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..cancel import CancelFlag
+from ..engine import ModelInfo
 from ..events import Done, Failed, Stats
-from ..local.engine import LocalEngine, ModelInfo
+from ..local.engine import LocalEngine
 
 log = logging.getLogger(__name__)
 

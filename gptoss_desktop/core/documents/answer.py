@@ -137,9 +137,6 @@ def _read_parts(
     quiet = dataclasses.replace(sampling, max_tokens=min(sampling.max_tokens or MAP_REPLY_TOKENS, MAP_REPLY_TOKENS))
     part = Conversation(messages=(), effort="low", instructions=base.instructions, date=base.date)
 
-    def quietly(request: str) -> Generator[DocumentEvent, None, str | None]:
-        return _quiet_answer(engine, _with_last_message(part, request), quiet, cancel)
-
     budget = room - tokens(map_request(question, [], 1))
     groups = group_for_map(passages, tokens, budget)
     notes: list[str] = []

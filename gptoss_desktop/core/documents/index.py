@@ -199,14 +199,6 @@ class DocumentIndex:
         )
         return [Passage(row[0], row[1], Chunk(*row[2:])) for row in rows]
 
-    def total_chars(self, conversation_id: int) -> int:
-        """Characters in the chunks of the conversation's ready documents (what quoting them all costs)."""
-        row = self._db.execute(
-            "SELECT COALESCE(SUM(chars), 0) FROM documents WHERE conversation_id = ? AND status = 'ready'",
-            (conversation_id,),
-        ).fetchone()
-        return int(row[0])
-
     def search(self, conversation_id: int, question: str, k: int = 8) -> list[Passage]:
         """The `k` chunks of the conversation's ready documents that best match `question` (BM25), best first."""
         query = self._query(search_terms(question), k)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 from .types import Passage
 from .vectors import VectorIndex, Vectors
@@ -20,8 +20,6 @@ RRF_K = 60
 #: How deep each list is read before fusing: deep enough that a passage second-best by one
 #: measure and poor by the other still reaches the top 8.
 DEPTH = 40
-
-Key = TypeVar("Key", bound=Hashable)
 
 
 class QueryEmbedder(Protocol):
@@ -41,7 +39,7 @@ class WordIndex(Protocol):
     def search(self, conversation_id: int, question: str, k: int) -> list[Passage]: ...
 
 
-def reciprocal_rank_fusion(rankings: Sequence[Sequence[Key]], k: int = RRF_K) -> list[tuple[Key, float]]:
+def reciprocal_rank_fusion[Key: Hashable](rankings: Sequence[Sequence[Key]], k: int = RRF_K) -> list[tuple[Key, float]]:
     """Every key of the rankings (each best first) with its fused score, best first; ties keep first-seen order."""
     scores: dict[Key, float] = {}
     for ranking in rankings:

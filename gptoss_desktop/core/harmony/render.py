@@ -2,7 +2,9 @@
 
 Segments keep control tokens apart from plain text, so the caller can turn the
 former into special ids and the latter into ordinary tokens: text never becomes
-a control token, whatever it contains.
+a control token, whatever it contains. The text is cut where openai-harmony cuts
+it (role, ` to=...`, channel, content type and content are tokenized apart), so
+the token ids match the reference renderer's, not only the text.
 """
 
 from __future__ import annotations
@@ -11,10 +13,13 @@ from dataclasses import dataclass
 
 from . import tokens as t
 from .conversation import Conversation, Message
+from .schema import tools_section
+from .tools import FUNCTIONS, ToolNamespace
 
 IDENTITY = "You are ChatGPT, a large language model trained by OpenAI."
 KNOWLEDGE_CUTOFF = "2024-06"
 VALID_CHANNELS = "# Valid channels: analysis, commentary, final. Channel must be included for every message."
+FUNCTION_CHANNEL = "Calls to these tools must go to the commentary channel: 'functions'."
 
 
 @dataclass(frozen=True)
@@ -35,50 +40,80 @@ Segment = Special | Text
 
 
 def system_content(conversation: Conversation) -> str:
-    """The system message body: identity and date, effort, valid channels."""
-    return "\n\n".join(
-        (
-            f"{IDENTITY}\nKnowledge cutoff: {KNOWLEDGE_CUTOFF}\nCurrent date: {conversation.date}",
-            f"Reasoning: {conversation.effort}",
-            VALID_CHANNELS,
-        )
-    )
+    """The system message body: identity and date, effort, builtin tools, valid channels."""
+    sections = [
+        f"{IDENTITY}\nKnowledge cutoff: {KNOWLEDGE_CUTOFF}\nCurrent date: {conversation.date}",
+        f"Reasoning: {conversation.effort}",
+    ]
+    if conversation.tools:
+        sections.append(tools_section(conversation.tools))
+    channels = VALID_CHANNELS
+    if conversation.functions:
+        channels += "\n" + FUNCTION_CHANNEL
+    return "\n\n".join([*sections, channels])
 
 
-def _message(role: str, content: str, channel: str | None = None) -> list[Segment]:
-    segments: list[Segment] = [Special(t.START), Text(role)]
+def developer_content(conversation: Conversation) -> str | None:
+    """The developer message body (instructions, then function tools), or None when there is neither."""
+    sections = []
+    if conversation.instructions and conversation.instructions.strip():
+        sections += ["# Instructions", conversation.instructions]
+    if conversation.functions:
+        sections.append(tools_section([ToolNamespace(FUNCTIONS, None, conversation.functions)]))
+    return "\n\n".join(sections) if sections else None
+
+
+def message_segments(message: Message) -> list[Segment]:
+    """One message as openai-harmony renders it; a finished answer goes on the final channel.
+
+    A call keeps its recipient in the role part and ends with ``<|call|>``; a content type
+    starting with ``<|constrain|>`` keeps that marker a control token.
+    """
+    author = (message.name or "") if message.role == "tool" else message.role
+    segments: list[Segment] = [Special(t.START), Text(author)]
+    if message.recipient is not None and message.recipient != "all":
+        segments.append(Text(f" to={message.recipient}"))
+    channel = message.channel
+    if message.is_final_answer and channel is None:
+        channel = "final"  # a finished answer
     if channel is not None:
         segments += [Special(t.CHANNEL), Text(channel)]
-    return [*segments, Special(t.MESSAGE), Text(content), Special(t.END)]
+    if message.content_type is not None:
+        if message.content_type.startswith(t.CONSTRAIN):
+            segments += [Text(" "), Special(t.CONSTRAIN), Text(message.content_type.removeprefix(t.CONSTRAIN))]
+        else:
+            segments.append(Text(f" {message.content_type}"))
+    calls = message.role == "assistant" and message.recipient is not None
+    segments += [Special(t.MESSAGE), Text(message.content), Special(t.CALL if calls else t.END)]
+    return segments
 
 
-def _turn(message: Message) -> list[Segment]:
-    if message.role == "user":
-        return _message("user", message.content)
-    # Earlier answers keep only their final text, as the gpt-oss template does.
-    return _message("assistant", message.content, channel="final")
+def kept_messages(conversation: Conversation) -> tuple[Message, ...]:
+    """The messages the prompt shows: the chain of thought before the last final answer is dropped.
+
+    Everything on the analysis channel (reasoning, builtin tool calls and their results) is kept
+    while a turn's tools run and dropped once a final answer follows it, as gpt-oss's chat
+    template does (openai-harmony drops only what comes before the first final answer).
+    """
+    messages = conversation.messages
+    last_final = max((i for i, m in enumerate(messages) if m.is_final_answer), default=-1)
+    return tuple(m for i, m in enumerate(messages) if i > last_final or m.channel != "analysis")
 
 
 def render_segments(conversation: Conversation) -> list[Segment]:
     """The whole prompt, ending with ``<|start|>assistant`` for the model to continue."""
-    segments = _message("system", system_content(conversation))
-    if conversation.instructions and conversation.instructions.strip():
-        segments += _message("developer", f"# Instructions\n\n{conversation.instructions}")
-    for message in conversation.messages:
-        segments += _turn(message)
+    segments = _plain("system", system_content(conversation))
+    developer = developer_content(conversation)
+    if developer is not None:
+        segments += _plain("developer", developer)
+    for message in kept_messages(conversation):
+        segments += message_segments(message)
     segments += [Special(t.START), Text("assistant")]
-    return _merge_text(segments)
+    return [s for s in segments if not (isinstance(s, Text) and s.text == "")]
 
 
-def _merge_text(segments: list[Segment]) -> list[Segment]:
-    """Join adjacent text segments so each run tokenizes as the model saw it in training."""
-    merged: list[Segment] = []
-    for segment in segments:
-        if isinstance(segment, Text) and merged and isinstance(merged[-1], Text):
-            merged[-1] = Text(merged[-1].text + segment.text)
-        elif not (isinstance(segment, Text) and segment.text == ""):
-            merged.append(segment)
-    return merged
+def _plain(role: str, content: str) -> list[Segment]:
+    return [Special(t.START), Text(role), Special(t.MESSAGE), Text(content), Special(t.END)]
 
 
 def segments_to_text(segments: list[Segment]) -> str:

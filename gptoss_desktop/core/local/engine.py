@@ -12,7 +12,6 @@ import os
 import random
 import time
 from collections.abc import Generator, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import llama_cpp
@@ -20,7 +19,7 @@ from llama_cpp.llama_grammar import LlamaGrammar
 
 from ..cancel import CancelFlag
 from ..context_window import Window, fit_window, reply_reserve
-from ..engine import ChatRequest, ModelLoadError
+from ..engine import ChatRequest, ModelInfo, ModelLoadError
 from ..events import AnswerDelta, ContextTrimmed, Done, EngineEvent, Failed, Stats
 from ..harmony import Conversation, HarmonyStreamParser, render_segments
 from ..harmony import tokens as harmony_tokens
@@ -56,18 +55,6 @@ class _MemoVocabulary(Vocabulary):
                 self._memo.clear()
             ids = self._memo[text] = tuple(super().tokenize_plain(text))
         return list(ids)
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    """What the UI needs to know about the loaded model."""
-
-    path: Path
-    name: str
-    architecture: str
-    is_harmony: bool
-    context_size: int
-    plan_message: str = ""
 
 
 def default_threads() -> tuple[int, int]:

@@ -161,11 +161,6 @@ class MemoryPlan:
         return self.verdict is Verdict.FITS
 
 
-def kv_bytes_per_token(model: ModelShape, n_ctx: int, *, swa_full: bool = True) -> int:
-    """KV cache bytes per context token; with swa_full (the engine's choice) sliding layers cost as much as full."""
-    return kv_cache_bytes(model, n_ctx, swa_full=swa_full) // n_ctx
-
-
 def kv_cache_bytes(model: ModelShape, n_ctx: int, *, swa_full: bool = True) -> int:
     return sum(_layer_kv_bytes(model, layer, n_ctx, swa_full) for layer in range(model.block_count))
 

@@ -1,17 +1,13 @@
 """Where gpt-oss-20b GGUF files are published on the Hugging Face hub.
 
-Names only: sizes and SHA-256 are asked of the hub when they are needed (`fetch_remote_file`,
-`list_ggufs`), so nothing here can go stale when a publisher re-uploads. All three keep the
+Names only: sizes and SHA-256 are asked of the hub when they are needed (`fetch_remote_file`),
+so nothing here can go stale when a publisher re-uploads. All three keep the
 experts in MXFP4, so the choice barely changes the size (about 11.5–13.8 GB).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from huggingface_hub import HfApi
-
-from .errors import hub_error
 
 
 @dataclass(frozen=True)
@@ -42,7 +38,7 @@ SOURCES: tuple[ModelSource, ...] = (
         "unsloth/gpt-oss-20b-GGUF",
         "gpt-oss-20b-Q4_K_M.gguf",
         "gpt-oss-20b Q4_K_M (unsloth)",
-        "Unsloth's conversion; the repository also holds other quantisations (see list_ggufs).",
+        "Unsloth's conversion; the repository also holds other quantisations.",
     ),
     ModelSource(
         "bartowski/openai_gpt-oss-20b-GGUF",
@@ -73,29 +69,6 @@ EMBEDDING_SOURCES: tuple[ModelSource, ...] = (
 DEFAULT_EMBEDDING_SOURCE = EMBEDDING_SOURCES[0]
 
 
-@dataclass(frozen=True)
-class RepoGguf:
-    """A GGUF file as the hub lists it right now."""
-
-    filename: str
-    size: int
-    sha256: str | None
-
-
 def find_source(repo_id: str, filename: str) -> ModelSource | None:
     """The catalog entry for a repo and file, if it is one of ours."""
     return next((s for s in SOURCES if s.repo_id == repo_id and s.filename == filename), None)
-
-
-def list_ggufs(repo_id: str, revision: str = "main", *, token: str | None = None) -> list[RepoGguf]:
-    """The GGUF files of a repo with sizes and SHA-256, from the hub (one request; blocks on the network)."""
-    try:
-        info = HfApi().model_info(repo_id, revision=revision, files_metadata=True, token=token)
-    except Exception as exc:
-        raise hub_error(exc, repo_id, revision=revision) from exc
-    found = []
-    for sibling in info.siblings or ():
-        if sibling.rfilename.lower().endswith(".gguf") and sibling.size is not None:
-            sha256 = sibling.lfs.sha256 if sibling.lfs is not None else None
-            found.append(RepoGguf(sibling.rfilename, sibling.size, sha256))
-    return sorted(found, key=lambda f: f.filename)

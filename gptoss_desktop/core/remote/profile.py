@@ -1,19 +1,14 @@
 """A server as a conversation remembers it: address, model and CA file, never the API key.
 
-The key stays in the keyring under the address (api_keys.py); `open_engine` puts the two
-together, on the thread that will use the engine (connecting lists the server's models).
+Plain data, stored with conversations and settings; the key stays in the keyring under the address
+(api_keys.py), and connect.py puts the two together.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING
 
 from .server_url import normalize_base_url, where_it_runs
-
-if TYPE_CHECKING:
-    from ..cancel import CancelFlag
-    from .openai_engine import ServerEngine, ServerTimeouts
 
 
 @dataclass(frozen=True)
@@ -58,34 +53,3 @@ class ServerProfile:
             )
         except ValueError:
             return None
-
-
-def open_engine(
-    profile: ServerProfile,
-    timeouts: ServerTimeouts | None = None,
-    cancel: CancelFlag | None = None,
-    api_key: str | None = None,
-) -> ServerEngine:
-    """Connect to the profile's server with `api_key`, else its key from the keyring (none if there is no keyring).
-
-    Raises ServerUnavailableError (a ModelLoadError) with a message for people. The HTTP stack and the
-    keyring are imported here, not when a conversation that names a server is opened.
-    """
-    from .api_keys import KeyringUnavailableError, get_api_key
-    from .openai_engine import ServerEngine, ServerTimeouts
-
-    key = api_key
-    if key is None:
-        try:
-            key = get_api_key(profile.base_url)
-        except KeyringUnavailableError:
-            key = None
-    return ServerEngine(
-        profile.base_url,
-        model=profile.model,
-        api_key=key,
-        context_size=profile.context_size,
-        ca_file=profile.ca_file,
-        timeouts=timeouts or ServerTimeouts(),
-        cancel=cancel,
-    )

@@ -1,26 +1,29 @@
-"""The conversation in the window: its turns, settings and requests, kept in step with the history.
+"""The conversation in the window: the transcript shown as turns, sent to the engine, kept in the history.
 
-The widgets in the ChatView are the turns; the prompt is rebuilt from them for
-every request, so what the model gets is exactly what the person sees.
+The Transcript (core) is the one record of what was said. This object applies the engine's
+events to it, renders each change in the ChatView, and tells the history service what to store;
+the next prompt is built from the transcript, never from the widgets.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
-from typing import cast
+from typing import assert_never, cast
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal, Slot
 
 from ...core.conversation_settings import ConversationSettings
+from ...core.documents.answer import DocumentsUsed, PartRead, SourcesCited
+from ...core.documents.prompting import Source
 from ...core.engine import ChatRequest
-from ...core.events import Done
-from ...core.harmony import Conversation, Effort, Message
-from ...core.history.store import State, StoredConversation, StoredMessage, new_uid
+from ...core.events import AnswerDelta, ChannelDelta, ContextTrimmed, Done, Failed, MessageEnded, ReasoningDelta
+from ...core.harmony import Effort
+from ...core.history.store import StoredConversation, StoredMessage, new_uid
 from ...core.history.titles import title_from
-from ...services.chat_service import ChatService
+from ...core.history.transcript import Transcript, TranscriptMessage
+from ...services.chat_service import ChatEvent, ChatService
 from ...services.chat_worker import DocumentsRef
 from ...services.history_service import HistoryService
 from .chat_view import ChatView
@@ -47,8 +50,10 @@ class ChatSession(QObject):
     """One conversation at a time: send, stop, regenerate, edit and resend, open from history."""
 
     opened = Signal(str)  # conversation uid ("" for a new, unsaved one)
-    settings_changed = Signal(object)  # ConversationSettings
+    settings_changed = Signal(ConversationSettings)
     context_notice = Signal(str)
+    edit_requested = Signal(UserMessage)
+    source_requested = Signal(Source)  # a cited source was clicked
 
     def __init__(
         self, chat: ChatService, history: HistoryService, view: ChatView, parent: QObject | None = None
@@ -57,8 +62,7 @@ class ChatSession(QObject):
         self.chat = chat
         self.history = history
         self.view = view
-        self.uid = ""
-        self.settings = ConversationSettings()
+        self.transcript = Transcript()
         self.show_reasoning_by_default = True
         #: The history database, where the documents of a conversation are found (None: no documents).
         self.documents_database: Path | None = None
@@ -67,30 +71,33 @@ class ChatSession(QObject):
         #: Asked before documents first go to the conversation's server: True send them, False answer
         #: without them this time, None send nothing. Without it, documents never go to a server.
         self.documents_consent: Callable[[], bool | None] | None = None
-        self._turn: AssistantTurn | None = None
-        self._pending: list[StoredMessage] = []
+        self._turn: AssistantTurn | None = None  # the widget of the answer streaming now
+        self._unbuilt = 0  # transcript messages [0, _unbuilt) have no widget yet (older ones, built on idle)
         self._scroll_target = ""
         self._loader = QTimer(self)
         self._loader.setInterval(0)
         self._loader.timeout.connect(self._load_older)
-        chat.reasoning_received.connect(self._on_reasoning)
-        chat.answer_received.connect(self._on_answer)
-        chat.generation_finished.connect(self._on_finished)
-        chat.generation_failed.connect(self._on_failed)
-        chat.context_trimmed.connect(self._on_context_trimmed)
-        chat.documents_used.connect(self._on_documents_used)
-        chat.sources_cited.connect(self._on_sources_cited)
+        chat.event_received.connect(self._on_event)
         history.conversation_loaded.connect(self._show_stored)
 
     # --- conversations -------------------------------------------------------------------
+
+    @property
+    def uid(self) -> str:
+        """The shown conversation's uid ("" until it is stored)."""
+        return self.transcript.uid
+
+    @property
+    def settings(self) -> ConversationSettings:
+        """The shown conversation's settings."""
+        return self.transcript.settings
 
     def new(self, settings: ConversationSettings) -> None:
         """An empty conversation; it is stored when the first message is sent."""
         self._end_streaming()
         self._loader.stop()
-        self.uid = ""
+        self.transcript = Transcript(settings=settings)
         self.has_documents = False
-        self.settings = settings
         self.view.clear()
         self.settings_changed.emit(settings)
         self.opened.emit("")
@@ -105,10 +112,18 @@ class ChatSession(QObject):
 
     def update_settings(self, settings: ConversationSettings) -> None:
         """The person changed this conversation's settings (stored once the conversation is)."""
-        self.settings = settings
+        self.transcript.settings = settings
         if self.uid:
             self.history.set_settings(self.uid, settings.to_json())
         self.settings_changed.emit(settings)
+
+    def ensure_saved(self, title: str) -> str:
+        """The conversation's uid, storing it first (titled `title`) if it is new: documents need a home."""
+        if not self.transcript.uid:
+            self.transcript.uid = new_uid()
+            self.history.create_conversation(self.uid, title, self.settings.to_json())
+            self.opened.emit(self.uid)
+        return self.uid
 
     # --- turns -----------------------------------------------------------------------------
 
@@ -125,43 +140,26 @@ class ChatSession(QObject):
         with_documents = self._documents_may_go()
         if with_documents is None:
             return False
-        if replacing is not None and replacing in self.view.turns:
-            self._drop_from(self.view.turns.index(replacing))
+        if replacing is not None:
+            self._drop_from(replacing.uid)
         if effort != self.settings.effort:
-            self.update_settings(replace(self.settings, effort=cast(Effort, effort)))
+            self.update_settings(self.settings.with_changes(effort=effort))
         self.ensure_saved(title_from(text))
-        user = self.view.add_user_message(text, uid=new_uid())
-        user.edit_requested.connect(self._on_edit_requested)
-        self.history.add_user_message(self.uid, user.uid, text)
+        message = self.transcript.add_user(text)
+        self._add_widget(message)
+        self.history.add_user_message(self.uid, message)
         self._answer(cast(Effort, effort), with_documents)
         return True
 
-    def _documents_may_go(self) -> bool | None:
-        """Whether this answer may use the documents: always here; on a server once the person agreed."""
-        settings = self.settings
-        if settings.server is None or not self.has_documents or settings.documents_may_go_to_server:
-            return True
-        return self.documents_consent() if self.documents_consent is not None else False
-
-    def ensure_saved(self, title: str) -> str:
-        """The conversation's uid, storing it first (titled `title`) if it is new: documents need a home."""
-        if not self.uid:
-            self.uid = new_uid()
-            self.history.create_conversation(self.uid, title, self.settings.to_json())
-            self.opened.emit(self.uid)
-        return self.uid
-
     def regenerate(self) -> None:
         """Write the last answer again."""
-        if self.chat.busy or not self.can_answer or not self.view.turns:
-            return
-        last = self.view.turns[-1]
-        if not isinstance(last, AssistantTurn):
+        last = self.transcript.last_answer
+        if self.chat.busy or not self.can_answer or last is None:
             return
         with_documents = self._documents_may_go()
         if with_documents is None:
             return
-        self._drop_from(len(self.view.turns) - 1)
+        self._drop_from(last.uid)
         self._answer(self.settings.effort, with_documents)
 
     def stop(self) -> None:
@@ -173,14 +171,12 @@ class ChatSession(QObject):
         self._end_streaming()
         self._loader.stop()
 
-    edit_requested = Signal(object)  # UserMessage
-    source_requested = Signal(object)  # Source: a cited source was clicked
-
-    @Slot()
-    def _on_edit_requested(self) -> None:
-        sender = self.sender()
-        if isinstance(sender, UserMessage):
-            self.edit_requested.emit(sender)
+    def _documents_may_go(self) -> bool | None:
+        """Whether this answer may use the documents: always here; on a server once the person agreed."""
+        settings = self.settings
+        if settings.server is None or not self.has_documents or settings.documents_may_go_to_server:
+            return True
+        return self.documents_consent() if self.documents_consent is not None else False
 
     def _answer(self, effort: Effort, with_documents: bool = True) -> None:
         server = self.settings.server
@@ -193,17 +189,14 @@ class ChatSession(QObject):
         for turn in self.view.turns:
             if isinstance(turn, AssistantTurn):
                 turn.set_regenerate_visible(False)
-        conversation = Conversation(
-            messages=self.prompt_messages(),
-            effort=effort,
-            instructions=self.settings.instructions or None,
-            date=dt.date.today().isoformat(),
-        )
+        conversation = self.transcript.prompt(effort, dt.date.today().isoformat())
+        answer = self.transcript.begin_answer(effort, model_name)
         self._turn = self.view.add_assistant_turn(
-            show_reasoning=shows_reasoning, uid=new_uid(), expand_reasoning=self.show_reasoning_by_default
+            show_reasoning=shows_reasoning, uid=answer.uid, expand_reasoning=self.show_reasoning_by_default
         )
         self._turn.regenerate_requested.connect(self.regenerate)
-        self.history.begin_answer(self.uid, self._turn.uid, effort, model_name)
+        self._turn.source_requested.connect(self.source_requested)
+        self.history.begin_answer(self.uid, answer)
         # Documents go to a server only with the person's consent for this conversation and that server.
         allowed = with_documents and (server is None or self.settings.documents_may_go_to_server)
         documents = DocumentsRef(self.documents_database, self.uid) if self.documents_database and allowed else None
@@ -211,117 +204,102 @@ class ChatSession(QObject):
             self._turn.show_notice(WITHOUT_DOCUMENTS)
         self.chat.send(ChatRequest(conversation, self.settings.sampling()), documents, server)
 
-    def prompt_messages(self) -> tuple[Message, ...]:
-        """The prompt's turns: older ones not yet built, then what is on screen (empty answers left out)."""
-        messages = [
-            Message("user", m.content) if m.role == "user" else Message("assistant", m.content, m.reasoning)
-            for m in self._pending
-            if m.role == "user" or m.content
-        ]
-        for turn in self.view.turns:
-            if isinstance(turn, UserMessage):
-                messages.append(Message("user", turn.text))
-            elif turn.answer_text():
-                messages.append(Message("assistant", turn.answer_text(), turn.reasoning.reasoning()))
-        return tuple(messages)
-
-    def _drop_from(self, index: int) -> None:
-        """Forget turn `index` and later ones, on screen and in the history."""
-        first = self.view.turns[index]
-        if self.uid and first.uid:
-            self.history.delete_messages_from(self.uid, first.uid)
-        self.view.remove_from(index)
+    def _drop_from(self, uid: str) -> None:
+        """Forget message `uid` and every later one: in the transcript, on screen and in the history."""
+        if self.uid:
+            self.history.delete_messages_from(self.uid, uid)
+        self.transcript.truncate_from(uid)
+        index = next((i for i, turn in enumerate(self.view.turns) if turn.uid == uid), None)
+        if index is not None:
+            self.view.remove_from(index)
 
     def _end_streaming(self) -> None:
         """Stop a running answer and store it as stopped before the view changes."""
-        if self._turn is not None and self.chat.busy:
+        if self.transcript.answer is not None:
             self.chat.stop()
-            self.history.end_answer(self._turn.uid, "stopped", None)
+            answer = self.transcript.stop_streaming()
+            if answer is not None:
+                self.history.end_answer(answer)
         self._turn = None
+
+    @Slot()
+    def _on_edit_requested(self) -> None:
+        sender = self.sender()
+        if isinstance(sender, UserMessage):
+            self.edit_requested.emit(sender)
 
     # --- the stream ------------------------------------------------------------------------
 
-    @Slot(str)
-    def _on_reasoning(self, text: str) -> None:
-        if self._turn is not None:
-            self._turn.append_reasoning(text)
-            self.history.append_reasoning(self._turn.uid, text)
-
-    @Slot(str)
-    def _on_answer(self, text: str) -> None:
-        if self._turn is not None:
-            self._turn.append_answer(text)
-            self.history.append_answer(self._turn.uid, text)
-
     @Slot(object)
-    def _on_finished(self, done: Done) -> None:
-        turn, self._turn = self._turn, None
-        if turn is None:
-            return
-        state: State = "stopped" if done.stop_reason == "cancelled" else "complete"
-        self.history.end_answer(turn.uid, state, done.stats)
-        turn.finish(done.stats, STOP_NOTICES.get(done.stop_reason, ""))
-
-    @Slot(str)
-    def _on_failed(self, message: str) -> None:
-        turn, self._turn = self._turn, None
-        if turn is None:
-            return
-        self.history.end_answer(turn.uid, "error", None)
-        turn.finish(None, message)
-
-    @Slot(object)
-    def _on_documents_used(self, used: object) -> None:
-        if self._turn is not None:
-            self._turn.show_notice(str(getattr(used, "note", "")))
-
-    @Slot(object)
-    def _on_sources_cited(self, sources: object) -> None:
-        if self._turn is not None and isinstance(sources, tuple) and sources:
-            self._turn.show_sources(sources)
-            self._turn.source_requested.connect(self.source_requested)
-            self.history.set_sources(self._turn.uid, sources)
-
-    @Slot(object)
-    def _on_context_trimmed(self, event: object) -> None:
-        dropped = int(getattr(event, "dropped_messages", 0))
-        notice = (
-            f"The conversation no longer fits in the model's context: the oldest {dropped} messages were left "
-            "out of this reply (the instructions were kept)."
-        )
-        if self._turn is not None:
-            self._turn.show_notice(notice)
-        self.context_notice.emit(notice)
+    def _on_event(self, event: ChatEvent) -> None:
+        """One event of the answer streaming now: into the transcript, onto the screen, to the history."""
+        turn = self._turn
+        answer = self.transcript.apply(event)
+        if turn is None or answer is None:
+            return  # a stopped answer's last events, after the conversation was left
+        match event:
+            case ReasoningDelta(text=text):
+                turn.append_reasoning(text)
+                self.history.answer_grew(answer)
+            case AnswerDelta(text=text):
+                turn.append_answer(text)
+                self.history.answer_grew(answer)
+            case ChannelDelta() | MessageEnded():
+                pass  # other channels and whole messages: nothing to show yet
+            case ContextTrimmed(dropped_messages=dropped):
+                notice = (
+                    f"The conversation no longer fits in the model's context: the oldest {dropped} messages were "
+                    "left out of this reply (the instructions were kept)."
+                )
+                turn.show_notice(notice)
+                self.context_notice.emit(notice)
+            case DocumentsUsed(note=note):
+                turn.show_notice(note)
+            case PartRead():
+                pass  # the window's status line says it
+            case SourcesCited(sources=sources):
+                if sources:
+                    turn.show_sources(sources)
+            case Done(stop_reason=reason, stats=stats):
+                self._turn = None
+                self.history.end_answer(answer)
+                turn.finish(stats, STOP_NOTICES.get(reason, ""))
+            case Failed(message=message):
+                self._turn = None
+                self.history.end_answer(answer)
+                turn.finish(None, message)
+            case _:
+                assert_never(event)
 
     # --- opening from history -----------------------------------------------------------------
 
-    @Slot(object, object)
+    @Slot(StoredConversation, list)
     def _show_stored(self, record: StoredConversation, messages: list[StoredMessage]) -> None:
         self._loader.stop()
-        self.uid = record.uid
+        self.transcript = Transcript.from_stored(record, messages)
         self.has_documents = False  # until the documents thread lists them
-        self.settings = ConversationSettings.from_json(record.settings)
         self.view.clear()
         self.settings_changed.emit(self.settings)
         self.opened.emit(self.uid)
         # The newest turns first, so the window paints at once; older ones follow on idle.
-        first = len(messages) - FIRST_MESSAGES
+        shown = self.transcript.messages
+        first = len(shown) - FIRST_MESSAGES
         if self._scroll_target:
-            target = next((i for i, m in enumerate(messages) if m.uid == self._scroll_target), first)
-            first = min(first, target)
-        first = max(first, 0)
-        self._pending = messages[:first]
-        for message in messages[first:]:
-            self._add_stored(message, at_top=False)
+            target = self.transcript.index_of(self._scroll_target)
+            first = min(first, target if target is not None else first)
+        self._unbuilt = max(first, 0)
+        for message in shown[self._unbuilt :]:
+            self._add_widget(message)
+        last = self.transcript.last_answer
         for turn in self.view.turns:
             if isinstance(turn, AssistantTurn):
-                turn.set_regenerate_visible(turn is self.view.turns[-1])
+                turn.set_regenerate_visible(last is not None and turn.uid == last.uid)
         if self._scroll_target:
             widget = next((t for t in self.view.turns if t.uid == self._scroll_target), None)
             if widget is not None:
                 QTimer.singleShot(0, lambda: self.view.scroll_to(widget))
             self._scroll_target = ""
-        if self._pending:
+        if self._unbuilt:
             self._loader.start()
 
     @Slot()
@@ -334,13 +312,15 @@ class ChatSession(QObject):
         """
         if self.view.reveal_older():
             QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
-        elif self._pending:
-            self._add_stored(self._pending.pop(), at_top=True)
+        elif self._unbuilt:
+            self._unbuilt -= 1
+            self._add_widget(self.transcript.messages[self._unbuilt], at_top=True)
             QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
-        if not self._pending and not self.view.has_hidden():
+        if not self._unbuilt and not self.view.has_hidden():
             self._loader.stop()
 
-    def _add_stored(self, message: StoredMessage, at_top: bool) -> None:
+    def _add_widget(self, message: TranscriptMessage, at_top: bool = False) -> None:
+        """The widget for a message that is not streaming."""
         if message.role == "user":
             user = self.view.add_user_message(message.content, uid=message.uid, at_top=at_top)
             user.edit_requested.connect(self._on_edit_requested)
@@ -349,11 +329,11 @@ class ChatSession(QObject):
             show_reasoning=bool(message.reasoning), uid=message.uid, expand_reasoning=False, at_top=at_top
         )
         turn.regenerate_requested.connect(self.regenerate)
+        turn.source_requested.connect(self.source_requested)
         turn.set_regenerate_visible(False)
         turn.show_stored(message.reasoning, message.content, STORED_NOTICES.get(message.state, ""))
         if message.sources:
             turn.show_sources(message.sources)
-            turn.source_requested.connect(self.source_requested)
 
     @property
     def loading(self) -> bool:

@@ -1,8 +1,8 @@
 """Preferences ▸ Semantic search: download the embedding model, choose a file, or turn it off.
 
-The download goes through the same model manager as gpt-oss (resumable, SHA-256 checked
-against the hub, into the Hugging Face cache) on a thread of the box's own, which is asked
-to stop when the dialog closes; what was fetched is kept for the next try.
+The download goes through the app's model manager, as gpt-oss's does (resumable, SHA-256 checked
+against the hub, into the Hugging Face cache); it is paused when the dialog closes, and what was
+fetched is kept for the next try.
 """
 
 from __future__ import annotations
@@ -14,10 +14,9 @@ from PySide6.QtWidgets import QFileDialog, QGroupBox, QHBoxLayout, QLabel, QProg
 
 from ...core.documents.embeddings import EmbeddingModelError, check_embedding_model
 from ...core.models.catalog import DEFAULT_EMBEDDING_SOURCE, ModelSource
-from ...core.models.downloads.progress import Progress
+from ...core.models.downloads.progress import Progress, progress_text
 from ...core.models.errors import format_size
 from ...services.model_setup import ModelSetupService
-from ..window.first_run import progress_text
 
 #: Short lines rather than word wrap: the dialog grows to fit them at any text size.
 SEMANTIC_HELP = (
@@ -45,11 +44,15 @@ def _problem_with(path: str) -> str | None:
 class SemanticSearchBox(QGroupBox):
     """The embedding model file, or Off: Download fetches the default one, Choose… checks a file's header."""
 
-    def __init__(self, path: str | None, source: ModelSource = DEFAULT_EMBEDDING_SOURCE) -> None:
+    def __init__(
+        self, path: str | None, models: ModelSetupService, source: ModelSource = DEFAULT_EMBEDDING_SOURCE
+    ) -> None:
+        """`models` is the app's model manager, which Download borrows."""
         super().__init__("Se&mantic search")
         self.path = path
         self.source = source
-        self._setup: ModelSetupService | None = None
+        self._models = models
+        self._ticket = 0  # this box's download, while it runs
         self.file = QLabel()
         self.file.setAccessibleName("Semantic search model")
         self.download = QPushButton("&Download")
@@ -88,13 +91,17 @@ class SemanticSearchBox(QGroupBox):
         self.download.clicked.connect(self._download_or_cancel)
         self.choose.clicked.connect(self._choose)
         self.off.clicked.connect(self._turn_off)
+        models.download_progressed.connect(self._on_progress)
+        models.download_finished.connect(self._on_finished)
+        models.download_stopped.connect(self._on_stopped)
+        models.download_failed.connect(self._on_failed)
         self._show(path)
         if path is not None:  # the saved model may have gone or been replaced since: say so, keep it until changed
             self._show_problem(_problem_with(path))
 
     @property
     def downloading(self) -> bool:
-        return self._setup is not None and self._setup.downloading
+        return self._ticket != 0
 
     def set_path(self, path: str | None) -> str | None:
         """Use the embedding model at `path` (None: off); a file that is not one is refused, and why is
@@ -105,15 +112,16 @@ class SemanticSearchBox(QGroupBox):
             self._show(path)
         return problem
 
-    def shutdown(self) -> None:
-        """Stop a download in progress (its bytes are kept for the next try) and join its thread.
+    def stop_download(self) -> None:
+        """The dialog closes: pause a download in progress (its bytes are kept for the next try).
 
-        A download that finished just before is still taken: its news is delivered before this returns,
-        so OK pressed at that moment saves the new model."""
-        if self._setup is not None:
-            self._setup.shutdown()
-            QCoreApplication.sendPostedEvents(self._setup)
-            self._setup = None
+        A download that finished just before is still taken: its news, already posted to this thread, is
+        delivered before this returns, so OK pressed at that moment saves the new model."""
+        if self._ticket:
+            QCoreApplication.sendPostedEvents(self._models)
+            self._models.pause(self._ticket)
+            self._ticket = 0
+            self._set_downloading(False)
 
     def _show(self, path: str | None) -> None:
         self.path = path
@@ -155,34 +163,36 @@ class SemanticSearchBox(QGroupBox):
 
     @Slot()
     def _download_or_cancel(self) -> None:
-        if self._setup is not None and self._setup.downloading:
-            self._setup.cancel()
+        models = self._models
+        if self._ticket:
+            models.cancel(self._ticket)
             return
-        if self._setup is None:
-            self._setup = ModelSetupService(self)
-            self._setup.download_progressed.connect(self._on_progress)
-            self._setup.download_finished.connect(self._on_finished)
-            self._setup.download_stopped.connect(self._on_stopped)
-            self._setup.download_failed.connect(self._on_failed)
         self._show_problem(None)
         self._show_status("Asking the hub for the file…")
         self.progress.setValue(0)
-        self._setup.download(self.source)
+        self._ticket = models.download(self.source)
         self._set_downloading(True)
 
-    @Slot(object)
-    def _on_progress(self, progress: Progress) -> None:
-        self.progress.setValue(int(progress.fraction * 1000))
-        self._show_status(progress_text(progress))
+    @Slot(int, Progress)
+    def _on_progress(self, ticket: int, progress: Progress) -> None:
+        if ticket == self._ticket:
+            self.progress.setValue(int(progress.fraction * 1000))
+            self._show_status(progress_text(progress))
 
-    @Slot(str)
-    def _on_finished(self, path: str) -> None:
+    @Slot(int, str)
+    def _on_finished(self, ticket: int, path: str) -> None:
+        if ticket != self._ticket:
+            return
+        self._ticket = 0
         self._set_downloading(False)
         problem = self.set_path(path)
         self._show_status("" if problem else "Downloaded and verified. OK turns semantic search on.")
 
-    @Slot(int)
-    def _on_stopped(self, kept: int) -> None:
+    @Slot(int, int)
+    def _on_stopped(self, ticket: int, kept: int) -> None:
+        if ticket != self._ticket:
+            return
+        self._ticket = 0
         self._set_downloading(False)
         self._show_status(
             f"Stopped with {format_size(kept)} kept: Download carries on from there."
@@ -190,8 +200,11 @@ class SemanticSearchBox(QGroupBox):
             else "Download cancelled; nothing was kept."
         )
 
-    @Slot(str)
-    def _on_failed(self, message: str) -> None:
+    @Slot(int, str)
+    def _on_failed(self, ticket: int, message: str) -> None:
+        if ticket != self._ticket:
+            return
+        self._ticket = 0
         self._set_downloading(False)
         self._show_status("")
         self._show_problem(message)

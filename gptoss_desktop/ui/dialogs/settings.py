@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from ...core.harmony import EFFORTS, Effort
 from ...core.settings import MAX_FONT_SIZE, MIN_FONT_SIZE, Settings, Theme
+from ...services.model_setup import ModelSetupService
 from ..style import apply_appearance, system_font_size
 from .semantic_search_box import SemanticSearchBox
 from .servers_box import ServersBox
@@ -82,7 +83,8 @@ class FontSizeSpin(QSpinBox):
 class SettingsDialog(QDialog):
     """The Preferences dialog."""
 
-    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+    def __init__(self, settings: Settings, models: ModelSetupService, parent: QWidget | None = None) -> None:
+        """`models`: the app's model manager, which Semantic search ▸ Download borrows."""
         super().__init__(parent)
         self.setWindowTitle("Preferences")
         self._original = settings
@@ -100,7 +102,7 @@ class SettingsDialog(QDialog):
         self.show_reasoning = QCheckBox("&Show reasoning by default")
         self.show_reasoning.setAccessibleName("Show reasoning by default")
         self.show_reasoning.setToolTip("Open each reply's reasoning panel instead of folding it away")
-        self.semantic = SemanticSearchBox(settings.embedding_model_path)
+        self.semantic = SemanticSearchBox(settings.embedding_model_path, models)
         self.servers = ServersBox(settings.servers)
         buttons = ok_cancel_buttons(self)
 
@@ -137,8 +139,8 @@ class SettingsDialog(QDialog):
         )
 
     def done(self, result: int) -> None:
-        """However the dialog ends, a download it started stops (keeping its bytes) and its thread is joined."""
-        self.semantic.shutdown()
+        """However the dialog ends, a download it started pauses (keeping its bytes for the next try)."""
+        self.semantic.stop_download()
         super().done(result)
 
     def reject(self) -> None:

@@ -24,7 +24,7 @@ from ...core.local.machine import read_machine
 from ...core.local.memory_plan import engine_plan, gpt_oss_20b
 from ...core.models.catalog import SOURCES, ModelSource
 from ...core.models.discovery import FoundModel
-from ...core.models.downloads.progress import Progress, describe_progress, format_duration
+from ...core.models.downloads.progress import Progress, format_duration, progress_text
 from ...core.models.errors import format_size
 from ...services.model_setup import ModelSetupService
 
@@ -32,13 +32,6 @@ from ...services.model_setup import ModelSetupService
 #: explicit download does); the download itself uses the hub's exact size.
 TYPICAL_SIZE = 12_100_000_000
 TYPICAL_LINK = 100e6 / 8  # bytes per second of a 100 Mbit/s connection
-
-
-def progress_text(progress: Progress) -> str:
-    """What is happening now: re-checking kept bytes, or bytes, speed and time left."""
-    if progress.stage == "checking":
-        return f"Checking the {format_size(progress.done)} already downloaded…"
-    return describe_progress(progress)
 
 
 class FirstRunPanel(QWidget):
@@ -79,6 +72,7 @@ class FirstRunPanel(QWidget):
         layout.addLayout(buttons)
         layout.addStretch(1)
 
+        self._ticket = 0  # this screen's download (its signals carry it)
         setup.models_found.connect(self._show_found)
         setup.download_progressed.connect(self._on_progress)
         setup.download_finished.connect(self._on_finished)
@@ -101,10 +95,10 @@ class FirstRunPanel(QWidget):
         self.download_button.clicked.connect(self._download)
         self.pause_button = QPushButton("Pause")
         self.pause_button.setObjectName("pauseButton")
-        self.pause_button.clicked.connect(self.setup.pause)
+        self.pause_button.clicked.connect(lambda: self.setup.pause(self._ticket))
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setObjectName("cancelButton")
-        self.cancel_button.clicked.connect(self.setup.cancel)
+        self.cancel_button.clicked.connect(lambda: self.setup.cancel(self._ticket))
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(False)
@@ -166,21 +160,26 @@ class FirstRunPanel(QWidget):
         self.show_problem("")
         self.status.setText("Asking the hub for the file…")
         self._set_state("downloading")
-        self.setup.download(self.current_source())
+        self._ticket = self.setup.download(self.current_source())
 
-    @Slot(object)
-    def _on_progress(self, progress: Progress) -> None:
-        self.progress.setValue(int(progress.fraction * 1000))
-        self.status.setText(progress_text(progress))
+    @Slot(int, Progress)
+    def _on_progress(self, ticket: int, progress: Progress) -> None:
+        if ticket == self._ticket:
+            self.progress.setValue(int(progress.fraction * 1000))
+            self.status.setText(progress_text(progress))
 
-    @Slot(str)
-    def _on_finished(self, path: str) -> None:
+    @Slot(int, str)
+    def _on_finished(self, ticket: int, path: str) -> None:
+        if ticket != self._ticket:
+            return
         self.status.setText(f"Downloaded and verified: {path}")
         self._set_state("idle")
         self.model_chosen.emit(path)
 
-    @Slot(int)
-    def _on_stopped(self, kept: int) -> None:
+    @Slot(int, int)
+    def _on_stopped(self, ticket: int, kept: int) -> None:
+        if ticket != self._ticket:
+            return
         if kept:
             self.status.setText(f"Paused with {format_size(kept)} kept: Resume carries on from there.")
             self._set_state("paused")
@@ -189,8 +188,10 @@ class FirstRunPanel(QWidget):
             self.progress.setValue(0)
             self._set_state("idle")
 
-    @Slot(str)
-    def _on_failed(self, message: str) -> None:
+    @Slot(int, str)
+    def _on_failed(self, ticket: int, message: str) -> None:
+        if ticket != self._ticket:
+            return
         self.status.setText(message)
         self._set_state("idle")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QTimer, Slot
@@ -20,22 +21,25 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.conversation_settings import ConversationSettings
+from ...core.documents.answer import PartRead
 from ...core.documents.prompting import Source
-from ...core.events import Done
-from ...core.local.engine import ModelInfo
+from ...core.engine import ModelInfo
+from ...core.events import Done, Failed
+from ...core.history.export import ExportFormat, suggested_filename
+from ...core.history.store import StoredConversation
 from ...core.paths import app_paths
+from ...core.remote.profile import ServerProfile
 from ...core.settings import Settings, save_settings
-from ...services.chat_service import ChatService
-from ...services.document_service import DocumentService, StoredDocument
-from ...services.history_service import HistoryService
-from ...services.model_setup import ModelSetupService
-from ...services.server_service import ServerService
+from ...services.app_services import AppServices
+from ...services.chat_service import ChatEvent
+from ...services.document_service import StoredDocument
 from ..chat.chat_session import STOP_NOTICES, ChatSession
 from ..chat.chat_view import ChatView
 from ..chat.code_highlight import LexerWarmUp
 from ..chat.composer import Composer
 from ..chat.document_strip import DocumentStrip
 from ..chat.message_widgets import UserMessage
+from ..dialogs.about import show_about
 from ..dialogs.conversation_settings import ConversationSettingsDialog
 from ..dialogs.settings import SettingsDialog
 from ..style import apply_appearance
@@ -44,7 +48,7 @@ from .first_run import FirstRunPanel
 from .menus import build_menus
 from .sidebar import UNTITLED, ConversationSidebar
 from .source_viewer import SourceViewer
-from .where_it_runs import WhereItRuns
+from .where_it_runs import Presentation, WhereItRuns
 
 __all__ = ["STOP_NOTICES", "MainWindow"]
 
@@ -57,44 +61,34 @@ UNDO_MS = 10_000
 class MainWindow(QMainWindow):
     """Conversations with the loaded model, kept in the history."""
 
-    def __init__(
-        self,
-        service: ChatService,
-        settings: Settings,
-        settings_path: Path,
-        setup: ModelSetupService | None = None,
-        history: HistoryService | None = None,
-        documents: DocumentService | None = None,
-        servers: ServerService | None = None,
-    ) -> None:
+    def __init__(self, services: AppServices, settings: Settings, settings_path: Path) -> None:
+        """A window on `services` (borrowed: the app, or a test, built them and owns their threads)."""
         super().__init__()
         self.setAcceptDrops(True)
         self.setWindowTitle("gpt-oss desktop")
         self.resize(1120, 760)
-        self.service = service
+        self.services = services
+        self._can_close = False  # until every thread has ended (closeEvent)
+        services.stopped.connect(self._on_services_stopped)
         self.settings = settings
         self._settings_path = settings_path
-        self.setup = setup or ModelSetupService(self)
-        self.history = history or HistoryService(app_paths().database, self)
-        self.documents = documents or DocumentService(app_paths().database, self)
-        self.servers = servers or ServerService(self)
         self._documents_waiting: dict[str, list[str]] = {}  # conversation uid -> files, until it is stored
         self.include_reasoning_in_exports = False
 
-        self.first_run = FirstRunPanel(self.setup)
+        self.first_run = FirstRunPanel(self.services.models)
         self.first_run.model_chosen.connect(self.load_model)
         self.chat_view = ChatView()
         self.chat_view.setAccessibleName("Conversation")
         self.composer = Composer()
         self.composer.set_effort(settings.effort)
         self.sidebar = ConversationSidebar()
-        self.session = ChatSession(service, self.history, self.chat_view, self)
+        self.session = ChatSession(services.chat, services.history, self.chat_view, self)
         self.session.show_reasoning_by_default = settings.show_reasoning
         self.session.documents_database = app_paths().database
         self.document_strip = DocumentStrip()
         self.source_viewer = SourceViewer()
-        self.session.settings = ConversationSettings(effort=settings.effort)
-        self.where = WhereItRuns(self, self.servers, settings.servers)
+        self.session.transcript.settings = ConversationSettings(effort=settings.effort)
+        self.where = WhereItRuns(self, services.chat, self.session, services.servers, settings.servers)
         self.composer.add_control(self.where.combo)
         chat_page = QWidget()
         layout = QVBoxLayout(chat_page)
@@ -127,17 +121,40 @@ class MainWindow(QMainWindow):
         self._undo_timer.setSingleShot(True)
         self._undo_timer.setInterval(UNDO_MS)
         self._undo_timer.timeout.connect(self._forget_undo)
-        self._titles: dict[str, str] = {}
-        self.menu_actions = build_menus(self)
+        self._conversations: dict[str, StoredConversation] = {}  # by uid, as the history lists them
+        self.menu_actions = build_menus(self.menuBar(), self, self._menu_handlers())
         self._connect()
+        self.menu_actions["export_reasoning"].toggled.connect(self._include_reasoning_in_exports)
+        self.menu_actions["stop"].setEnabled(False)
+        self.services.chat.busy_changed.connect(self.menu_actions["stop"].setEnabled)
         self.composer.setEnabled(False)
-        self.setup.find_models()
+        self.services.models.find_models()
         # Pygments builds each lexer on first use (tens of ms); do it while the person reads, not mid-stream.
         self.lexer_warm_up = LexerWarmUp(self)
         self.lexer_warm_up.start()
 
+    def _menu_handlers(self) -> dict[str, Callable[[], object]]:
+        """What each menu item does (menus.py has the keyboard map)."""
+        session = self.session
+        return {
+            "new": self.new_chat,
+            "open_model": self.choose_model,
+            "export_md": lambda: self.export_conversation("md"),
+            "export_json": lambda: self.export_conversation("json"),
+            "quit": self.close,
+            "find": self.sidebar.start_search,
+            "undo_delete": self.undo_delete,
+            "preferences": self.edit_preferences,
+            "stop": session.stop,
+            "regenerate": session.regenerate,
+            "rename": self.rename_conversation,
+            "delete": lambda: self.delete_conversation(session.uid),
+            "settings": self.edit_conversation_settings,
+            "about": lambda: show_about(self),
+        }
+
     def _connect(self) -> None:
-        service, session, sidebar, history = self.service, self.session, self.sidebar, self.history
+        service, session, sidebar, history = self.services.chat, self.session, self.sidebar, self.services.history
         self.composer.send_requested.connect(self._send)
         self.composer.stop_requested.connect(session.stop)
         self.composer.effort.currentIndexChanged.connect(self._on_effort_chosen)
@@ -146,8 +163,11 @@ class MainWindow(QMainWindow):
         service.model_loaded.connect(self._on_model_loaded)
         service.model_failed.connect(self._on_model_failed)
         self.first_run.server_requested.connect(self.where.connect_to_server)
-        service.generation_finished.connect(self._on_finished)
-        service.generation_failed.connect(lambda _message: self.speed_label.clear())
+        self.where.presented.connect(self._show_where)
+        self.where.chosen.connect(self._show_conversation_page)
+        self.where.server_added.connect(self._remember_server)
+        self.where.status_message.connect(lambda text: self.statusBar().showMessage(text, 10_000))
+        service.event_received.connect(self._on_chat_event)
         service.busy_changed.connect(self._on_busy_changed)
         session.opened.connect(self._on_opened)
         session.settings_changed.connect(self._on_conversation_settings)
@@ -163,7 +183,7 @@ class MainWindow(QMainWindow):
         history.failed.connect(self._show_problem)
         history.exported.connect(lambda path: self.statusBar().showMessage(f"Exported to {path}", 8000))
         self.undo_button.clicked.connect(self.undo_delete)
-        documents, strip = self.documents, self.document_strip
+        documents, strip = self.services.documents, self.document_strip
         documents.documents_listed.connect(self._on_documents)
         documents.reading.connect(
             lambda uid, name, number, count: strip.show_reading(name, number, count) if uid == session.uid else None
@@ -183,9 +203,6 @@ class MainWindow(QMainWindow):
             )
         )
         documents.set_embedding_model(self.settings.embedding_model_path)
-        service.part_read.connect(
-            lambda part, parts: self.statusBar().showMessage(f"Reading the documents: part {part} of {parts}…", 4000)
-        )
         self.chat_view.copied.connect(lambda text: self.statusBar().showMessage(text, 3000))
 
     # --- conversations -----------------------------------------------------------------------
@@ -202,8 +219,8 @@ class MainWindow(QMainWindow):
         """Delete a conversation; Undo in the status bar brings it back."""
         if not uid:
             return
-        title = self._titles.get(uid, "") or UNTITLED
-        self.history.delete(uid)
+        title = self._title(uid) or UNTITLED
+        self.services.history.delete(uid)
         if uid == self.session.uid:
             self.new_chat()
         self._deleted = (uid, title)
@@ -217,7 +234,7 @@ class MainWindow(QMainWindow):
         if self._deleted is None:
             return
         uid, title = self._deleted
-        self.history.restore(uid)
+        self.services.history.restore(uid)
         self._forget_undo()
         self.statusBar().showMessage(f"Restored “{title}”.", 4000)
 
@@ -227,12 +244,16 @@ class MainWindow(QMainWindow):
         self.undo_button.setVisible(False)
         self._undo_timer.stop()
 
-    @Slot(object)
-    def _on_conversations(self, conversations: list[object]) -> None:
-        self._titles = {getattr(c, "uid", ""): getattr(c, "title", "") for c in conversations}
-        for uid in [uid for uid in self._documents_waiting if uid in self._titles]:
-            self.documents.add(uid, self._documents_waiting.pop(uid))
-        self.sidebar.set_conversations(conversations)  # type: ignore[arg-type]
+    def _title(self, uid: str) -> str:
+        conversation = self._conversations.get(uid)
+        return conversation.title if conversation is not None else ""
+
+    @Slot(list)
+    def _on_conversations(self, conversations: list[StoredConversation]) -> None:
+        self._conversations = {c.uid: c for c in conversations}
+        for uid in [uid for uid in self._documents_waiting if uid in self._conversations]:
+            self.services.documents.add(uid, self._documents_waiting.pop(uid))
+        self.sidebar.set_conversations(conversations)
         self._update_title()
 
     @Slot(str)
@@ -243,8 +264,12 @@ class MainWindow(QMainWindow):
             self.pages.setCurrentIndex(1)
 
     def _update_title(self) -> None:
-        title = self._titles.get(self.session.uid, "") if self.session.uid else ""
+        title = self._title(self.session.uid) if self.session.uid else ""
         self.setWindowTitle(f"{title} — gpt-oss desktop" if title else "gpt-oss desktop")
+
+    @Slot(bool)
+    def _include_reasoning_in_exports(self, include: bool) -> None:
+        self.include_reasoning_in_exports = include
 
     @Slot()
     def rename_conversation(self) -> None:
@@ -252,34 +277,34 @@ class MainWindow(QMainWindow):
         self.sidebar.set_current(self.session.uid)
         self.sidebar.rename_current()
 
-    def export_conversation(self, kind: str) -> None:
+    def export_conversation(self, kind: ExportFormat) -> None:
         """Save the conversation as Markdown ("md") or JSON ("json")."""
         if not self.session.uid:
             self.statusBar().showMessage("Nothing to export yet: send a message first.", 5000)
             return
-        title = self._titles.get(self.session.uid, "") or "conversation"
-        name = "".join(c if c.isalnum() or c in " -_" else "_" for c in title).strip() or "conversation"
+        conversation = self._conversations.get(self.session.uid)
+        name = suggested_filename(conversation, kind) if conversation is not None else f"conversation.{kind}"
         filters = "Markdown (*.md)" if kind == "md" else "JSON (*.json)"
-        path, _ = QFileDialog.getSaveFileName(self, "Export conversation", f"{name}.{kind}", filters)
+        path, _ = QFileDialog.getSaveFileName(self, "Export conversation", name, filters)
         if path:
-            self.history.export(self.session.uid, path, kind, self.include_reasoning_in_exports)
+            self.services.history.export(self.session.uid, path, kind, self.include_reasoning_in_exports)
 
     # --- settings ------------------------------------------------------------------------------
 
     @Slot()
     def edit_preferences(self) -> None:
         """The app's preferences: appearance, default effort, reasoning shown, semantic search, saved servers."""
-        dialog = SettingsDialog(self.settings, self)
+        dialog = SettingsDialog(self.settings, self.services.models, self)
         if dialog.exec():
             self.apply_settings(dialog.settings())
 
     def apply_settings(self, settings: Settings) -> None:
         """Use and remember new app settings (appearance changes at once)."""
         if settings.embedding_model_path != self.settings.embedding_model_path:
-            self.documents.set_embedding_model(settings.embedding_model_path)
+            self.services.documents.set_embedding_model(settings.embedding_model_path)
         forgotten = [server for server in self.settings.servers if server not in settings.servers]
         self.store_settings(settings)
-        self.where.forget(forgotten)
+        self.where.forget(forgotten, settings.servers)
         self.session.show_reasoning_by_default = settings.show_reasoning
         app = QApplication.instance()
         if isinstance(app, QApplication):
@@ -322,7 +347,7 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _start_edit(self, message: UserMessage) -> None:
-        if self.service.busy:
+        if self.services.chat.busy:
             return
         self.composer.set_editing(message)
         self.composer.edit.setPlainText(message.text)
@@ -334,12 +359,41 @@ class MainWindow(QMainWindow):
             self.composer.set_editing(None)
             self.composer.edit.clear()
 
+    @Slot(Presentation)
+    def _show_where(self, shown: Presentation) -> None:
+        """Where the shown conversation runs, said in the composer, the status line and an empty conversation."""
+        self.composer.setEnabled(shown.can_send)
+        self.composer.set_reasoning_supported(shown.reasoning_supported)
+        self.composer.set_placeholder_model(shown.model_name)
+        self.model_label.setText(shown.status)
+        if shown.empty_conversation and not self.chat_view.turns:
+            self.chat_view.set_placeholder(shown.empty_conversation)
+
+    @Slot()
+    def _show_conversation_page(self) -> None:
+        self.pages.setCurrentIndex(1)
+        self.composer.edit.setFocus()
+
+    @Slot(ServerProfile)
+    def _remember_server(self, server: ServerProfile) -> None:
+        if server not in self.settings.servers:
+            self.store_settings(self.settings.with_changes(servers=(*self.settings.servers, server)))
+
     @Slot(object)
-    def _on_finished(self, done: Done) -> None:
-        stats = done.stats
-        self.speed_label.setText(
-            f"{stats.tokens_per_second:.1f} tok/s · context {stats.context_used:,} / {stats.context_size:,} tokens"
-        )
+    def _on_chat_event(self, event: ChatEvent) -> None:
+        """The status line's part of an answer: its speed and context use once done, map-reduce progress."""
+        match event:
+            case Done(stats=stats):
+                self.speed_label.setText(
+                    f"{stats.tokens_per_second:.1f} tok/s · context {stats.context_used:,} / "
+                    f"{stats.context_size:,} tokens"
+                )
+            case Failed():
+                self.speed_label.clear()
+            case PartRead(part=part, parts=parts):
+                self.statusBar().showMessage(f"Reading the documents: part {part} of {parts}…", 4000)
+            case _:
+                pass  # the conversation shows the rest
 
     @Slot(bool)
     def _on_busy_changed(self, busy: bool) -> None:
@@ -355,7 +409,7 @@ class MainWindow(QMainWindow):
 
     def load_model(self, path: str) -> None:
         """Load `path` on the engine thread (the window stays usable meanwhile)."""
-        self.service.load_model(path)
+        self.services.chat.load_model(path)
 
     @Slot()
     def choose_model(self) -> None:
@@ -414,7 +468,7 @@ class MainWindow(QMainWindow):
         saved = bool(self.session.uid)
         uid = self.session.ensure_saved(f"About {Path(paths[0]).name}")
         if saved:
-            self.documents.add(uid, paths)
+            self.services.documents.add(uid, paths)
         else:  # sent once the storage thread has stored the new conversation (it lists them then)
             self._documents_waiting.setdefault(uid, []).extend(paths)
 
@@ -440,17 +494,25 @@ class MainWindow(QMainWindow):
             self.session.has_documents = any(document.status == "ready" for document in documents)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
-        """Stop the worker threads before the window goes: the answer so far is saved, a download pauses."""
+        """Close in two steps: the first request stops all work (the answer so far is saved, a download
+        pauses) and the window says so; it closes once every thread has ended."""
+        if self._can_close:
+            event.accept()
+            return
+        event.ignore()
+        if self.services.stopping:
+            return
         self.session.close()
-        # A server being connected to is cut at once; only a connect to a host that never answers
-        # takes its connect timeout (10 s), which is waited for rather than killing a running thread.
-        self.service.shutdown(timeout_ms=12_000)
-        self.setup.shutdown(timeout_ms=2000)
-        self.documents.shutdown(timeout_ms=5000)
-        self.servers.shutdown(timeout_ms=12_000)
-        self.history.shutdown(timeout_ms=5000)
+        self.setEnabled(False)
+        self.statusBar().showMessage("Closing…")
+        self.services.begin_shutdown()
 
-        event.accept()
+    @Slot(list)
+    def _on_services_stopped(self, _still_running: list[str]) -> None:
+        self._can_close = True
+        # Not close() here: this may run inside the first closeEvent (every thread ended at once), where
+        # Qt ignores a nested close.
+        QTimer.singleShot(0, self.close)
 
 
 def _dropped_model(mime: QMimeData) -> str | None:

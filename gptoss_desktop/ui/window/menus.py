@@ -1,63 +1,78 @@
-"""The main window's menus and shortcuts, in one place so the keyboard map can be read at a glance."""
+"""The main window's menus and shortcuts, in one table so the keyboard map can be read at a glance.
+
+The table names each action's handler; the window supplies the handlers, so this module knows
+nothing of the window.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
+from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
-
-from ..dialogs.about import show_about
-
-if TYPE_CHECKING:
-    from .main_window import MainWindow
+from PySide6.QtWidgets import QMenuBar
 
 Shortcut = QKeySequence.StandardKey | str | None
+_STD = QKeySequence.StandardKey
 
 
-def build_menus(window: MainWindow) -> dict[str, QAction]:
-    """Add File / Edit / Conversation / Help menus to `window`; returns the actions by name."""
+@dataclass(frozen=True)
+class Entry:
+    """One menu item: its menu, name (the handler's key), text and shortcut; None for a separator."""
+
+    menu: str
+    key: str
+    text: str
+    shortcut: Shortcut = None
+    checkable: bool = False
+
+
+MENUS: tuple[Entry | str, ...] = (
+    Entry("&File", "new", "&New Chat", _STD.New),
+    Entry("&File", "open_model", "&Open Model…", _STD.Open),
+    "&File",
+    Entry("&File", "export_md", "Export as &Markdown…", "Ctrl+Shift+E"),
+    Entry("&File", "export_json", "Export as &JSON…"),
+    Entry("&File", "export_reasoning", "Include &Reasoning in Exports", checkable=True),
+    "&File",
+    Entry("&File", "quit", "&Quit", _STD.Quit),
+    Entry("&Edit", "find", "&Search Conversations", _STD.Find),
+    Entry("&Edit", "undo_delete", "&Undo Delete", _STD.Undo),
+    "&Edit",
+    Entry("&Edit", "preferences", "&Preferences…", _STD.Preferences),
+    Entry("&Conversation", "stop", "&Stop", "Esc"),
+    Entry("&Conversation", "regenerate", "&Regenerate Answer", "Ctrl+R"),
+    "&Conversation",
+    Entry("&Conversation", "rename", "Re&name…", "F2"),
+    Entry("&Conversation", "delete", "&Delete"),
+    Entry("&Conversation", "settings", "Conversation &Settings…", "Ctrl+Shift+,"),
+    Entry("&Help", "about", "&About gptoss-desktop"),
+)
+#: Where a system has no standard key for an action, this one.
+FALLBACK_SHORTCUTS = {"preferences": "Ctrl+,"}  # Linux has no standard Preferences key
+
+
+def build_menus(bar: QMenuBar, owner: QObject, handlers: Mapping[str, Callable[[], object]]) -> dict[str, QAction]:
+    """Fill `bar` from MENUS, each action triggering `handlers[key]` (a checkable one gets its new state
+    through `toggled` instead); returns the actions by key."""
+    menus = {name: bar.addMenu(name) for name in dict.fromkeys(e.menu if isinstance(e, Entry) else e for e in MENUS)}
     actions: dict[str, QAction] = {}
-
-    def add(menu_name: str, key: str, text: str, shortcut: Shortcut, slot: Callable[[], object]) -> QAction:
-        action = QAction(text, window)
-        if isinstance(shortcut, str):
-            action.setShortcut(QKeySequence(shortcut))
-        elif shortcut is not None:
-            action.setShortcut(shortcut)
-        action.triggered.connect(slot)
-        menus[menu_name].addAction(action)
-        actions[key] = action
-        return action
-
-    bar = window.menuBar()
-    menus = {name: bar.addMenu(name) for name in ("&File", "&Edit", "&Conversation", "&Help")}
-    add("&File", "new", "&New Chat", QKeySequence.StandardKey.New, window.new_chat)
-    add("&File", "open_model", "&Open Model…", QKeySequence.StandardKey.Open, window.choose_model)
-    menus["&File"].addSeparator()
-    add("&File", "export_md", "Export as &Markdown…", "Ctrl+Shift+E", lambda: window.export_conversation("md"))
-    add("&File", "export_json", "Export as &JSON…", None, lambda: window.export_conversation("json"))
-    reasoning = add("&File", "export_reasoning", "Include &Reasoning in Exports", None, lambda: None)
-    reasoning.setCheckable(True)
-    reasoning.toggled.connect(lambda on: setattr(window, "include_reasoning_in_exports", on))
-    menus["&File"].addSeparator()
-    add("&File", "quit", "&Quit", QKeySequence.StandardKey.Quit, window.close)
-
-    add("&Edit", "find", "&Search Conversations", QKeySequence.StandardKey.Find, window.sidebar.start_search)
-    add("&Edit", "undo_delete", "&Undo Delete", QKeySequence.StandardKey.Undo, window.undo_delete)
-    menus["&Edit"].addSeparator()
-    add("&Edit", "preferences", "&Preferences…", QKeySequence.StandardKey.Preferences, window.edit_preferences)
-    if actions["preferences"].shortcut().isEmpty():  # Linux has no standard key for it
-        actions["preferences"].setShortcut(QKeySequence("Ctrl+,"))
-
-    add("&Conversation", "stop", "&Stop", "Esc", window.session.stop)
-    add("&Conversation", "regenerate", "&Regenerate Answer", "Ctrl+R", window.session.regenerate)
-    menus["&Conversation"].addSeparator()
-    add("&Conversation", "rename", "Re&name…", "F2", window.rename_conversation)
-    add("&Conversation", "delete", "&Delete", None, lambda: window.delete_conversation(window.session.uid))
-    add("&Conversation", "settings", "Conversation &Settings…", "Ctrl+Shift+,", window.edit_conversation_settings)
-    about = add("&Help", "about", "&About gptoss-desktop", None, lambda: show_about(window))
-    about.setMenuRole(QAction.MenuRole.AboutRole)  # macOS moves it into the application menu
-    actions["stop"].setEnabled(False)
-    window.service.busy_changed.connect(actions["stop"].setEnabled)
+    for entry in MENUS:
+        if isinstance(entry, str):
+            menus[entry].addSeparator()
+            continue
+        action = QAction(entry.text, owner)
+        if isinstance(entry.shortcut, str):
+            action.setShortcut(QKeySequence(entry.shortcut))
+        elif entry.shortcut is not None:
+            action.setShortcut(entry.shortcut)
+        if action.shortcut().isEmpty() and entry.key in FALLBACK_SHORTCUTS:
+            action.setShortcut(QKeySequence(FALLBACK_SHORTCUTS[entry.key]))
+        action.setCheckable(entry.checkable)
+        if not entry.checkable:
+            action.triggered.connect(handlers[entry.key])
+        menus[entry.menu].addAction(action)
+        actions[entry.key] = action
+    actions["about"].setMenuRole(QAction.MenuRole.AboutRole)  # macOS moves it into the application menu
     return actions

@@ -10,30 +10,62 @@ person agreed, once per conversation and server.
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, Slot
-from PySide6.QtWidgets import QComboBox, QLabel, QMessageBox
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtWidgets import QComboBox, QLabel, QMessageBox, QWidget
 
 from ...core.remote.profile import ServerProfile
+from ...services.chat_service import ChatService
 from ...services.server_service import ServerService
+from ..chat.chat_session import ChatSession
 from ..dialogs.server import ServerDialog
 
 if TYPE_CHECKING:
     from ...core.remote.openai_engine import ServerModelInfo
-    from .main_window import MainWindow
 
 LOCAL_LABEL = "This computer"
 CONNECT_LABEL = "Connect to a Server…"
 _CONNECT = "connect"  # item data of the last entry
 
 
-class WhereItRuns(QObject):
-    """The window's part that knows where the shown conversation runs, and says it everywhere it matters."""
+@dataclass(frozen=True)
+class Presentation:
+    """What the window says about where the shown conversation runs, outside the banner and the dropdown."""
 
-    def __init__(self, window: MainWindow, service: ServerService, servers: tuple[ServerProfile, ...]) -> None:
-        super().__init__(window)
-        self._window = window
+    can_send: bool  # the message box is usable: something can answer
+    reasoning_supported: bool  # the effort dropdown applies
+    status: str  # the status line's model part
+    model_name: str  # the message box's placeholder names it
+    empty_conversation: str  # what an empty conversation says (HTML; "" leaves it as it is)
+
+
+class WhereItRuns(QObject):
+    """The window's part that knows where the shown conversation runs: it owns the "Runs on" dropdown and the
+    banner, and tells the window what to show elsewhere (`presented`) instead of reaching into it."""
+
+    #: Show this in the composer, status line and empty conversation.
+    presented = Signal(Presentation)
+    #: A conversation was moved to a server (or back here) and can be answered: show the conversation.
+    chosen = Signal()
+    #: A server was connected to for the first time: remember it in the app's settings.
+    server_added = Signal(ServerProfile)
+    #: Something to say in the status line for a while.
+    status_message = Signal(str)
+
+    def __init__(
+        self,
+        parent: QWidget,
+        chat: ChatService,
+        session: ChatSession,
+        service: ServerService,
+        servers: tuple[ServerProfile, ...],
+    ) -> None:
+        super().__init__(parent)
+        self._parent = parent
+        self._chat = chat
+        self._session = session
         self._service = service
         self._servers = list(servers)
         self._current: ServerProfile | None = None
@@ -56,13 +88,8 @@ class WhereItRuns(QObject):
         self.combo.activated.connect(self._on_activated)
         service.key_saved.connect(self._on_key_saved)
         service.key_forgotten.connect(self._on_key_forgotten)
-        window.service.server_ready.connect(self._on_server_ready)
-        window.session.documents_consent = self.ask_to_send_documents
-
-    @property
-    def current(self) -> ServerProfile | None:
-        """The server the shown conversation runs on (None: this computer)."""
-        return self._current
+        chat.server_ready.connect(self._on_server_ready)
+        session.documents_consent = self.ask_to_send_documents
 
     def show_conversation(self, server: ServerProfile | None) -> None:
         """A conversation was opened or its settings changed: show where it runs, everywhere."""
@@ -73,39 +100,49 @@ class WhereItRuns(QObject):
         self.update()
 
     def update(self) -> None:
-        """Composer, effort, banner, placeholders and status line for where the shown conversation runs."""
-        window, server = self._window, self._current
-        window.composer.setEnabled(window.session.can_answer)
+        """Banner, and what the window shows elsewhere (`presented`), for where the shown conversation runs."""
+        server = self._current
+        empty = not self._session.transcript.messages
         self.banner.setVisible(server is not None)
         if server is None:
-            local = window.service.model_info
-            window.composer.set_reasoning_supported(local is None or local.is_harmony)
+            local = self._chat.model_info
             self.banner.clear()
-            window.model_label.setText(self.local_label)
-            window.composer.set_placeholder_model("gpt-oss" if local is None or local.is_harmony else local.name)
-            if self.local_placeholder and not window.chat_view.turns:
-                window.chat_view.set_placeholder(self.local_placeholder)
+            self.presented.emit(
+                Presentation(
+                    can_send=self._session.can_answer,
+                    reasoning_supported=local is None or local.is_harmony,
+                    status=self.local_label,
+                    model_name="gpt-oss" if local is None or local.is_harmony else local.name,
+                    empty_conversation=self.local_placeholder if empty else "",
+                )
+            )
             return
         info = self._infos.get(server)
-        window.composer.set_reasoning_supported(info is None or info.is_harmony)  # unknown until it answers
         where = html.escape(server.where)
         note = info.effort_note if info is not None else ""
         self.banner.setText(
             f"<b>Runs {where}.</b> Your messages, and any documents you agree to send, go there."
             + (f" {html.escape(note)}" if note else "")
         )
-        window.model_label.setText(self._status(server, info))
-        window.composer.set_placeholder_model(server.label)
-        if not window.chat_view.turns:
-            window.chat_view.set_placeholder(
-                f"<h3>{html.escape(server.label)}</h3><p>This conversation runs {where}: "
-                "what you write here is sent there.</p>"
+        self.presented.emit(
+            Presentation(
+                can_send=self._session.can_answer,
+                reasoning_supported=info is None or info.is_harmony,  # unknown until it answers
+                status=self._status(server, info),
+                model_name=server.label,
+                empty_conversation=(
+                    f"<h3>{html.escape(server.label)}</h3><p>This conversation runs {where}: "
+                    "what you write here is sent there.</p>"
+                    if empty
+                    else ""
+                ),
             )
+        )
 
     @Slot()
     def connect_to_server(self) -> ServerProfile | None:
         """Connect to a Server…: the dialog; the server chosen there becomes the conversation's."""
-        dialog = ServerDialog(self._service, self._window)
+        dialog = ServerDialog(self._service, self._parent)
         try:
             if not dialog.exec():
                 return None
@@ -116,25 +153,22 @@ class WhereItRuns(QObject):
             return None
         if key:
             self._service.save_key(server.base_url, key)  # usable at once; key_saved follows
-            self._window.service.forget_server(server.base_url)  # connections with an old key are dropped
+            self._chat.forget_server(server.base_url)  # connections with an old key are dropped
         if server not in self._servers:
             self._servers.append(server)
-        if server not in self._window.settings.servers:
-            self._window.store_settings(
-                self._window.settings.with_changes(servers=(*self._window.settings.servers, server))
-            )
+        self.server_added.emit(server)
         self._choose(server)
         return server
 
-    def forget(self, servers: list[ServerProfile]) -> None:
+    def forget(self, servers: list[ServerProfile], saved: tuple[ServerProfile, ...]) -> None:
         """Preferences ▸ Servers ▸ Forget: no longer offered (unless this conversation runs there), open
-        connections dropped, and the API key deleted once no saved server on that address is left."""
-        still_saved = {server.base_url for server in self._window.settings.servers}
+        connections dropped, and the API key deleted once none of the `saved` servers is on that address."""
+        still_saved = {server.base_url for server in saved}
         for server in servers:
             if server in self._servers and server != self._current:
                 self._servers.remove(server)
             if server.base_url not in still_saved:
-                self._window.service.forget_server(server.base_url)
+                self._chat.forget_server(server.base_url)
                 self._service.forget_key(server.base_url)
                 still_saved.add(server.base_url)  # once per address
         self._fill()
@@ -142,11 +176,11 @@ class WhereItRuns(QObject):
     def ask_to_send_documents(self) -> bool | None:
         """Before the documents of the conversation first go to its server: True to send them (and from now on),
         False to answer without them this time, None to send nothing."""
-        session = self._window.session
+        session = self._session
         server = session.settings.server
         if server is None:
             return True
-        question = QMessageBox(self._window)
+        question = QMessageBox(self._parent)
         question.setObjectName("documentsConsent")
         question.setIcon(QMessageBox.Icon.Question)
         question.setWindowTitle("Send documents to the server?")
@@ -168,11 +202,9 @@ class WhereItRuns(QObject):
         return False if clicked is without else None
 
     def _choose(self, server: ServerProfile | None) -> None:
-        window = self._window
-        window.session.update_settings(window.session.settings.with_changes(server=server))
-        if window.session.can_answer:
-            window.pages.setCurrentIndex(1)
-            window.composer.edit.setFocus()
+        self._session.update_settings(self._session.settings.with_changes(server=server))
+        if self._session.can_answer:
+            self.chosen.emit()
 
     @Slot(int)
     def _on_activated(self, index: int) -> None:
@@ -194,14 +226,12 @@ class WhereItRuns(QObject):
     @Slot(str, str)
     def _on_key_forgotten(self, base_url: str, problem: str) -> None:
         if problem:
-            self._window.statusBar().showMessage(f"The API key for {base_url} could not be deleted: {problem}", 10_000)
+            self.status_message.emit(f"The API key for {base_url} could not be deleted: {problem}")
 
     @Slot(str, bool)
     def _on_key_saved(self, _base_url: str, session_only: bool) -> None:
         if session_only:
-            self._window.statusBar().showMessage(
-                "No system keyring is available: the API key is kept only until the app quits.", 10_000
-            )
+            self.status_message.emit("No system keyring is available: the API key is kept only until the app quits.")
 
     @staticmethod
     def _status(server: ServerProfile, info: ServerModelInfo | None) -> str:

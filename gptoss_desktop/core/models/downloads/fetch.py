@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import socket
 import time
 from collections.abc import Callable
 from contextlib import suppress
@@ -201,9 +202,15 @@ class Fetch:
                 self._restart(out)  # the server ignored the Range header: start over rather than mix
             elif response.status_code == 206:
                 self._check_range(response.headers.get("Content-Range", ""))
-            for chunk in response.iter_bytes():
-                self._write(out, chunk)
-                self._stop_if_cancelled()
+            # A read blocked on a stalled link would notice Pause only when the next bytes come (or at the
+            # read timeout): shutting the socket down wakes it at once.
+            forget = self.cancel.when_set(_shutter(response))
+            try:
+                for chunk in response.iter_bytes():
+                    self._write(out, chunk)
+                    self._stop_if_cancelled()
+            finally:
+                forget()
 
     def _write(self, out: BinaryIO, chunk: bytes) -> None:
         if self.done + len(chunk) > self.remote.size:
@@ -273,6 +280,19 @@ class Fetch:
     def _stop_if_cancelled(self) -> None:
         if self.cancel.is_set():
             raise DownloadStoppedError(self.remote, size_of(self.partial))
+
+
+def _shutter(response: httpx2.Response) -> Callable[[], None]:
+    """A function that shuts down the socket `response` is read from (nothing if it cannot be found)."""
+    stream = response.extensions.get("network_stream")
+    sock = stream.get_extra_info("socket") if stream is not None else None
+
+    def shut_down() -> None:
+        if isinstance(sock, socket.socket):
+            with suppress(OSError):  # already closed
+                sock.shutdown(socket.SHUT_RDWR)
+
+    return shut_down
 
 
 def _worth_retrying(exc: HfHubHTTPError, failures: int) -> bool:

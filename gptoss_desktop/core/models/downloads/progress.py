@@ -110,3 +110,10 @@ def describe_progress(progress: Progress) -> str:
     if progress.seconds_left is not None and progress.done < progress.total:
         parts.append(f"{format_duration(progress.seconds_left)} left")
     return " · ".join(parts)
+
+
+def progress_text(progress: Progress) -> str:
+    """What is happening now, for the window: re-checking kept bytes, or bytes, speed and time left."""
+    if progress.stage == "checking":
+        return f"Checking the {format_size(progress.done)} already downloaded…"
+    return describe_progress(progress)
