@@ -11,8 +11,8 @@ import pytest
 from llama_cpp.llama_grammar import json_schema_to_gbnf
 
 from gptoss_desktop.core.engine import ChatRequest
-from gptoss_desktop.core.events import AnswerDelta, Done, EngineEvent, Failed, ReasoningDelta
-from gptoss_desktop.core.harmony import Conversation, Message
+from gptoss_desktop.core.events import AnswerDelta, Done, EngineEvent, Failed, ReasoningDelta, ToolCall
+from gptoss_desktop.core.harmony import Conversation, Function, Message
 from gptoss_desktop.core.local.engine import LocalEngine
 from gptoss_desktop.core.local.stop_text import StopText
 from gptoss_desktop.core.sampling import SamplingParams
@@ -102,3 +102,32 @@ def test_stop_text_holds_back_what_may_become_a_stop(
     assert [stop.feed(piece) for piece in pieces] == shown
     assert stop.stopped is stopped
     assert stop.flush() == held  # the answer ended without its stop: what was held back is shown
+
+
+WEATHER = Function(
+    "get_weather",
+    "Current weather in a city.",
+    {"type": "object", "properties": {"city": {"type": "string", "maxLength": 12}}, "required": ["city"]},
+)
+
+
+def test_a_forced_call_comes_after_free_reasoning_with_arguments_that_match_their_schema(engine: LocalEngine) -> None:
+    conversation = Conversation(
+        (Message("user", "What is 12 + 7?"),), effort="low", date="2026-12-04", functions=(WEATHER,)
+    )
+    grammar = json_schema_to_gbnf(json.dumps(WEATHER.parameters))
+    request = ChatRequest(
+        conversation,
+        SamplingParams(temperature=0.0, max_tokens=300),
+        call_grammars=(("functions.get_weather", grammar),),
+        forced_call="functions.get_weather",
+    )
+    events = list(engine.generate(request))
+    # The functions in the developer message are new to the tiny model: it reasons about another sum, but freely.
+    assert "The user asks for" in "".join(e.text for e in events if isinstance(e, ReasoningDelta))
+    assert not any(isinstance(e, AnswerDelta) for e in events)  # the answer the model began gave way to the call
+    calls = [e for e in events if isinstance(e, ToolCall)]
+    assert len(calls) == 1 and calls[0].recipient == "functions.get_weather" and calls[0].declared
+    assert isinstance(json.loads(calls[0].arguments)["city"], str)
+    done = events[-1]
+    assert isinstance(done, Done) and done.stop_reason == "call"

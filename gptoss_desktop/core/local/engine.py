@@ -20,13 +20,14 @@ from llama_cpp.llama_grammar import LlamaGrammar
 from ..cancel import CancelFlag
 from ..context_window import Window, fit_window, reply_reserve
 from ..engine import ChatRequest, ModelInfo, ModelLoadError
-from ..events import AnswerDelta, ContextTrimmed, Done, EngineEvent, Failed, Stats
+from ..events import AnswerDelta, ContextTrimmed, Done, EngineEvent, Failed, ParserEvent, Stats
 from ..harmony import Conversation, HarmonyStreamParser, render_segments
 from ..harmony import tokens as harmony_tokens
 from .gguf_file import read_gguf
 from .llama_log import route_llama_logs
 from .machine import Machine, read_machine
 from .memory_plan import ENGINE_FLASH_ATTN, ModelShape, engine_plan
+from .reply_rules import ReplyRules
 from .stop_text import StopText
 from .template_prompt import TemplatePrompt
 from .vocabulary import Vocabulary
@@ -215,11 +216,14 @@ class _Run:
         self.prompt = prompt
         self.sampling = request.sampling
         self.cancel = cancel
-        self.parser = HarmonyStreamParser() if engine.info.is_harmony else None
+        self.tools = request.conversation.tool_recipients()
+        self.parser = HarmonyStreamParser(self.tools) if engine.info.is_harmony else None
         self.stop_text = StopText(request.stop)
-        # The answer's grammar: from the first token without harmony, else once the final channel opens.
-        self.grammar = request.answer_grammar
+        self.rules = ReplyRules(request, engine.vocabulary)
+        self.grammar = self.rules.without_harmony() if self.parser is None else None
+        self.in_call = False  # a call bound by the request is being written: its end of generation is <|call|>
         self.generated: list[int] = []
+        self.message_start = 0  # where in `generated` the message being written began
         self.completion = 0
         self.reasoning_tokens = 0
         self.first_token_at: float | None = None
@@ -234,10 +238,10 @@ class _Run:
         stop_reason = "length"
         start = time.perf_counter()
         engine._abort_decodes_on(self.cancel)
-        tokens = self._tokens(with_grammar=self.parser is None)
+        tokens = self._tokens()
         try:
             while True:
-                grammar_due = False
+                restart = False
                 for token in tokens:
                     if self.first_token_at is None:
                         self.first_token_at = time.perf_counter()
@@ -255,15 +259,15 @@ class _Run:
                         break
                     if self.completion >= max_tokens:
                         break
-                    grammar_due = self._final_channel_opened(token)
-                    if grammar_due:
+                    restart = self._message_opened(token)
+                    if restart:
                         break
-                if not grammar_due:
+                if not restart:
                     break
-                # The final channel's <|message|> was just sampled: go on from there under the grammar
+                # A rule binds the message just opened: go on from its <|message|> under the rule
                 # (llama.cpp reuses the cache for everything before it).
                 tokens.close()
-                tokens = self._tokens(with_grammar=True)
+                tokens = self._tokens()
         except RuntimeError as exc:
             # An aborted or failed decode leaves the cache in an unknown state.
             llama.reset()  # type: ignore[no-untyped-call]
@@ -281,12 +285,9 @@ class _Run:
             yield AnswerDelta(held)
         yield Done(stop_reason, self._stats(start, time.perf_counter()))
 
-    def _tokens(self, *, with_grammar: bool) -> Generator[int, Sequence[int] | None, None]:
-        """llama.cpp's token generator from the prompt and what was generated so far."""
-        grammar = None
-        if with_grammar and self.grammar is not None:
-            grammar = LlamaGrammar.from_string(self.grammar)
-            self.grammar = None  # applied once
+    def _tokens(self) -> Generator[int, Sequence[int] | None, None]:
+        """llama.cpp's token generator from the prompt and what was generated so far, under `grammar` if set."""
+        grammar = LlamaGrammar.from_string(self.grammar) if self.grammar is not None else None
         return self.engine._llama.generate(
             self.prompt + self.generated,
             top_k=0,
@@ -297,14 +298,25 @@ class _Run:
             grammar=grammar,
         )
 
-    def _final_channel_opened(self, token: int) -> bool:
-        """True when a grammar waits and `token` was the <|message|> that opens the final channel."""
-        return (
-            self.grammar is not None
-            and self.parser is not None
-            and self.parser.channel == "final"
-            and self.engine.vocabulary.special_names.get(token) == harmony_tokens.MESSAGE
-        )
+    def _message_opened(self, token: int) -> bool:
+        """After `token`: True when it opened a message that a rule of the request binds (go on anew)."""
+        names = self.engine.vocabulary.special_names
+        if names.get(token) == harmony_tokens.END:
+            self.message_start = len(self.generated)
+        if self.parser is None or names.get(token) != harmony_tokens.MESSAGE:
+            return False
+        opened = self.rules.opened(self.parser)
+        if opened is None:
+            return False
+        self.grammar, self.in_call = opened.grammar, opened.is_call
+        if opened.header is not None:
+            # A forced call: the model's own header (no text was shown for it) gives way to the call's.
+            del self.generated[self.message_start :]
+            self.generated += opened.header
+            self.parser = HarmonyStreamParser(self.tools)
+            for kept in self.generated:
+                self._feed(kept)
+        return True
 
     def _stop_at_stop_text(self, events: Iterable[EngineEvent]) -> Iterator[EngineEvent]:
         """Answer text up to the first stop string; other events as they come, after any held answer text."""
@@ -329,17 +341,24 @@ class _Run:
                 return [], "eos"
             return [AnswerDelta(vocabulary.piece(token).decode("utf-8", errors="replace"))], None
         stop = None
+        if self.in_call and vocabulary.is_end_of_generation(token):
+            token = vocabulary.special_ids[harmony_tokens.CALL]  # a bound call ends when its arguments do
         if token in self.engine._stop_ids:
             stop = "return" if vocabulary.special_names[token] == harmony_tokens.RETURN else "call"
         if self.parser.channel == "analysis":
             self.reasoning_tokens += 1
-        if vocabulary.is_special(token):
-            events: list[EngineEvent] = list(self.parser.feed_special(vocabulary.special_names[token]))
-        else:
-            events = list(self.parser.feed_text(vocabulary.piece(token)))
+        events: list[EngineEvent] = list(self._feed(token))
         if self.answer_at is None and any(isinstance(e, AnswerDelta) for e in events):
             self.answer_at = time.perf_counter()
         return events, stop
+
+    def _feed(self, token: int) -> list[ParserEvent]:
+        """The parser's events for one token."""
+        assert self.parser is not None
+        vocabulary = self.engine.vocabulary
+        if vocabulary.is_special(token):
+            return self.parser.feed_special(vocabulary.special_names[token])
+        return self.parser.feed_text(vocabulary.piece(token))
 
     def _stats(self, start: float, end: float) -> Stats:
         perf = llama_cpp.llama_perf_context(self.engine._llama.ctx)
