@@ -341,7 +341,7 @@ class _Run:
                 return [], "eos"
             return [AnswerDelta(vocabulary.piece(token).decode("utf-8", errors="replace"))], None
         stop = None
-        if self.in_call and vocabulary.is_end_of_generation(token):
+        if self.in_call and self.parser.recipient is not None and vocabulary.is_end_of_generation(token):
             token = vocabulary.special_ids[harmony_tokens.CALL]  # a bound call ends when its arguments do
         if token in self.engine._stop_ids:
             stop = "return" if vocabulary.special_names[token] == harmony_tokens.RETURN else "call"
