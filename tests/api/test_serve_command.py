@@ -102,5 +102,12 @@ def test_a_model_without_harmony_is_served_through_its_chat_template(smollm2_mod
             stream=True,
         )
         assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+        tool = {"type": "function", "function": {"name": "get_time"}}
+        with pytest.raises(openai.BadRequestError, match="Tool calls need a gpt-oss model"):
+            client.chat.completions.create(
+                model=served.model,
+                messages=[{"role": "user", "content": "Time?"}],
+                tools=[tool],  # type: ignore[list-item]
+            )
     finally:
         served.stop()

@@ -15,12 +15,13 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from ..events import AnswerDelta, Done, Failed, ReasoningDelta, Stats
+from ..events import AnswerDelta, ChannelDelta, Done, Failed, ReasoningDelta, Stats, ToolCall
 from .chat_request import ChatCall, parse_chat
 from .errors import ApiError
 from .fields import parse_body
 from .jobs import RunningJob, answer
 from .models import ServedModel
+from .tools import call_id
 
 FINISH_REASONS = {"return": "stop", "eos": "stop", "stop": "stop", "call": "stop", "length": "length"}
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -68,12 +69,15 @@ class _Reply:
         self.model = model
         self.created = created
         self.call = call
+        self.calling: str | None = None  # the recipient of the call being streamed
+        self.called = False
 
     def _envelope(self, kind: str) -> dict[str, Any]:
         return {"id": self.id, "object": kind, "created": self.created, "model": self.model, "system_fingerprint": None}
 
     def whole(self, events: list[object]) -> Response:
         reasoning, text = [], []
+        calls = []
         for event in events:
             if isinstance(event, ApiError):
                 raise event
@@ -83,14 +87,22 @@ class _Reply:
                 reasoning.append(event.text)
             elif isinstance(event, AnswerDelta):
                 text.append(event.text)
+            elif isinstance(event, ToolCall) and (name := self.call.tools.declared(event.recipient)):
+                function = {"name": name, "arguments": event.arguments}
+                calls.append({"id": call_id(), "type": "function", "function": function})
             elif isinstance(event, Done) and event.stop_reason == "cancelled":
                 return Response(status_code=499)  # the client left: nobody reads this
         done = events[-1]
         assert isinstance(done, Done)
-        message: dict[str, Any] = {"role": "assistant", "content": "".join(text), "refusal": None}
+        message: dict[str, Any] = {"role": "assistant", "content": "".join(text) or None, "refusal": None}
+        if not calls:
+            message["content"] = message["content"] or ""
+        else:
+            message["tool_calls"] = calls
         if reasoning:
             message["reasoning_content"] = message["reasoning"] = "".join(reasoning)
-        choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": FINISH_REASONS[done.stop_reason]}
+        finish = "tool_calls" if calls else FINISH_REASONS[done.stop_reason]
+        choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": finish}
         body = {**self._envelope("chat.completion"), "choices": [choice], "usage": usage(done.stats)}
         return JSONResponse(body)
 
@@ -131,7 +143,12 @@ class _Reply:
                 pending.clear()
 
         for event in events:
-            if isinstance(event, ReasoningDelta | AnswerDelta):
+            if isinstance(event, ChannelDelta) and (name := self.call.tools.declared(event.recipient)):
+                flush()
+                chunks.append(self._chunk({"tool_calls": [self._call_delta(event, name)]}))
+            elif isinstance(event, ToolCall) and self.call.tools.declared(event.recipient):
+                self.called = True
+            elif isinstance(event, ReasoningDelta | AnswerDelta):
                 if type(event) is not pending_kind:
                     flush()
                     pending_kind = type(event)
@@ -139,7 +156,7 @@ class _Reply:
             elif isinstance(event, Done):
                 flush()
                 if event.stop_reason != "cancelled":
-                    chunks.append(self._chunk({}, FINISH_REASONS[event.stop_reason]))
+                    chunks.append(self._chunk({}, "tool_calls" if self.called else FINISH_REASONS[event.stop_reason]))
                     if self.call.include_usage:
                         chunks.append(
                             _sse(
@@ -152,6 +169,13 @@ class _Reply:
                 chunks.append(_sse(error.body()))
         flush()
         return chunks
+
+    def _call_delta(self, delta: ChannelDelta, name: str) -> dict[str, Any]:
+        """The first piece of a call names it; the next ones carry more of its arguments."""
+        if self.calling == delta.recipient:
+            return {"index": 0, "function": {"arguments": delta.text}}
+        self.calling = delta.recipient
+        return {"index": 0, "id": call_id(), "type": "function", "function": {"name": name, "arguments": delta.text}}
 
 
 def _sse(body: dict[str, Any]) -> bytes:

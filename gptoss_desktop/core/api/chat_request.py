@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from ..engine import ChatRequest
@@ -11,6 +12,7 @@ from . import fields
 from .errors import ApiError, invalid, unsupported
 from .fields import JsonObject
 from .formats import effort_of, grammar_for
+from .tools import Tools, call_messages, parse_tools, result_message
 
 #: Accepted only with a value that changes nothing.
 NOT_OFFERED: dict[str, tuple[object, ...]] = {
@@ -27,6 +29,7 @@ NOT_OFFERED: dict[str, tuple[object, ...]] = {
     "functions": (None, []),
     "function_call": (None, "none", "auto"),
 }
+REASONING_FIELDS = ("reasoning_content", "reasoning")
 MAX_STOPS = 4
 
 
@@ -40,15 +43,15 @@ class ChatCall:
     include_usage: bool
     max_tokens: int | None
     response_format: str
+    tools: Tools
 
 
 def parse_chat(body: JsonObject) -> ChatCall:
     """Check every parameter the server uses; 400 with the parameter's name for anything it cannot do."""
     model = fields.string(body, "model", required=True) or ""
     fields.refuse_unless_default(body, NOT_OFFERED)
-    if body.get("tools"):
-        raise unsupported("tools", "tool calls are not available on this server yet.")
-    conversation = _conversation(body)
+    tools = parse_tools(body.get("tools"), body.get("tool_choice"), flat=False)
+    conversation = dataclasses.replace(_conversation(body), functions=tools.functions)
     sampling = _sampling(body)
     stream = fields.boolean(body, "stream")
     options = fields.mapping(body, "stream_options") or {}
@@ -56,11 +59,19 @@ def parse_chat(body: JsonObject) -> ChatCall:
     kind = (fields.mapping(body, "response_format") or {}).get("type", "text")
     return ChatCall(
         model=model,
-        request=ChatRequest(conversation, sampling, stop=_stops(body), answer_grammar=grammar),
+        request=ChatRequest(
+            conversation,
+            sampling,
+            stop=_stops(body),
+            answer_grammar=grammar,
+            call_grammars=tools.call_grammars,
+            forced_call=tools.forced,
+        ),
         stream=stream,
         include_usage=bool(options.get("include_usage")) and stream,
         max_tokens=sampling.max_tokens,
         response_format=str(kind),
+        tools=tools,
     )
 
 
@@ -77,6 +88,7 @@ def _conversation(body: JsonObject) -> Conversation:
         effort = effort or other
     instructions: list[str] = []
     turns: list[Message] = []
+    called: dict[str, str] = {}  # tool_call_id -> function name, from the assistant turns so far
     for index, message in enumerate(messages):
         param = f"messages[{index}]"
         if not isinstance(message, dict):
@@ -89,18 +101,44 @@ def _conversation(body: JsonObject) -> Conversation:
         elif role == "user":
             turns.append(Message("user", fields.text_content(message.get("content"), f"{param}.content", ("text",))))
         elif role == "assistant":
-            if message.get("tool_calls"):
-                raise unsupported(f"{param}.tool_calls", "tool calls are not available on this server yet.")
             content = fields.text_content(message.get("content"), f"{param}.content", ("text", "refusal"))
-            turns.append(Message("assistant", content))
-        elif role in ("tool", "function"):
-            raise unsupported(f"{param}.role", "tool results are not available on this server yet.")
+            if message.get("tool_calls"):
+                thought = next((str(message[k]) for k in REASONING_FIELDS if isinstance(message.get(k), str)), "")
+                turns += call_messages(thought, content, _calls(message["tool_calls"], f"{param}.tool_calls", called))
+            else:
+                turns.append(Message("assistant", content))
+        elif role == "tool":
+            call = message.get("tool_call_id")
+            if call not in called:
+                raise invalid(f"{param}.tool_call_id", f"no earlier assistant message made the call {call!r}.")
+            turns.append(
+                result_message(called[call], fields.text_content(message.get("content"), f"{param}.content", ("text",)))
+            )
+        elif role == "function":
+            raise unsupported(f"{param}.role", "the deprecated function role; use tool messages.")
         else:
-            raise invalid(f"{param}.role", f"{role!r} is not a role; use system, developer, user or assistant.")
-    if not turns or turns[-1].role != "user":
+            raise invalid(f"{param}.role", f"{role!r} is not a role; use system, developer, user, assistant or tool.")
+    if not turns or turns[-1].role not in ("user", "tool"):
         raise invalid("messages", "the last message must be the user's (or a tool's result).")
     text = "\n\n".join(part for part in instructions if part.strip())
     return Conversation(tuple(turns), effort=effort or "medium", instructions=text or None)
+
+
+def _calls(value: object, param: str, called: dict[str, str]) -> list[tuple[str, str]]:
+    """(name, arguments) of an assistant message's tool calls, remembering their ids."""
+    if not isinstance(value, list):
+        raise invalid(param, "expected a list of tool calls.")
+    calls = []
+    for index, call in enumerate(value):
+        function = call.get("function") if isinstance(call, dict) else None
+        if not isinstance(function, dict) or not isinstance(function.get("name"), str):
+            raise invalid(f"{param}[{index}]", "a tool call needs a function with a name.")
+        arguments = function.get("arguments") or "{}"
+        if not isinstance(arguments, str):
+            raise invalid(f"{param}[{index}].function.arguments", "expected a JSON string.")
+        called[str(call.get("id"))] = function["name"]
+        calls.append((function["name"], arguments))
+    return calls
 
 
 def _sampling(body: JsonObject) -> SamplingParams:

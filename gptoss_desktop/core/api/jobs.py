@@ -16,7 +16,8 @@ from starlette.requests import Request
 
 from ..cancel import CancelFlag
 from ..engine import ChatRequest
-from ..events import Done, Failed
+from ..events import Done, Failed, Stats, ToolCall
+from ..harmony import Message, answer_call
 from ..local.engine import LocalEngine
 from .channel import EventChannel
 from .errors import ApiError, busy
@@ -42,14 +43,69 @@ def answer(request: ChatRequest) -> object:
                 code="context_length_exceeded",
             )
             return
+        if request.conversation.functions and not engine.info.is_harmony:
+            yield ApiError(400, "Tool calls need a gpt-oss model; this one has none.", param="tools")
+            return
         if request.answer_grammar is not None and not engine.grammar_is_valid(request.answer_grammar):
             yield ApiError(400, "The response format could not be made into a grammar.", param="response_format")
             return
         room = n_ctx - prompt
         sampling = dataclasses.replace(request.sampling, max_tokens=min(request.sampling.max_tokens or room, room))
-        yield from engine.generate(dataclasses.replace(request, sampling=sampling), cancel)
+        yield from _answer_declared_calls_only(engine, dataclasses.replace(request, sampling=sampling), cancel)
 
     return work
+
+
+#: How often a call to a tool nobody declared is answered with an error before the reply ends.
+UNDECLARED_RETRIES = 2
+
+
+def _answer_declared_calls_only(engine: LocalEngine, request: ChatRequest, cancel: CancelFlag) -> Iterator[object]:
+    """The engine's events; a call to a tool the request did not declare (models do that) is answered
+    with an error the model can read, and the model goes on, instead of reaching the client."""
+    spent: list[Stats] = []
+    for attempt in range(UNDECLARED_RETRIES + 1):
+        stray: ToolCall | None = None
+        done: Done | None = None
+        for event in engine.generate(request, cancel):
+            if isinstance(event, ToolCall) and not event.declared:
+                stray = event
+            elif isinstance(event, Done):
+                done = event
+            else:
+                yield event
+        if done is None:
+            return  # it failed; the Failed event went out
+        spent.append(done.stats)
+        left = (request.sampling.max_tokens or 0) - sum(s.completion_tokens for s in spent)
+        if stray is None or done.stop_reason != "call" or attempt == UNDECLARED_RETRIES or left <= 0:
+            yield Done(done.stop_reason if stray is None else "return", _total(spent))
+            return
+        error = f"Error: there is no tool named {stray.recipient}. Use only the tools declared, or answer."
+        messages = (*request.conversation.messages, *_call_and_error(stray, error))
+        conversation = dataclasses.replace(request.conversation, messages=messages)
+        sampling = dataclasses.replace(request.sampling, max_tokens=left)
+        request = dataclasses.replace(request, conversation=conversation, sampling=sampling)
+
+
+def _call_and_error(call: ToolCall, error: str) -> tuple[Message, Message]:
+    made = Message(
+        "assistant", call.arguments, channel=call.channel, recipient=call.recipient, content_type=call.content_type
+    )
+    return made, answer_call(call, error)
+
+
+def _total(parts: list[Stats]) -> Stats:
+    """One request's stats over the generations it took."""
+    first, last = parts[0], parts[-1]
+    return dataclasses.replace(
+        first,
+        completion_tokens=sum(p.completion_tokens for p in parts),
+        reasoning_tokens=sum(p.reasoning_tokens for p in parts),
+        generation_seconds=sum(p.generation_seconds for p in parts),
+        reasoning_seconds=sum(p.reasoning_seconds for p in parts),
+        context_size=last.context_size,
+    )
 
 
 def is_last(event: object) -> bool:

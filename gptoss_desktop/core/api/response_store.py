@@ -7,12 +7,13 @@ server's worker threads, each call on a connection of its own (SQLite connection
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,20 +23,24 @@ from ..history.migrations import migrate
 
 @dataclass(frozen=True)
 class Thread:
-    """What a later response continues from: instructions given as input messages, and the turns."""
+    """What a later response continues from: instructions given as input messages, the harmony
+    messages so far (calls and their results included), and which function each call id named."""
 
     instructions: str
     messages: tuple[Message, ...]
+    calls: Mapping[str, str] = field(default_factory=dict)
 
     def to_json(self) -> str:
-        turns = [{"role": m.role, "content": m.content, "reasoning": m.reasoning} for m in self.messages]
-        return json.dumps({"instructions": self.instructions, "messages": turns}, ensure_ascii=False)
+        messages = [{k: v for k, v in dataclasses.asdict(m).items() if v not in (None, "")} for m in self.messages]
+        return json.dumps(
+            {"instructions": self.instructions, "messages": messages, "calls": dict(self.calls)}, ensure_ascii=False
+        )
 
     @staticmethod
     def from_json(text: str) -> Thread:
         data = json.loads(text)
-        messages = tuple(Message(m["role"], m["content"], m.get("reasoning", "")) for m in data["messages"])
-        return Thread(data.get("instructions", ""), messages)
+        messages = tuple(Message(**{"content": "", **m}) for m in data["messages"])
+        return Thread(data.get("instructions", ""), messages, data.get("calls", {}))
 
 
 class ResponseStore:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +15,7 @@ from .errors import ApiError, invalid, unsupported
 from .fields import JsonObject
 from .formats import effort_of, grammar_for
 from .response_store import Thread
+from .tools import Tools, call_messages, parse_tools, result_message
 
 NOT_OFFERED: dict[str, tuple[object, ...]] = {
     "background": (None, False),
@@ -20,8 +23,6 @@ NOT_OFFERED: dict[str, tuple[object, ...]] = {
     "prompt": (None,),
     "top_logprobs": (None, 0),
     "truncation": (None, "disabled"),
-    "tools": (None, []),
-    "tool_choice": (None, "auto", "none"),
 }
 INPUT_TEXT = ("input_text", "output_text", "text")
 
@@ -42,15 +43,25 @@ class ResponseCall:
     sampling: SamplingParams
     grammar: str | None
     text_format: dict[str, Any]
+    tools: Tools
+    calls: dict[str, str]  # call id -> function name, of every call in the conversation
 
     def request(self) -> ChatRequest:
         parts = [p for p in (self.input_instructions, self.instructions or "") if p.strip()]
         conversation = Conversation(self.turns, effort=self.effort, instructions="\n\n".join(parts) or None)
-        return ChatRequest(conversation, self.sampling, answer_grammar=self.grammar)
+        conversation = dataclasses.replace(conversation, functions=self.tools.functions)
+        return ChatRequest(
+            conversation,
+            self.sampling,
+            answer_grammar=self.grammar,
+            call_grammars=self.tools.call_grammars,
+            forced_call=self.tools.forced,
+        )
 
-    def thread_with(self, answer: str, reasoning: str) -> Thread:
-        """The conversation once this reply is added (what a later previous_response_id continues)."""
-        return Thread(self.input_instructions, (*self.turns, Message("assistant", answer, reasoning)))
+    def thread(self, reply: Sequence[Message], calls: Mapping[str, str]) -> Thread:
+        """The conversation once the reply's messages are added (what a later previous_response_id
+        continues), with the ids of the calls it made."""
+        return Thread(self.input_instructions, (*self.turns, *reply), {**self.calls, **calls})
 
 
 def parse_response_call(body: JsonObject, previous: Thread | None) -> ResponseCall:
@@ -61,12 +72,13 @@ def parse_response_call(body: JsonObject, previous: Thread | None) -> ResponseCa
     text = fields.mapping(body, "text") or {}
     text_format = fields.mapping(text, "format", param="text.format")
     _, grammar = grammar_for(text_format, "text.format", None)
-    instructions_from_input, turns = _input(body.get("input"))
+    calls = dict(previous.calls) if previous is not None else {}
+    instructions_from_input, turns = _input(body.get("input"), calls)
     if previous is not None:
         instructions_from_input = "\n\n".join(p for p in (previous.instructions, instructions_from_input) if p)
         turns = (*previous.messages, *turns)
-    if not turns or turns[-1].role != "user":
-        raise invalid("input", "the input must end with a user message.")
+    if not turns or turns[-1].role not in ("user", "tool"):
+        raise invalid("input", "the input must end with a user message or a function call's output.")
     temperature = fields.number(body, "temperature", 0.0, 2.0)
     top_p = fields.number(body, "top_p", 0.0, 1.0, low_open=True)
     sampling = SamplingParams(
@@ -87,11 +99,14 @@ def parse_response_call(body: JsonObject, previous: Thread | None) -> ResponseCa
         sampling=sampling,
         grammar=grammar,
         text_format=dict(text_format or {"type": "text"}),
+        tools=parse_tools(body.get("tools"), body.get("tool_choice"), flat=True),
+        calls=calls,
     )
 
 
-def _input(value: Any) -> tuple[str, tuple[Message, ...]]:
-    """(instructions given as system or developer messages, the turns) of the `input` parameter."""
+def _input(value: Any, calls: dict[str, str]) -> tuple[str, tuple[Message, ...]]:
+    """(instructions given as system or developer messages, the turns) of the `input` parameter;
+    function calls' ids are added to `calls`."""
     if isinstance(value, str):
         return "", (Message("user", value),)
     if not isinstance(value, list) or not value:
@@ -104,9 +119,25 @@ def _input(value: Any) -> tuple[str, tuple[Message, ...]]:
             raise invalid(param, "each input item must be an object.")
         kind = item.get("type", "message")
         if kind == "reasoning":
-            continue  # earlier reasoning is dropped, as gpt-oss's template drops it
+            # Kept while its turn's calls go on; the renderer drops it once an answer follows.
+            text = fields.text_content(item.get("content"), f"{param}.content", ("reasoning_text",))
+            turns += call_messages(text, "", [])
+            continue
+        if kind == "function_call":
+            name = fields.string(item, "name", required=True, param=f"{param}.name") or ""
+            calls[str(item.get("call_id"))] = name
+            turns += call_messages(
+                "", "", [(name, fields.string(item, "arguments", param=f"{param}.arguments") or "{}")]
+            )
+            continue
+        if kind == "function_call_output":
+            called = calls.get(str(item.get("call_id")))
+            if called is None:
+                raise invalid(f"{param}.call_id", f"no function call with id {item.get('call_id')!r} came before.")
+            turns.append(result_message(called, fields.text_content(item.get("output"), f"{param}.output", INPUT_TEXT)))
+            continue
         if kind != "message":
-            raise unsupported(f"{param}.type", f"{kind!r} items are not available on this server yet.")
+            raise unsupported(f"{param}.type", f"{kind!r} items are not available on this server.")
         role = item.get("role")
         content = fields.text_content(item.get("content"), f"{param}.content", INPUT_TEXT)
         if role in ("system", "developer"):
