@@ -91,7 +91,7 @@ def main() -> None:
         while window.sidebar.list.count() == 0 or not window.sidebar.list.item(0).text().count("\n"):
             app.processEvents()
     if args.doc:
-        window.add_documents(args.doc)
+        window.documents.add(args.doc)
         while len(window.document_strip.chips) < len(args.doc) or window.document_strip.reading.text():
             app.processEvents()
     if args.exact:

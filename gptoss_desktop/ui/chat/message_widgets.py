@@ -123,7 +123,7 @@ class AssistantTurn(QFrame):
 
     regenerate_requested = Signal()
     #: A cited source was clicked: show its passage.
-    source_requested = Signal(object)  # Source
+    source_requested = Signal(Source)
     #: What was put on the clipboard ("Answer copied", "Code copied"), for the status line.
     copied = Signal(str)
 

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
 
 from ...core.conversation_settings import ConversationSettings
 from ...core.documents.answer import PartRead
-from ...core.documents.prompting import Source
 from ...core.engine import ModelInfo
 from ...core.events import Done, Failed
 from ...core.history.export import ExportFormat, suggested_filename
@@ -32,7 +31,6 @@ from ...core.remote.profile import ServerProfile
 from ...core.settings import Settings, save_settings
 from ...services.app_services import AppServices
 from ...services.chat_service import ChatEvent
-from ...services.document_service import StoredDocument
 from ..chat.chat_session import STOP_NOTICES, ChatSession
 from ..chat.chat_view import ChatView
 from ..chat.code_highlight import LexerWarmUp
@@ -49,11 +47,10 @@ from .menus import build_menus
 from .sidebar import UNTITLED, ConversationSidebar
 from .source_viewer import SourceViewer
 from .where_it_runs import Presentation, WhereItRuns
+from .window_documents import WindowDocuments
 
 __all__ = ["STOP_NOTICES", "MainWindow"]
 
-#: How wide the source pane opens, taken from the conversation.
-SOURCE_PANE_WIDTH = 380
 #: How long "Deleted … Undo" stays in the status bar.
 UNDO_MS = 10_000
 
@@ -72,7 +69,6 @@ class MainWindow(QMainWindow):
         services.stopped.connect(self._on_services_stopped)
         self.settings = settings
         self._settings_path = settings_path
-        self._documents_waiting: dict[str, list[str]] = {}  # conversation uid -> files, until it is stored
         self.include_reasoning_in_exports = False
 
         self.first_run = FirstRunPanel(self.services.models)
@@ -108,6 +104,9 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([260, 860])
         self.setCentralWidget(self.splitter)
+        self.documents = WindowDocuments(
+            self, services.documents, self.session, self.document_strip, self.source_viewer, self.splitter
+        )
         self.model_label = ElidedLabel("No model")
         self.speed_label = QLabel()
         self.undo_button = QPushButton("Undo")
@@ -183,26 +182,9 @@ class MainWindow(QMainWindow):
         history.failed.connect(self._show_problem)
         history.exported.connect(lambda path: self.statusBar().showMessage(f"Exported to {path}", 8000))
         self.undo_button.clicked.connect(self.undo_delete)
-        documents, strip = self.services.documents, self.document_strip
-        documents.documents_listed.connect(self._on_documents)
-        documents.reading.connect(
-            lambda uid, name, number, count: strip.show_reading(name, number, count) if uid == session.uid else None
-        )
-        documents.failed.connect(self._show_problem)
-        strip.attach_requested.connect(self.choose_documents)
-        strip.remove_requested.connect(lambda document: documents.remove(session.uid, document))
-        session.opened.connect(documents.list)
-        session.source_requested.connect(documents.find_passage)
-        documents.passage_found.connect(self._show_source)
-        documents.embedding_model_set.connect(
-            lambda name: self.statusBar().showMessage(f"Semantic search uses {name}.", 6000) if name else None
-        )
-        documents.embedding_progressed.connect(
-            lambda _uid, done, total: self.statusBar().showMessage(
-                f"Preparing semantic search: {done} of {total} passages…", 4000
-            )
-        )
-        documents.set_embedding_model(self.settings.embedding_model_path)
+        self.services.documents.failed.connect(self._show_problem)
+        self.documents.status_message.connect(self.statusBar().showMessage)
+        self.services.documents.set_embedding_model(self.settings.embedding_model_path)
         self.chat_view.copied.connect(lambda text: self.statusBar().showMessage(text, 3000))
 
     # --- conversations -----------------------------------------------------------------------
@@ -251,8 +233,7 @@ class MainWindow(QMainWindow):
     @Slot(list)
     def _on_conversations(self, conversations: list[StoredConversation]) -> None:
         self._conversations = {c.uid: c for c in conversations}
-        for uid in [uid for uid in self._documents_waiting if uid in self._conversations]:
-            self.services.documents.add(uid, self._documents_waiting.pop(uid))
+        self.documents.conversations_stored(set(self._conversations))
         self.sidebar.set_conversations(conversations)
         self._update_title()
 
@@ -459,39 +440,7 @@ class MainWindow(QMainWindow):
         files = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
         if files:
             event.acceptProposedAction()
-            self.add_documents(files)
-
-    def add_documents(self, paths: list[str]) -> None:
-        """Add files (or folders) to this conversation, storing the conversation first if it is new."""
-        if not paths:
-            return
-        saved = bool(self.session.uid)
-        uid = self.session.ensure_saved(f"About {Path(paths[0]).name}")
-        if saved:
-            self.services.documents.add(uid, paths)
-        else:  # sent once the storage thread has stored the new conversation (it lists them then)
-            self._documents_waiting.setdefault(uid, []).extend(paths)
-
-    def choose_documents(self) -> None:
-        """Attach…: pick documents to add."""
-        paths, _filter = QFileDialog.getOpenFileNames(self, "Attach documents")
-        self.add_documents(paths)
-
-    @Slot(object, str)
-    def _show_source(self, source: Source, text: str) -> None:
-        """Open the source pane beside the conversation, wide enough to read."""
-        self.source_viewer.show_passage(source, text)
-        sizes = self.splitter.sizes()
-        if sizes[2] < SOURCE_PANE_WIDTH:
-            sizes[1] = max(sizes[1] - (SOURCE_PANE_WIDTH - sizes[2]), 300)
-            sizes[2] = SOURCE_PANE_WIDTH
-            self.splitter.setSizes(sizes)
-
-    @Slot(str, object)
-    def _on_documents(self, uid: str, documents: list[StoredDocument]) -> None:
-        if uid == self.session.uid:
-            self.document_strip.show_documents(documents)
-            self.session.has_documents = any(document.status == "ready" for document in documents)
+            self.documents.add(files)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         """Close in two steps: the first request stops all work (the answer so far is saved, a download
