@@ -19,6 +19,7 @@ from ..cancel import CancelFlag
 from ..engine import ModelInfo
 from ..events import Done, Failed, Stats
 from ..local.engine import LocalEngine
+from .errors import ApiError
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ class NoModelError(Exception):
     """No local model is loaded (the window may have none, or run its conversation on a server)."""
 
 
-@dataclass
+@dataclass(eq=False)
 class Job:
     """One submitted piece of work; `cancel` may be set from any thread, before or while it runs."""
 
@@ -72,7 +73,7 @@ def run_job(engine: LocalEngine | None, job: Job) -> None:
         job.sink.push(Done("cancelled", Stats()))
         return
     if engine is None:
-        job.sink.push(Failed("No model is loaded."))
+        job.sink.push(ApiError(503, "No model is loaded in the app.", type="server_error", code="model_not_loaded"))
         return
     try:
         for event in job.work(engine, job.cancel):
