@@ -6,12 +6,13 @@ model, same run; and time to first byte.
 `gptoss-desktop serve` runs in a process of its own (as a person runs it), llama.cpp on one thread,
 and the benchmark's process is the client. The same request (temperature 0, fixed seed, fixed
 max_tokens, so both produce the same tokens) is answered by
-- engine: LocalEngine.generate in this process, every event looked at;
+- engine: LocalEngine.generate in a process of its own too (same environment as the server, so
+  neither gets a different start), every event looked at;
 - api: the openai package streaming /v1/chat/completions (include_usage for the token count).
 Both time from the first text to the end. Each round runs engine, api, api, engine; the ratio
 (api over engine) is the median of the rounds'. On a shared machine the wall-clock ratio is noisy,
-so on Linux the CPU time per token is also reported: of this process for the engine alone, of the
-server process (engine thread, HTTP, JSON) for the API, read from /proc. Time to first byte: from sending the request to
+so on Linux the CPU time per token is also reported: of the engine's process, and of the server
+process (engine thread, HTTP, JSON) for the API, read from /proc. Time to first byte: from sending the request to
 the first chunk the client gets, against the engine's first event. Models: the tests' babbler (a
 random tiny gpt-oss that never stops, kept to ASCII, ~2,500 tokens/s: the API's cost per token
 shows most there) and SmolLM2-135M. The last line reads `api tiny_ratio=R smollm2_ratio=R`.
@@ -20,6 +21,7 @@ shows most there) and SmolLM2-135M. The last line reads `api tiny_ratio=R smollm
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import statistics
 import subprocess
@@ -120,23 +122,53 @@ def serve(model: Path, home: Path) -> tuple[subprocess.Popen[str], str]:
     return process, process.stdout.readline().strip()
 
 
+class EngineProcess:
+    """LocalEngine in a child process (`bench/api.py --engine-worker MODEL N`), run on request."""
+
+    def __init__(self, model: Path, max_tokens: int) -> None:
+        command = [sys.executable, __file__, "--engine-worker", str(model), str(max_tokens)]
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def run(self) -> tuple[float, int, float]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write("run\n")
+        self.process.stdin.flush()
+        speed, tokens, first, cpu = json.loads(self.process.stdout.readline())
+        CPU["engine"].append(cpu)
+        return speed, tokens, first
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait(30)
+
+
+def engine_worker(model: str, max_tokens: int) -> None:
+    """The child: load the model once, answer each `run` line with one JSON line of figures."""
+    engine = LocalEngine(model, context_size=CONTEXT, n_threads=1)
+    for _ in sys.stdin:
+        speed, tokens, first = engine_run(engine, max_tokens)
+        print(json.dumps([speed, tokens, first, CPU["engine"][-1]]), flush=True)
+    engine.close()
+
+
 def compare(name: str, model: Path, home: Path) -> float:
     process, base_url = serve(model, home)
-    engine = LocalEngine(model, context_size=CONTEXT, n_threads=1)
+    limit = MAX_TOKENS[name]
+    engine = EngineProcess(model, limit)
     client = openai.OpenAI(base_url=base_url, api_key="unused", max_retries=0, timeout=300)
     served = client.models.list().data[0].id
     ratios: list[float] = []
     best = {"engine": 0.0, "api": 0.0}
     first = {"engine": [], "api": []}  # type: dict[str, list[float]]
     try:
-        limit = MAX_TOKENS[name]
-        engine_run(engine, limit), api_run(client, served, limit, process.pid)  # warm both prompt caches
+        engine.run(), api_run(client, served, limit, process.pid)  # warm both prompt caches
         for _ in range(ROUNDS):
             runs = [
-                engine_run(engine, limit),
+                engine.run(),
                 api_run(client, served, limit, process.pid),
                 api_run(client, served, limit, process.pid),
-                engine_run(engine, limit),
+                engine.run(),
             ]
             tokens = {run[1] for run in runs}
             assert len(tokens) == 1, f"{name}: the runs made different numbers of tokens: {tokens}"
@@ -165,7 +197,10 @@ def compare(name: str, model: Path, home: Path) -> float:
 
 
 def main() -> None:
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    if sys.argv[1:2] == ["--engine-worker"]:
+        engine_worker(sys.argv[2], int(sys.argv[3]))
+        return
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # for both children alike
     with tempfile.TemporaryDirectory(prefix="gptoss-bench-") as folder:
         work = Path(folder)
         babbler = write_ascii_babbler(work / "gpt-oss-babbler.gguf")

@@ -160,7 +160,7 @@ def test_a_call_to_a_tool_nobody_declared_is_answered_with_an_error_the_model_re
             call_grammars=(("python", 'root ::= "print(12 + 7)"'),),
             forced_call="python",
         )
-        events = list(answer(request)(engine, CancelFlag()))  # type: ignore[operator]
+        events = list(answer(request)(engine, CancelFlag()))
     finally:
         engine.close()
     assert not any(isinstance(e, ToolCall) for e in events)  # nothing for the client to run

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -32,7 +32,6 @@ class ApiSettings:
     host: str = "127.0.0.1"
     api_key: str | None = None
     cors_origins: tuple[str, ...] = ()
-    extra_hosts: tuple[str, ...] = field(default=())
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:
@@ -66,7 +65,7 @@ def create_app(runner: EngineRunner, settings: ApiSettings, responses: ResponseS
         Route("/v1/responses/{response_id}", get_response, methods=["GET"]),
         Route("/v1/responses/{response_id}", delete_response, methods=["DELETE"]),
     ]
-    hosts = None if settings.api_key else {*LOOPBACK_NAMES, settings.host, *settings.extra_hosts}
+    hosts = None if settings.api_key else {*LOOPBACK_NAMES, settings.host}
     middleware = [Middleware(Guard, api_key=settings.api_key, allowed_hosts=hosts, origins=settings.cors_origins)]
     if settings.cors_origins:
         middleware.append(

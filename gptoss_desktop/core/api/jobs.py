@@ -21,11 +21,11 @@ from ..harmony import Message, answer_call
 from ..local.engine import LocalEngine
 from .channel import EventChannel
 from .errors import ApiError, busy
-from .runner import BusyError, EngineRunner, Job, NoModelError
+from .runner import BusyError, EngineRunner, Job, NoModelError, Work
 
 
-def answer(request: ChatRequest) -> object:
-    """Work that answers `request` (see runner.Work)."""
+def answer(request: ChatRequest) -> Work:
+    """Work that answers `request` on the engine thread."""
 
     def work(engine: LocalEngine, cancel: CancelFlag) -> Iterator[object]:
         try:
@@ -113,13 +113,17 @@ def is_last(event: object) -> bool:
     return isinstance(event, Done | Failed | ApiError)
 
 
+#: At most one batch of events (one chunk per kind of text) per this many seconds; see channel.py.
+PACE_SECONDS = 0.01
+
+
 class RunningJob:
     """A submitted job seen from the event loop: its events in batches, cancelled on disconnect."""
 
-    def __init__(self, runner: EngineRunner, work: object) -> None:
+    def __init__(self, runner: EngineRunner, work: Work) -> None:
         self.channel = EventChannel()
         try:
-            self.job: Job = runner.submit(work, self.channel)  # type: ignore[arg-type]
+            self.job: Job = runner.submit(work, self.channel)
         except BusyError as exc:
             raise busy(exc.waiting) from None
         except NoModelError:
@@ -134,7 +138,7 @@ class RunningJob:
 
     async def next_batch(self) -> list[object]:
         """The events that came since the last call (at least one), up to the last event of the job."""
-        events = await self.channel.take()
+        events = await self.channel.take(PACE_SECONDS)
         for index, event in enumerate(events):
             if is_last(event):
                 self.ended = True
