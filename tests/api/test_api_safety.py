@@ -16,6 +16,7 @@ from tests.fixtures.api_server import Served
 from tests.fixtures.polling import wait_until
 
 QUESTION = [{"role": "user", "content": "What is 12 + 7?"}]
+CONTEXT = 16384
 
 
 def post(served: Served, body: object = None, **options: object) -> httpx.Response:
@@ -142,17 +143,26 @@ def test_cors_only_for_the_origins_allowed(trained_model: Path, tmp_path: Path) 
         served.stop()
 
 
+@pytest.fixture(scope="module")
+def long_babbler(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tests' babbler with a 16k context: about 8 s of writing before the context is full, so a
+    client on a loaded machine still disconnects long before the reply could end by itself."""
+    from tests.fixtures.babbler import write_babbler
+
+    return write_babbler(tmp_path_factory.mktemp("models") / "gpt-oss-tiny-babbler.gguf", context_length=CONTEXT)
+
+
 @pytest.fixture
-def babbling(tiny_model: Path, tmp_path: Path) -> Iterator[Served]:
+def babbling(long_babbler: Path, tmp_path: Path) -> Iterator[Served]:
     """A server over the random-weight model that writes until stopped, with room for one waiting request."""
-    served = Served(tiny_model, tmp_path / "db.sqlite", context=2048, max_waiting=1)
+    served = Served(long_babbler, tmp_path / "db.sqlite", context=CONTEXT, max_waiting=1)
     yield served
     served.stop()
 
 
 def test_a_streaming_client_that_disconnects_cancels_its_generation(babbling: Served) -> None:
     stream = babbling.client().chat.completions.create(
-        model=babbling.model, messages=[{"role": "user", "content": "hi"}], stream=True
+        model=babbling.model, messages=[{"role": "user", "content": "hi"}], stream=True, temperature=0
     )
     for count, _chunk in enumerate(stream):
         if count == 3:
@@ -162,7 +172,7 @@ def test_a_streaming_client_that_disconnects_cancels_its_generation(babbling: Se
 
 
 def test_a_waiting_client_that_gives_up_cancels_its_generation(babbling: Served) -> None:
-    body = {"model": babbling.model, "messages": [{"role": "user", "content": "hi"}]}
+    body = {"model": babbling.model, "messages": [{"role": "user", "content": "hi"}], "temperature": 0}
     with pytest.raises(httpx.ReadTimeout):
         post(babbling, body, timeout=httpx.Timeout(30, read=0.5))
     assert babbling.engine.endings.get(timeout=30) == "cancelled"
@@ -171,7 +181,7 @@ def test_a_waiting_client_that_gives_up_cancels_its_generation(babbling: Served)
 def test_a_full_queue_answers_429_and_the_queue_moves_on(babbling: Served) -> None:
     client = babbling.client()
     running = client.chat.completions.create(
-        model=babbling.model, messages=[{"role": "user", "content": "hi"}], stream=True
+        model=babbling.model, messages=[{"role": "user", "content": "hi"}], stream=True, temperature=0
     )
     next(iter(running))  # the first request is generating
     results: list[object] = []

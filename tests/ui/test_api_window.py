@@ -98,7 +98,7 @@ def test_closing_the_window_cancels_a_program_being_answered(
     window.apply_settings(window.settings.with_changes(api_enabled=True, api_port=port))
     client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused", max_retries=0, timeout=60)
     stream = client.chat.completions.create(
-        model="gpt-oss-tiny-babbler", messages=[{"role": "user", "content": "hi"}], stream=True
+        model="gpt-oss-tiny-babbler", messages=[{"role": "user", "content": "hi"}], stream=True, temperature=0
     )
     next(iter(stream))  # it is being answered
     qtbot.waitUntil(lambda: window.api_status.label.text() == "API: answering a program…", timeout=10_000)
