@@ -11,12 +11,17 @@ from types import ModuleType
 
 from .. import __version__
 from ..core.paths import use_home
-from . import chat, export, harmony, models, tools
+from . import chat, export, harmony, models, serve, tools
 
 #: The commands, in the order `--help` lists them.
 COMMANDS: dict[str, ModuleType] = {
-    "chat": chat, "harmony": harmony, "models": models, "export": export, "tools": tools,
-}  # fmt: skip
+    "chat": chat,
+    "harmony": harmony,
+    "models": models,
+    "export": export,
+    "serve": serve,
+    "tools": tools,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:

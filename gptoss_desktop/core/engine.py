@@ -31,10 +31,24 @@ class ModelLoadError(Exception):
 
 @dataclass(frozen=True)
 class ChatRequest:
-    """One turn to answer: the conversation so far (ending with the user's message) and sampling."""
+    """One turn to answer: the conversation so far (ending with the user's message) and sampling.
+
+    `stop`: the answer ends just before the first of these texts (stop reason "stop").
+    `answer_grammar`: a llama.cpp grammar (GBNF) the answer must match; for gpt-oss it applies to
+    the final channel only, so the reasoning stays free.
+    `call_grammars`: (recipient, GBNF) pairs: a call the model writes to that recipient (e.g.
+    `functions.get_weather`) must match it, from the call's `<|message|>` on.
+    `forced_call`: a recipient the reply must call: once the model has reasoned, the engine opens
+    that call's message itself (gpt-oss only).
+    Local models only: engines on a server ignore the last three.
+    """
 
     conversation: Conversation
     sampling: SamplingParams = field(default_factory=SamplingParams)
+    stop: tuple[str, ...] = ()
+    answer_grammar: str | None = None
+    call_grammars: tuple[tuple[str, str], ...] = ()
+    forced_call: str | None = None
 
 
 class EngineInfo(Protocol):

@@ -165,7 +165,7 @@ class ContextTrimmed:
 
 @dataclass(frozen=True)
 class Done:
-    """The request ended. `stop_reason`: return, call, eos, length or cancelled."""
+    """The request ended. `stop_reason`: return, call, eos, stop (a stop string), length or cancelled."""
 
     stop_reason: str
     stats: Stats

@@ -32,6 +32,8 @@ _CHECKS: dict[str, Callable[[object], bool]] = {
     "show_reasoning": lambda value: type(value) is bool,
     "embedding_model_path": lambda value: value is None or (isinstance(value, str) and value != ""),
     "servers": lambda value: isinstance(value, tuple) and all(isinstance(v, ServerProfile) for v in value),
+    "api_enabled": lambda value: type(value) is bool,
+    "api_port": lambda value: type(value) is int and 1 <= value <= 65535,
 }
 
 
@@ -43,7 +45,9 @@ class Settings:
     None meaning the system's size; ``show_reasoning`` says whether reasoning panels start open;
     ``embedding_model_path`` is the embedding GGUF that semantic search uses, None meaning off
     (documents are then searched by their words only); ``servers`` are the servers conversations
-    can run on, offered beside this computer (their API keys live in the keyring, never here).
+    can run on, offered beside this computer (their API keys live in the keyring, never here);
+    ``api_enabled`` serves the loaded model to other programs (an OpenAI-compatible API on
+    127.0.0.1:``api_port``), off unless switched on.
     """
 
     model_path: str | None = None
@@ -53,6 +57,8 @@ class Settings:
     show_reasoning: bool = True
     embedding_model_path: str | None = None
     servers: tuple[ServerProfile, ...] = ()
+    api_enabled: bool = False
+    api_port: int = 8080
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
+from .api_service import ApiService
 from .chat_service import ChatService
 from .chat_worker import EngineFactory
 from .document_service import DocumentService
@@ -41,6 +42,7 @@ class AppServices(QObject):
         self.documents = DocumentService(database, self)
         self.models = ModelSetupService(self)
         self.servers = ServerService(self)
+        self.api = ApiService(self.chat, database, self)  # serves only once switched on
         self._stopping = False
         self._reported = False
         self._deadline = QTimer(self)
@@ -69,6 +71,7 @@ class AppServices(QObject):
         if self._stopping:
             return
         self._stopping = True
+        self.api.stop()  # programs' requests go first, so the engine thread is free to end
         for service in self.all:
             service.close()
         self._deadline.start(timeout_ms)

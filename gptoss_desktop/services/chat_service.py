@@ -7,9 +7,11 @@ receiver dispatches them with `match`, so a new kind of event is one class and o
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
+from ..core.api.runner import Job
 from ..core.cancel import CancelFlag
 from ..core.documents.answer import DocumentEvent
 from ..core.engine import ChatRequest, ModelInfo
@@ -37,6 +39,8 @@ class ChatService(ThreadOwner):
     event_received = Signal(object)
     busy_changed = Signal(bool)
     server_ready = Signal(ServerProfile, object)  # the server, its ServerModelInfo: it answered
+    api_started = Signal()  # the engine thread began a program's request (the local API)
+    api_finished = Signal()
 
     def __init__(self, engine_factory: EngineFactory | None = None, parent: QObject | None = None) -> None:
         self._buffer: EventBuffer[Tagged] = EventBuffer()
@@ -52,6 +56,8 @@ class ChatService(ThreadOwner):
         self._drain_timer.setInterval(FRAME_MS)
         self._drain_timer.timeout.connect(self._drain)
         self._worker.server_ready.connect(self.server_ready)
+        self._worker.api_started.connect(self.api_started)
+        self._worker.api_finished.connect(self.api_finished)
         self._worker.events_ready.connect(self._on_events_ready)
         self._worker.model_loaded.connect(self._on_model_loaded)
         self._worker.model_failed.connect(self.model_failed)
@@ -83,6 +89,11 @@ class ChatService(ThreadOwner):
         self._set_busy(True)
         self.submit(self._worker.generate, self._current, request, self._cancel, documents, server, tools)
         return self._current
+
+    def run_api_job(self, job: Job, finished: Callable[[Job], None]) -> None:
+        """Queue a program's request behind what the engine thread has to do (any thread: submitting is
+        a queued signal); `finished(job)` runs on the engine thread once it ended."""
+        self.submit(self._worker.run_api_job, job, finished)
 
     def forget_server(self, base_url: str) -> None:
         """Disconnect from the server at `base_url` (its key changed): the next request connects again."""

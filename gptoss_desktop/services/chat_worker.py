@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 from PySide6.QtCore import Signal
 
+from ..core.api.runner import Job, run_job
 from ..core.cancel import CancelFlag
 from ..core.documents.answer import DocumentEvent, answer_with_documents
 from ..core.documents.embeddings import Embedder, EmbeddingModelError, file_identity
@@ -66,6 +67,8 @@ class ChatWorker(Worker):
     model_loaded = Signal(ModelInfo)
     model_failed = Signal(str)
     server_ready = Signal(ServerProfile, object)  # the server, its ServerModelInfo: connected, before the reply
+    api_started = Signal()  # a program's request (the local API) began on this thread
+    api_finished = Signal()
 
     def __init__(self, buffer: EventBuffer[Tagged], engine_factory: EngineFactory = load_local_engine) -> None:
         super().__init__()
@@ -86,6 +89,16 @@ class ChatWorker(Worker):
             self.model_failed.emit(str(exc))
             return
         self.model_loaded.emit(self._engine.info)
+
+    def run_api_job(self, job: Job, finished: Callable[[Job], None]) -> None:
+        """Answer a program's request through the local API on the loaded model (engine thread), in
+        turn with the window's own requests; `finished` is called here once it ended."""
+        self.api_started.emit()
+        try:
+            run_job(self._engine, job)
+        finally:
+            finished(job)
+            self.api_finished.emit()
 
     def generate(
         self,

@@ -156,6 +156,7 @@ def test_preferences_tab_order_follows_the_layout(models: ModelSetupService, app
         dialog.show_reasoning,
         dialog.semantic.download,
         dialog.semantic.choose,
+        dialog.api.enabled,  # its port is disabled while the API is off
     ]
     assert in_reading_order(fields, dialog) == fields  # the expected order is the one on screen
     assert tab_cycle(qtbot, dialog.theme) == [*fields, *in_reading_order(buttons, dialog)]

@@ -185,6 +185,22 @@ def _create_chunk_vectors(db: sqlite3.Connection) -> None:
     )
 
 
+def _create_api_responses(db: sqlite3.Connection) -> None:
+    """Replies of the local API's Responses endpoint, so a client can go on with previous_response_id:
+    the conversation up to and including each reply (JSON), and the reply as the client got it."""
+    _run(
+        db,
+        """CREATE TABLE api_responses (
+            id TEXT PRIMARY KEY,
+            previous_id TEXT,
+            model TEXT NOT NULL,
+            conversation TEXT NOT NULL,
+            response TEXT NOT NULL,
+            created_at REAL NOT NULL
+        )""",
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     ("0001_conversations_and_messages", _create_conversations),
     ("0002_full_text_search", _create_search),
@@ -192,6 +208,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ("0004_documents", _create_documents),
     ("0005_source_anchors", _add_source_anchors),
     ("0006_chunk_vectors", _create_chunk_vectors),
+    ("0007_api_responses", _create_api_responses),
 )
 
 

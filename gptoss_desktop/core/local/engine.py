@@ -11,22 +11,24 @@ from __future__ import annotations
 import os
 import random
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from pathlib import Path
 
 import llama_cpp
+from llama_cpp.llama_grammar import LlamaGrammar
 
 from ..cancel import CancelFlag
 from ..context_window import Window, fit_window, reply_reserve
 from ..engine import ChatRequest, ModelInfo, ModelLoadError
-from ..events import AnswerDelta, ContextTrimmed, Done, EngineEvent, Failed, Stats
+from ..events import AnswerDelta, ContextTrimmed, Done, EngineEvent, Failed, ParserEvent, Stats
 from ..harmony import Conversation, HarmonyStreamParser, Message, Special, Text, message_segments, render_segments
 from ..harmony import tokens as harmony_tokens
 from .gguf_file import read_gguf
-from .header_checks import check_header
 from .llama_log import route_llama_logs
 from .machine import Machine, read_machine
 from .memory_plan import ENGINE_FLASH_ATTN, ModelShape, engine_plan
+from .reply_rules import ReplyRules
+from .stop_text import StopText
 from .template_prompt import TemplatePrompt
 from .vocabulary import Vocabulary
 
@@ -77,11 +79,6 @@ def _open_llama(path: Path, context_size: int, threads: tuple[int, int], gpu_lay
             n_threads=threads[0],
             n_threads_batch=threads[1],
             n_gpu_layers=gpu_layers,
-            # On the CPU llama.cpp repacks the experts into a faster layout (use_extra_bufts, 45 % faster
-            # decode for gpt-oss-20b here): from a mapped file the whole file stays resident beside the
-            # 9.7 GiB copy (22 GB in all); read instead, the process holds the weights once (12 GB).
-            # Metal maps the file itself and repacks nothing, so it keeps the map.
-            use_mmap=gpu_layers != 0,
             swa_full=True,  # generate() reuses cached prefixes; a trimmed SWA cache silently loses them
             flash_attn=ENGINE_FLASH_ATTN,  # logits agree to 1e-3 with it off, on the tiny gpt-oss
             verbose=False,
@@ -107,12 +104,9 @@ class LocalEngine:
     ) -> None:
         """Check, plan and load. `context_size` and `n_gpu_layers` override the memory plan."""
         path = Path(model_path).expanduser()
-        self._closed = False
         # Read the header first: a truncated download or a model that cannot fit in memory is
         # refused with a reason, before llama.cpp is asked to map 12 GB.
-        info = read_gguf(path)
-        check_header(info)  # values llama.cpp would abort on
-        plan = engine_plan(ModelShape.from_gguf(info), machine or read_machine(), context_size)
+        plan = engine_plan(ModelShape.from_gguf(read_gguf(path)), machine or read_machine(), context_size)
         if not plan.fits or plan.context_size is None:
             raise ModelLoadError(f"{path.name} {plan.message}")
         route_llama_logs()
@@ -141,13 +135,7 @@ class LocalEngine:
         }
 
     def _abort_decodes_on(self, cancel: CancelFlag | None) -> None:
-        """Let llama.cpp abort a decode (a long prefill) once `cancel` is set; None turns it off.
-
-        A generation left unfinished is cleaned up whenever its generator is collected, which can be
-        after close() freed the context: there is nothing to turn off then (the freed pointer must not
-        be touched)."""
-        if self._closed:
-            return
+        """Let llama.cpp abort a decode (a long prefill) once `cancel` is set; None turns it off."""
         if cancel is None:
             llama_cpp.llama_set_abort_callback(self._llama.ctx, llama_cpp.ggml_abort_callback(), None)
         else:
@@ -168,12 +156,24 @@ class LocalEngine:
         """Tokens of `text` as plain text (the ChatEngine protocol)."""
         return len(self.vocabulary.tokenize_plain(text))
 
+    def grammar_is_valid(self, grammar: str) -> bool:
+        """True if llama.cpp can parse the GBNF `grammar` (with a `root` rule) for this vocabulary."""
+        vocab = llama_cpp.llama_model_get_vocab(self._llama.model)
+        sampler = llama_cpp.llama_sampler_init_grammar(vocab, grammar.encode("utf-8"), b"root")
+        if not sampler:
+            return False
+        llama_cpp.llama_sampler_free(sampler)
+        return True
+
     def generate(self, request: ChatRequest, cancel: CancelFlag | None = None) -> Iterator[EngineEvent]:
         """Answer the last user message; stops within one token (or one graph node) of `cancel` being set.
 
         A conversation longer than the context loses its oldest exchanges (ContextTrimmed comes first).
         """
         cancel = cancel or CancelFlag()
+        if request.answer_grammar is not None and not self.grammar_is_valid(request.answer_grammar):
+            yield Failed("The answer's grammar is not valid GBNF (llama.cpp could not parse it).")
+            return
         try:
             window, prompt = self._fit(request)
         except ValueError as exc:
@@ -232,7 +232,6 @@ class LocalEngine:
     def close(self) -> None:
         """Free the model and context now rather than at garbage collection."""
         llama = getattr(self, "_llama", None)
-        self._closed = True
         if llama is not None:
             llama.close()
 
@@ -245,9 +244,14 @@ class _Run:
         self.prompt = prompt
         self.sampling = request.sampling
         self.cancel = cancel
-        tools = request.conversation.tool_recipients()
-        self.parser = HarmonyStreamParser(tools) if engine.info.is_harmony else None
-        self.written: list[int] = []  # every token sampled, kept for continue_after_call
+        self.tools = request.conversation.tool_recipients()
+        self.parser = HarmonyStreamParser(self.tools) if engine.info.is_harmony else None
+        self.stop_text = StopText(request.stop)
+        self.rules = ReplyRules(request, engine.vocabulary)
+        self.grammar = self.rules.without_harmony() if self.parser is None else None
+        self.in_call = False  # a call bound by the request is being written: its end of generation is <|call|>
+        self.generated: list[int] = []
+        self.message_start = 0  # where in `generated` the message being written began
         self.completion = 0
         self.reasoning_tokens = 0
         self.first_token_at: float | None = None
@@ -262,30 +266,36 @@ class _Run:
         stop_reason = "length"
         start = time.perf_counter()
         engine._abort_decodes_on(self.cancel)
-        tokens = llama.generate(
-            self.prompt,
-            top_k=0,
-            top_p=self.sampling.top_p,
-            min_p=0.0,
-            temp=self.sampling.temperature,
-            repeat_penalty=1.0,
-        )
+        tokens = self._tokens()
         try:
-            for token in tokens:
-                if self.first_token_at is None:
-                    self.first_token_at = time.perf_counter()
-                if self.cancel.is_set():
-                    stop_reason = "cancelled"
+            while True:
+                restart = False
+                for token in tokens:
+                    if self.first_token_at is None:
+                        self.first_token_at = time.perf_counter()
+                    if self.cancel.is_set():
+                        stop_reason = "cancelled"
+                        break
+                    self.completion += 1
+                    self.generated.append(token)
+                    events, stop = self._consume(token)
+                    yield from self._stop_at_stop_text(events)
+                    if self.stop_text.stopped:
+                        stop = "stop"
+                    if stop is not None:
+                        stop_reason = stop
+                        break
+                    if self.completion >= max_tokens:
+                        break
+                    restart = self._message_opened(token)
+                    if restart:
+                        break
+                if not restart:
                     break
-                self.completion += 1
-                self.written.append(token)
-                events, stop = self._consume(token)
-                yield from events
-                if stop is not None:
-                    stop_reason = stop
-                    break
-                if self.completion >= max_tokens:
-                    break
+                # A rule binds the message just opened: go on from its <|message|> under the rule
+                # (llama.cpp reuses the cache for everything before it).
+                tokens.close()
+                tokens = self._tokens()
         except RuntimeError as exc:
             # An aborted or failed decode leaves the cache in an unknown state.
             llama.reset()  # type: ignore[no-untyped-call]
@@ -297,9 +307,60 @@ class _Run:
             tokens.close()
             engine._abort_decodes_on(None)
         if self.parser is not None:
-            yield from self.parser.finish()
-        engine._after_call = self.prompt + self.written if stop_reason == "call" else None
+            yield from self._stop_at_stop_text(self.parser.finish())
+        held = self.stop_text.flush()
+        if held:
+            yield AnswerDelta(held)
+        engine._after_call = self.prompt + self.generated if stop_reason == "call" else None
         yield Done(stop_reason, self._stats(start, time.perf_counter()))
+
+    def _tokens(self) -> Generator[int, Sequence[int] | None, None]:
+        """llama.cpp's token generator from the prompt and what was generated so far, under `grammar` if set."""
+        grammar = LlamaGrammar.from_string(self.grammar) if self.grammar is not None else None
+        return self.engine._llama.generate(
+            self.prompt + self.generated,
+            top_k=0,
+            top_p=self.sampling.top_p,
+            min_p=0.0,
+            temp=self.sampling.temperature,
+            repeat_penalty=1.0,
+            grammar=grammar,
+        )
+
+    def _message_opened(self, token: int) -> bool:
+        """After `token`: True when it opened a message that a rule of the request binds (go on anew)."""
+        names = self.engine.vocabulary.special_names
+        if names.get(token) == harmony_tokens.END:
+            self.message_start = len(self.generated)
+        if self.parser is None or names.get(token) != harmony_tokens.MESSAGE:
+            return False
+        opened = self.rules.opened(self.parser)
+        if opened is None:
+            return False
+        self.grammar, self.in_call = opened.grammar, opened.is_call
+        if opened.header is not None:
+            # A forced call: the model's own header (no text was shown for it) gives way to the call's.
+            del self.generated[self.message_start :]
+            self.generated += opened.header
+            self.parser = HarmonyStreamParser(self.tools)
+            for kept in self.generated:
+                self._feed(kept)
+        return True
+
+    def _stop_at_stop_text(self, events: Iterable[EngineEvent]) -> Iterator[EngineEvent]:
+        """Answer text up to the first stop string; other events as they come, after any held answer text."""
+        for event in events:
+            if isinstance(event, AnswerDelta):
+                text = self.stop_text.feed(event.text)
+                if text:
+                    yield AnswerDelta(text)
+                continue
+            if self.stop_text.stopped:
+                continue
+            held = self.stop_text.flush()
+            if held:
+                yield AnswerDelta(held)
+            yield event
 
     def _consume(self, token: int) -> tuple[list[EngineEvent], str | None]:
         """Events for one sampled token, and the stop reason if it ends the reply."""
@@ -309,17 +370,24 @@ class _Run:
                 return [], "eos"
             return [AnswerDelta(vocabulary.piece(token).decode("utf-8", errors="replace"))], None
         stop = None
+        if self.in_call and self.parser.recipient is not None and vocabulary.is_end_of_generation(token):
+            token = vocabulary.special_ids[harmony_tokens.CALL]  # a bound call ends when its arguments do
         if token in self.engine._stop_ids:
             stop = "return" if vocabulary.special_names[token] == harmony_tokens.RETURN else "call"
         if self.parser.channel == "analysis":
             self.reasoning_tokens += 1
-        if vocabulary.is_special(token):
-            events: list[EngineEvent] = list(self.parser.feed_special(vocabulary.special_names[token]))
-        else:
-            events = list(self.parser.feed_text(vocabulary.piece(token)))
+        events: list[EngineEvent] = list(self._feed(token))
         if self.answer_at is None and any(isinstance(e, AnswerDelta) for e in events):
             self.answer_at = time.perf_counter()
         return events, stop
+
+    def _feed(self, token: int) -> list[ParserEvent]:
+        """The parser's events for one token."""
+        assert self.parser is not None
+        vocabulary = self.engine.vocabulary
+        if vocabulary.is_special(token):
+            return self.parser.feed_special(vocabulary.special_names[token])
+        return self.parser.feed_text(vocabulary.piece(token))
 
     def _stats(self, start: float, end: float) -> Stats:
         perf = llama_cpp.llama_perf_context(self.engine._llama.ctx)

@@ -1,5 +1,5 @@
 """Preferences: theme, font size, default reasoning effort, whether reasoning starts open, semantic search,
-saved servers.
+saved servers, the local API for other programs.
 
 Theme and font size preview live while the dialog is open and are undone by Cancel; the caller
 saves what settings() returns after OK.
@@ -23,6 +23,7 @@ from ...core.harmony import EFFORTS, Effort
 from ...core.settings import MAX_FONT_SIZE, MIN_FONT_SIZE, Settings, Theme
 from ...services.model_setup import ModelSetupService
 from ..style import apply_appearance, system_font_size
+from .api_box import ApiBox
 from .semantic_search_box import SemanticSearchBox
 from .servers_box import ServersBox
 
@@ -104,6 +105,7 @@ class SettingsDialog(QDialog):
         self.show_reasoning.setToolTip("Open each reply's reasoning panel instead of folding it away")
         self.semantic = SemanticSearchBox(settings.embedding_model_path, models)
         self.servers = ServersBox(settings.servers)
+        self.api = ApiBox(settings)
         buttons = ok_cancel_buttons(self)
 
         form = QFormLayout()
@@ -115,6 +117,7 @@ class SettingsDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.semantic)
         layout.addWidget(self.servers)
+        layout.addWidget(self.api)
         layout.addStretch(1)
         layout.addWidget(buttons)
 
@@ -136,6 +139,8 @@ class SettingsDialog(QDialog):
             show_reasoning=self.show_reasoning.isChecked(),
             embedding_model_path=self.semantic.path,
             servers=self.servers.servers,
+            api_enabled=self.api.enabled.isChecked(),
+            api_port=self.api.port.value(),
         )
 
     def done(self, result: int) -> None:

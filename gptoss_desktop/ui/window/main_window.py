@@ -41,6 +41,7 @@ from ..dialogs.about import show_about
 from ..dialogs.conversation_settings import ConversationSettingsDialog
 from ..dialogs.settings import SettingsDialog
 from ..style import apply_appearance
+from .api_status import ApiStatus
 from .elided_label import ElidedLabel
 from .first_run import FirstRunPanel
 from .menus import build_menus
@@ -115,6 +116,9 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.model_label, 1)
         self.statusBar().addPermanentWidget(self.undo_button)
         self.statusBar().addPermanentWidget(self.speed_label)
+        self.api_status = ApiStatus(services.api, self.statusBar())
+        self.api_status.problem.connect(self._show_problem)
+        self.api_status.apply(settings)
         self._deleted: tuple[str, str] | None = None  # (uid, title) of the last delete, for undo
         self._undo_timer = QTimer(self)
         self._undo_timer.setSingleShot(True)
@@ -285,6 +289,7 @@ class MainWindow(QMainWindow):
             self.services.documents.set_embedding_model(settings.embedding_model_path)
         forgotten = [server for server in self.settings.servers if server not in settings.servers]
         self.store_settings(settings)
+        self.api_status.apply(settings)
         self.where.forget(forgotten, settings.servers)
         self.session.show_reasoning_by_default = settings.show_reasoning
         app = QApplication.instance()
