@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..events import AnswerDelta, ParserEvent, ReasoningDelta
+from ..events import AnswerDelta, MessageEnded, ParserEvent, ReasoningDelta, ToolCall
 from ..harmony import HarmonyStreamParser, split_spelled_out
+from .tool_messages import recipient_of
 
 REASONING_FIELDS = ("reasoning_content", "reasoning")
 _HARMONY = re.compile(r"<\|(?:start|end|message|channel|constrain|return|call)\|>")
@@ -32,11 +33,14 @@ class Counts:
 class DeltaReader:
     """Fed the `delta` objects of one streamed reply; returns the events each one gives."""
 
-    def __init__(self) -> None:
+    def __init__(self, tools: frozenset[str] = frozenset()) -> None:
+        """`tools`: the recipients the request declared (a call to another is reported undeclared)."""
         self.counts = Counts()
         self.reasoning_field: str | None = None  # which field carried reasoning, once seen
+        self._tools = tools
         self._parser: HarmonyStreamParser | None = None
         self._pending = ""  # content that may end inside a control string
+        self._calls: dict[int, dict[str, str]] = {}  # `tool_calls` deltas by index: name and arguments so far
 
     @property
     def raw_harmony(self) -> bool:
@@ -55,6 +59,10 @@ class DeltaReader:
         content = delta.get("content")
         if isinstance(content, str) and content:
             events += self._content(self._pending + content, final=False)
+        calls = delta.get("tool_calls")
+        if isinstance(calls, list) and calls:
+            self._collect(calls)
+            self.counts.chunks += 1
         # A token whose text is held back or empty (a control token) still comes as a chunk with
         # content ""; the chunk that only announces the role does not count.
         if events or (isinstance(content, str) and not (content == "" and "role" in delta)):
@@ -64,11 +72,33 @@ class DeltaReader:
         return events
 
     def finish(self) -> list[ParserEvent]:
-        """The stream ended: what was held back, and the parser's last message."""
+        """The stream ended: what was held back, the parser's last message, and a tool call if one came
+        (the first: one call at a time, as gpt-oss makes them)."""
         events = self._content(self._pending, final=True) if self._pending else []
         if self._parser is not None:
             events += self._parser.finish()
+        if self._calls:
+            call = self._calls[min(self._calls)]
+            self._calls.clear()
+            recipient, arguments, channel = recipient_of(call["name"], call["arguments"])
+            kind = "code" if channel == "analysis" else "json"
+            events.append(MessageEnded(channel, recipient, arguments, kind))
+            events.append(ToolCall(recipient, channel, kind, arguments, declared=recipient in self._tools))
         return events
+
+    def _collect(self, calls: list[object]) -> None:
+        """Add one chunk's `tool_calls` pieces: a name comes once, arguments in pieces."""
+        for piece in calls:
+            if not isinstance(piece, dict):
+                continue
+            index = piece.get("index", 0)
+            call = self._calls.setdefault(index if isinstance(index, int) else 0, {"name": "", "arguments": ""})
+            function = piece.get("function")
+            if isinstance(function, dict):
+                if isinstance(function.get("name"), str):
+                    call["name"] = call["name"] or function["name"]
+                if isinstance(function.get("arguments"), str):
+                    call["arguments"] += function["arguments"]
 
     def _content(self, text: str, final: bool) -> list[ParserEvent]:
         cut = len(text) if final else _safe_end(text)
@@ -79,7 +109,7 @@ class DeltaReader:
                 return [AnswerDelta(text)] if text else []
             # Harmony from here on; what came before it had no header, so it was shown as it came.
             before, text = text[: found.start()], text[found.start() :]
-            self._parser = HarmonyStreamParser()
+            self._parser = HarmonyStreamParser(self._tools)
             events: list[ParserEvent] = [AnswerDelta(before)] if before.strip() else []
             return events + self._harmony(text)
         return self._harmony(text)

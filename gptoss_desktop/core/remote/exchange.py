@@ -34,6 +34,7 @@ class Reply:
     is_harmony: bool
     context_size: int
     prompt_estimate: int
+    tools: frozenset[str] = frozenset()  # the recipients the request declared
 
 
 class Exchange:
@@ -103,7 +104,7 @@ class _Run:
 
     def __init__(self, reply: Reply) -> None:
         self.reply = reply
-        self.reader = DeltaReader()
+        self.reader = DeltaReader(reply.tools)
         self.start = time.perf_counter()
         self.first_at: float | None = None
         self.answer_at: float | None = None

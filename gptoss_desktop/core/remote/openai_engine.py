@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -45,6 +45,7 @@ from .server_errors import (
 )
 from .server_url import BadServerAddressError, normalize_base_url, where_it_runs
 from .token_count import TokenCounter
+from .tool_messages import chat_messages, tool_declarations
 from .transport import cut_on_cancel, make_client
 
 if TYPE_CHECKING:
@@ -170,6 +171,8 @@ class ServerEngine:
         self._counter = TokenCounter(self._client, self.base_url, kind, chosen.id, self._quick)
         # llama-server reads effort from chat_template_kwargs; strict servers reject the unknown field.
         self._template_kwargs = kind in ("llama-server", "llama-cpp-python", "unknown")
+        #: The server refused `tools` once (llama-server without --jinja): tools are not offered to it again.
+        self.tools_refused = False
 
     def _models(self) -> list[ServerModel]:
         try:
@@ -238,37 +241,44 @@ class ServerEngine:
         if window.dropped:
             yield ContextTrimmed(window.dropped, len(window.conversation.messages))
         body = self._body(window.conversation, request)
-        reply = Reply(is_harmony=self.info.is_harmony, context_size=n_ctx, prompt_estimate=window.tokens)
+        reply = Reply(
+            is_harmony=self.info.is_harmony,
+            context_size=n_ctx,
+            prompt_estimate=window.tokens,
+            tools=window.conversation.tool_recipients(),
+        )
         exchange = Exchange(self._client, self._sockets, self.server, self._api_key, self._idle_seconds)
         events = exchange.events(body, cancel, reply)
-        if self._template_kwargs and "chat_template_kwargs" in body:
-            events = self._without_kwargs_if_refused(events, exchange, body, cancel, reply)
+        refusable: list[str] = [name for name in ("chat_template_kwargs", "tools") if name in body]
+        if refusable:
+            events = self._without_fields_if_refused(events, exchange, body, refusable, cancel, reply)
         yield from events
 
-    def _without_kwargs_if_refused(
+    def _without_fields_if_refused(
         self,
         events: Iterator[EngineEvent],
         exchange: Exchange,
         body: dict[str, object],
+        fields: list[str],
         cancel: CancelFlag,
         reply: Reply,
     ) -> Iterator[EngineEvent]:
-        """A server that refuses `chat_template_kwargs` gets the request again without it, from then on."""
+        """A server that refuses `chat_template_kwargs` or `tools` (llama-server without --jinja) gets the
+        request again without it, and is not sent it again: the answer comes without tools then."""
         for event in events:
-            if isinstance(event, Failed) and exchange.refused_field("chat_template_kwargs"):
-                self._template_kwargs = False
-                retry = {k: v for k, v in body.items() if k != "chat_template_kwargs"}
-                yield from exchange.events(retry, cancel, reply)
+            refused = [name for name in fields if isinstance(event, Failed) and exchange.refused_field(name)]
+            if refused:
+                self._template_kwargs = self._template_kwargs and "chat_template_kwargs" not in refused
+                self.tools_refused = self.tools_refused or "tools" in refused
+                retry = {k: v for k, v in body.items() if k not in refused}
+                yield from exchange.events(retry, cancel, replace(reply, tools=frozenset()))
                 return
             yield event
 
     def _body(self, conversation: Conversation, request: ChatRequest) -> dict[str, object]:
         """The chat completion request: history answers only (earlier reasoning is dropped, as gpt-oss's
         template does), developer instructions as the system message, effort the ways servers take it."""
-        messages: list[dict[str, str]] = []
-        if conversation.instructions:
-            messages.append({"role": "system", "content": conversation.instructions})
-        messages += [{"role": m.role, "content": m.content} for m in conversation.messages]
+        messages = chat_messages(conversation)
         sampling = request.sampling
         body: dict[str, object] = {
             "model": self.model.id,
@@ -278,6 +288,9 @@ class ServerEngine:
             "temperature": sampling.temperature,
             "top_p": sampling.top_p,
         }
+        tools = tool_declarations(conversation)
+        if tools and not self.tools_refused:
+            body["tools"] = tools
         if sampling.max_tokens is not None:
             body["max_tokens"] = sampling.max_tokens
         if sampling.seed is not None:
