@@ -21,7 +21,7 @@ import pytest
 
 from gptoss_desktop.core.tools.python_tool import PythonSession, SandboxOptions
 from gptoss_desktop.core.tools.workspace import conversation_folder
-from tests.fixtures.processes import descendants, still_running
+from tests.fixtures.processes import descendants, sandbox_processes, still_running
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the Linux sandbox")
 
@@ -178,7 +178,7 @@ def test_killing_the_app_leaves_no_sandbox_process(tmp_path: Path) -> None:
 def test_closing_the_session_leaves_no_sandbox_process() -> None:
     session = PythonSession(conversation_folder(3))
     session.run("import subprocess\nsubprocess.Popen(['sleep', '600']).pid")
-    sandbox = descendants(os.getpid())
+    sandbox = sandbox_processes(os.getpid())
     assert len(sandbox) >= 3
     session.close()
     assert still_running(sandbox, timeout=20) == []

@@ -26,7 +26,7 @@ from gptoss_desktop.core.tools.python_tool import (
     SandboxUnavailableError,
 )
 from gptoss_desktop.core.tools.workspace import conversation_folder
-from tests.fixtures.processes import descendants, fifo, read_fifo, still_running
+from tests.fixtures.processes import fifo, read_fifo, sandbox_processes, still_running
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the Linux sandbox")
 
@@ -188,7 +188,7 @@ def test_a_kernel_that_died_between_cells_is_restarted_with_a_note(session: Pyth
     started = session.run("import os, threading\ndef later():\n    open('going', 'w').write('bye')\n    os._exit(5)\n"
                           "threading.Thread(target=later).start()")  # fmt: skip
     assert started.error is None
-    sandbox = descendants(os.getpid())
+    sandbox = sandbox_processes(os.getpid())
     assert read_fifo(going, timeout=30) == "bye"
     assert still_running(sandbox, timeout=20) == []
     result = session.run("kept")
