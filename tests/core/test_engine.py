@@ -323,3 +323,20 @@ def test_other_models_run_their_own_template_answer_only(smollm2_model: Path) ->
     done = events[-1]
     assert isinstance(done, Done) and done.stop_reason == "eos"
     assert "Paris" in "".join(e.text for e in events if isinstance(e, AnswerDelta))
+
+
+def test_characters_split_across_tokens_arrive_whole(smollm2_model: Path) -> None:
+    """SmolLM2's byte-level tokens cut an emoji into pieces that are not UTF-8 on their own."""
+    engine = LocalEngine(smollm2_model, context_size=1024)
+    try:
+        pieces = [engine.vocabulary.piece(token) for token in engine.vocabulary.tokenize_plain("😀")]
+        assert len(pieces) > 1 and b"".join(pieces) == "😀".encode()
+        events = run(
+            engine,
+            ChatRequest(ask("Repeat exactly: 😀😀😀"), SamplingParams(seed=1, temperature=0, max_tokens=40)),
+        )
+    finally:
+        engine.close()
+    answer = "".join(e.text for e in events if isinstance(e, AnswerDelta))
+    assert "😀" in answer
+    assert "\ufffd" not in answer

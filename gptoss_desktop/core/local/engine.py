@@ -8,6 +8,7 @@ thread they like and cancel it from any other through a CancelFlag.
 
 from __future__ import annotations
 
+import codecs
 import os
 import random
 import time
@@ -203,6 +204,8 @@ class _Run:
         self.sampling = sampling
         self.cancel = cancel
         self.parser = HarmonyStreamParser() if engine.info.is_harmony else None
+        # Other models' text is decoded here: a character split across tokens waits for its last byte.
+        self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
         self.completion = 0
         self.reasoning_tokens = 0
         self.first_token_at: float | None = None
@@ -252,6 +255,8 @@ class _Run:
             engine._abort_decodes_on(None)
         if self.parser is not None:
             yield from self.parser.finish()
+        elif rest := self.decoder.decode(b"", final=True):
+            yield AnswerDelta(rest)
         yield Done(stop_reason, self._stats(start, time.perf_counter()))
 
     def _consume(self, token: int) -> tuple[list[EngineEvent], str | None]:
@@ -260,7 +265,8 @@ class _Run:
         if self.parser is None:
             if vocabulary.is_end_of_generation(token):
                 return [], "eos"
-            return [AnswerDelta(vocabulary.piece(token).decode("utf-8", errors="replace"))], None
+            text = self.decoder.decode(vocabulary.piece(token))
+            return ([AnswerDelta(text)] if text else []), None
         stop = None
         if token in self.engine._stop_ids:
             stop = "return" if vocabulary.special_names[token] == harmony_tokens.RETURN else "call"
