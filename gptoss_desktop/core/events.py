@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import cast
 
+from .prompt_record import PromptSent
+
 
 @dataclass(frozen=True)
 class ReasoningDelta:
@@ -103,7 +105,7 @@ class Failed:
 
 
 ParserEvent = ReasoningDelta | AnswerDelta | ChannelDelta | MessageEnded
-EngineEvent = ReasoningDelta | AnswerDelta | ChannelDelta | MessageEnded | ContextTrimmed | Done | Failed
+EngineEvent = ReasoningDelta | AnswerDelta | ChannelDelta | MessageEnded | ContextTrimmed | PromptSent | Done | Failed
 
 
 def coalesce[Event](events: Sequence[Event]) -> list[Event]:

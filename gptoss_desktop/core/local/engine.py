@@ -23,11 +23,13 @@ from ..engine import ChatRequest, ModelInfo, ModelLoadError
 from ..events import AnswerDelta, ContextTrimmed, Done, EngineEvent, Failed, Stats
 from ..harmony import Conversation, HarmonyStreamParser, render_segments
 from ..harmony import tokens as harmony_tokens
-from ..sampling import SamplingParams
+from ..prompt_record import describe_prompt, left_out_summary
+from ..sampling import SamplingParams, model_sampling
 from .gguf_file import read_gguf
 from .llama_log import route_llama_logs
 from .machine import Machine, read_machine
 from .memory_plan import ENGINE_FLASH_ATTN, ModelShape, engine_plan
+from .model_name import readable_model_name
 from .template_prompt import TemplatePrompt
 from .vocabulary import Vocabulary
 
@@ -120,11 +122,12 @@ class LocalEngine:
         is_harmony = architecture == "gpt-oss" and all(t in self.vocabulary.special_ids for t in required)
         self.info = ModelInfo(
             path=path,
-            name=metadata.get("general.name") or path.stem,
+            name=readable_model_name(metadata, path),
             architecture=architecture,
             is_harmony=is_harmony,
             context_size=self._llama.n_ctx(),
             plan_message=plan.message,
+            sampling=model_sampling(metadata, is_harmony),
         )
         self._template = None if is_harmony else TemplatePrompt(self._llama, metadata)
         self._stop_ids = {
@@ -174,6 +177,8 @@ class LocalEngine:
             return
         if window.dropped:
             yield ContextTrimmed(window.dropped, len(window.conversation.messages))
+        left_out = [left_out_summary(m.role, m.content) for m in request.conversation.messages[: window.dropped]]
+        yield describe_prompt(prompt, self.vocabulary, n_ctx, left_out)
         yield from _Run(self, prompt, request.sampling, cancel).events()
 
     def _fit(self, request: ChatRequest) -> tuple[Window, list[int]]:
@@ -222,11 +227,11 @@ class _Run:
         engine._abort_decodes_on(self.cancel)
         tokens = llama.generate(
             self.prompt,
-            top_k=0,
+            top_k=self.sampling.top_k,
             top_p=self.sampling.top_p,
-            min_p=0.0,
+            min_p=self.sampling.min_p,
             temp=self.sampling.temperature,
-            repeat_penalty=1.0,
+            repeat_penalty=self.sampling.repeat_penalty,
         )
         try:
             for token in tokens:

@@ -18,7 +18,16 @@ from ...core.conversation_settings import ConversationSettings
 from ...core.documents.answer import DocumentsUsed, PartRead, SourcesCited
 from ...core.documents.prompting import Source
 from ...core.engine import ChatRequest
-from ...core.events import AnswerDelta, ChannelDelta, ContextTrimmed, Done, Failed, MessageEnded, ReasoningDelta
+from ...core.events import (
+    AnswerDelta,
+    ChannelDelta,
+    ContextTrimmed,
+    Done,
+    Failed,
+    MessageEnded,
+    PromptSent,
+    ReasoningDelta,
+)
 from ...core.harmony import Effort
 from ...core.history.store import StoredConversation, StoredMessage, new_uid
 from ...core.history.titles import title_from
@@ -244,8 +253,8 @@ class ChatSession(QObject):
             case AnswerDelta(text=text):
                 turn.append_answer(text)
                 self.history.answer_grew(answer)
-            case ChannelDelta() | MessageEnded():
-                pass  # other channels and whole messages: nothing to show yet
+            case ChannelDelta() | MessageEnded() | PromptSent():
+                pass  # other channels and whole messages: nothing to show yet; the prompt is in the transcript
             case ContextTrimmed(dropped_messages=dropped):
                 notice = (
                     f"The conversation no longer fits in the model's context: the oldest {dropped} messages were "
