@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import logging
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -96,7 +97,10 @@ def test_fixed_seed_repeats_and_fresh_seeds_differ(engine: LocalEngine) -> None:
     assert len({reply(None) for _ in range(3)}) > 1
 
 
-def test_cancel_during_generation_stops_at_the_next_token(engine: LocalEngine) -> None:
+def test_cancel_during_generation_stops_at_the_next_token(
+    engine: LocalEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="gptoss_desktop.llama_cpp")
     cancel = CancelFlag()
     events: list[EngineEvent] = []
     after_cancel = 0
@@ -109,6 +113,8 @@ def test_cancel_during_generation_stops_at_the_next_token(engine: LocalEngine) -
     done = events[-1]
     assert isinstance(done, Done) and done.stop_reason == "cancelled"
     assert after_cancel <= 2  # the parser may flush what the last token completed
+    aborted = [r for r in caplog.records if "failed to decode" in r.getMessage()]
+    assert aborted and all(r.levelno == logging.DEBUG for r in aborted)  # Stop prints nothing on the terminal
 
 
 def test_cancel_during_a_long_prefill_aborts_it_and_engine_recovers(engine: LocalEngine) -> None:
