@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from .prompt_record import PromptSent
+from .prompt_record import PromptSent as PromptSent  # an engine event, kept with the data it carries
 
 
 @dataclass(frozen=True)

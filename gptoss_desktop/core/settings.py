@@ -32,6 +32,7 @@ _CHECKS: dict[str, Callable[[object], bool]] = {
     "show_reasoning": lambda value: type(value) is bool,
     "embedding_model_path": lambda value: value is None or (isinstance(value, str) and value != ""),
     "servers": lambda value: isinstance(value, tuple) and all(isinstance(v, ServerProfile) for v in value),
+    "window_geometry": lambda value: value is None or (isinstance(value, str) and len(value) < 4096),
 }
 
 
@@ -43,7 +44,8 @@ class Settings:
     None meaning the system's size; ``show_reasoning`` says whether reasoning panels start open;
     ``embedding_model_path`` is the embedding GGUF that semantic search uses, None meaning off
     (documents are then searched by their words only); ``servers`` are the servers conversations
-    can run on, offered beside this computer (their API keys live in the keyring, never here).
+    can run on, offered beside this computer (their API keys live in the keyring, never here);
+    ``window_geometry`` is where the window was and how large (Qt's saveGeometry, base64).
     """
 
     model_path: str | None = None
@@ -53,6 +55,7 @@ class Settings:
     show_reasoning: bool = True
     embedding_model_path: str | None = None
     servers: tuple[ServerProfile, ...] = ()
+    window_geometry: str | None = None
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -83,7 +83,7 @@ class MessageStats:
     completion_tokens: int
     reasoning_tokens: int
     seconds: float
-    reasoning_seconds: float = 0.0
+    reasoning_seconds: float | None = None  # None: not recorded (answers stored before it was)
 
 
 #: Around each matched word in `SearchHit.snippet`: private-use characters, so brackets in the text stay text.

@@ -65,7 +65,7 @@ class TranscriptMessage:
                 message.completion_tokens,
                 message.reasoning_tokens or 0,
                 message.seconds or 0.0,
-                message.reasoning_seconds or 0.0,
+                message.reasoning_seconds,
             )
         return cls(
             uid=message.uid,

@@ -1,4 +1,8 @@
-"""The main window: conversation list, conversation, composer and status line."""
+"""The main window: conversation list, conversation, composer and status line.
+
+The panes and the window's size are panes.py's, the status line's figures status_line.py's; this
+module wires the parts to the services and to each other.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +10,9 @@ import html
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QTimer, Slot
+from PySide6.QtCore import QEvent, QMimeData, QTimer, Slot
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import (
-    QApplication,
-    QFileDialog,
-    QLabel,
-    QMainWindow,
-    QPushButton,
-    QSplitter,
-    QStackedWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QSplitter, QStackedWidget, QVBoxLayout, QWidget
 
 from ...core.conversation_settings import ConversationSettings
 from ...core.documents.answer import PartRead
@@ -26,26 +20,30 @@ from ...core.engine import ModelInfo
 from ...core.events import Done, Failed
 from ...core.history.export import ExportFormat, suggested_filename
 from ...core.history.store import StoredConversation
+from ...core.history.transcript import TranscriptMessage
 from ...core.paths import app_paths
 from ...core.remote.profile import ServerProfile
+from ...core.sampling import CHAT_SAMPLING, GPT_OSS_SAMPLING, SamplingParams
 from ...core.settings import Settings, save_settings
 from ...services.app_services import AppServices
 from ...services.chat_service import ChatEvent
 from ..chat.chat_session import STOP_NOTICES, ChatSession
-from ..chat.chat_view import ChatView
+from ..chat.chat_view import COMPOSER_MARGIN, CentredColumn, ChatView, column_width
 from ..chat.code_highlight import LexerWarmUp
 from ..chat.composer import Composer
 from ..chat.document_strip import DocumentStrip
 from ..chat.message_widgets import UserMessage
 from ..dialogs.about import show_about
 from ..dialogs.conversation_settings import ConversationSettingsDialog
+from ..dialogs.prompt_inspector import PromptInspector
 from ..dialogs.settings import SettingsDialog
 from ..style import apply_appearance
-from .elided_label import ElidedLabel
 from .first_run import FirstRunPanel
 from .menus import build_menus
+from .panes import Panes, place_window, saved_geometry
 from .sidebar import UNTITLED, ConversationSidebar
 from .source_viewer import SourceViewer
+from .status_line import StatusLine
 from .where_it_runs import Presentation, WhereItRuns
 from .window_documents import WindowDocuments
 
@@ -63,7 +61,6 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setAcceptDrops(True)
         self.setWindowTitle("gpt-oss desktop")
-        self.resize(1120, 760)
         self.services = services
         self._can_close = False  # until every thread has ended (closeEvent)
         services.stopped.connect(self._on_services_stopped)
@@ -81,40 +78,42 @@ class MainWindow(QMainWindow):
         self.session = ChatSession(services.chat, services.history, self.chat_view, self)
         self.session.show_reasoning_by_default = settings.show_reasoning
         self.session.documents_database = app_paths().database
+        self.session.model_sampling = self.model_sampling
         self.document_strip = DocumentStrip()
         self.source_viewer = SourceViewer()
         self.session.transcript.settings = ConversationSettings(effort=settings.effort)
         self.where = WhereItRuns(self, services.chat, self.session, services.servers, settings.servers)
         self.composer.add_control(self.where.combo)
+        self.composer.add_control(self.document_strip.attach_button, first=True)
+        self._composer_column = CentredColumn(self.composer)
+        self._composer_column.setObjectName("composerColumn")
         chat_page = QWidget()
+        chat_page.setObjectName("chatPage")
         layout = QVBoxLayout(chat_page)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.where.banner)
         layout.addWidget(self.chat_view, 1)
         layout.addWidget(self.document_strip)
-        layout.addWidget(self.composer)
+        layout.addWidget(self._composer_column)
         self.pages = QStackedWidget()
         self.pages.addWidget(self.first_run)
         self.pages.addWidget(chat_page)
         self.splitter = QSplitter()
-        self.splitter.addWidget(self.sidebar)
-        self.splitter.addWidget(self.pages)
-        self.splitter.addWidget(self.source_viewer)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([260, 860])
+        self.panes = Panes(self.splitter, self.sidebar, self.pages, self.source_viewer)
         self.setCentralWidget(self.splitter)
         self.documents = WindowDocuments(
-            self, services.documents, self.session, self.document_strip, self.source_viewer, self.splitter
+            self, services.documents, self.session, self.document_strip, self.source_viewer
         )
-        self.model_label = ElidedLabel("No model")
-        self.speed_label = QLabel()
-        self.undo_button = QPushButton("Undo")
-        self.undo_button.setAccessibleName("Undo delete")
-        self.undo_button.setVisible(False)
-        self.statusBar().addWidget(self.model_label, 1)
-        self.statusBar().addPermanentWidget(self.undo_button)
-        self.statusBar().addPermanentWidget(self.speed_label)
+        self.documents.source_shown.connect(self.panes.open_source)
+        self.status = StatusLine(self.statusBar())
+        self.model_label, self.speed_label, self.undo_button = (
+            self.status.model_label,
+            self.status.speed_label,
+            self.status.undo_button,
+        )
+        self._fit_composer()
+        place_window(self, settings.window_geometry)
         self._deleted: tuple[str, str] | None = None  # (uid, title) of the last delete, for undo
         self._undo_timer = QTimer(self)
         self._undo_timer.setSingleShot(True)
@@ -125,6 +124,10 @@ class MainWindow(QMainWindow):
         self._connect()
         self.menu_actions["export_reasoning"].toggled.connect(self._include_reasoning_in_exports)
         self.menu_actions["stop"].setEnabled(False)
+        self.menu_actions["undo_delete"].setEnabled(False)
+        self.menu_actions["sidebar"].setChecked(True)
+        self.menu_actions["sidebar"].toggled.connect(self.panes.set_sidebar_wanted)
+        self.panes.sidebar_shown.connect(self._on_sidebar_shown)
         self.services.chat.busy_changed.connect(self.menu_actions["stop"].setEnabled)
         self.composer.setEnabled(False)
         self.services.models.find_models()
@@ -149,6 +152,7 @@ class MainWindow(QMainWindow):
             "rename": self.rename_conversation,
             "delete": lambda: self.delete_conversation(session.uid),
             "settings": self.edit_conversation_settings,
+            "prompt": self.show_last_prompt,
             "about": lambda: show_about(self),
         }
 
@@ -172,6 +176,7 @@ class MainWindow(QMainWindow):
         session.settings_changed.connect(self._on_conversation_settings)
         session.edit_requested.connect(self._start_edit)
         session.context_notice.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        session.prompt_ready.connect(self._show_prompt)
         sidebar.new_requested.connect(self.new_chat)
         sidebar.open_requested.connect(session.open)
         sidebar.rename_requested.connect(history.rename)
@@ -191,10 +196,18 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def new_chat(self) -> None:
-        """Start an empty conversation with the app's default effort."""
+        """Start an empty conversation with the app's default effort and the model's own sampling."""
         self._cancel_edit()
         self.session.new(ConversationSettings(effort=self.settings.effort))
         self.composer.edit.setFocus()
+
+    def model_sampling(self) -> SamplingParams:
+        """What the shown conversation's model samples with unless told otherwise: the loaded model's defaults,
+        or, on a server, OpenAI's for gpt-oss and chat defaults for others."""
+        info = self.services.chat.model_info
+        if self.session.settings.server is None:
+            return info.sampling if info is not None else GPT_OSS_SAMPLING
+        return GPT_OSS_SAMPLING if self.where.reasoning_supported else CHAT_SAMPLING
 
     @Slot(str)
     def delete_conversation(self, uid: str) -> None:
@@ -208,6 +221,7 @@ class MainWindow(QMainWindow):
         self._deleted = (uid, title)
         self.statusBar().showMessage(f"Deleted “{title}”.", UNDO_MS)
         self.undo_button.setVisible(True)
+        self.menu_actions["undo_delete"].setEnabled(True)
         self._undo_timer.start()
 
     @Slot()
@@ -224,6 +238,7 @@ class MainWindow(QMainWindow):
     def _forget_undo(self) -> None:
         self._deleted = None
         self.undo_button.setVisible(False)
+        self.menu_actions["undo_delete"].setEnabled(False)
         self._undo_timer.stop()
 
     def _title(self, uid: str) -> str:
@@ -239,6 +254,7 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_opened(self, uid: str) -> None:
+        self.status.clear_figures()  # the last answer's figures were another conversation's
         self.sidebar.set_current(uid)
         self._update_title()
         if self.session.can_answer:
@@ -293,10 +309,31 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def edit_conversation_settings(self) -> None:
-        """This conversation's instructions, effort and sampling."""
-        dialog = ConversationSettingsDialog(self.session.settings, self)
+        """This conversation's instructions, effort and sampling (from the model's defaults)."""
+        dialog = ConversationSettingsDialog(
+            self.session.settings,
+            self,
+            defaults=self.model_sampling(),
+            model=self.where.model_name,
+            reasoning_supported=self.where.reasoning_supported,
+        )
         if dialog.exec():
             self.session.update_settings(dialog.conversation_settings())
+
+    @Slot()
+    def show_last_prompt(self) -> None:
+        """Conversation ▸ Show Prompt: the prompt the last answer received."""
+        last = self.session.transcript.last_answer
+        if last is None:
+            self.statusBar().showMessage("No answer yet: the prompt is shown once the model has answered.", 5000)
+            return
+        self.session.show_prompt(last.uid)
+
+    @Slot(object)
+    def _show_prompt(self, message: TranscriptMessage) -> None:
+        inspector = PromptInspector(message, self)
+        inspector.copied.connect(lambda text: self.statusBar().showMessage(text, 3000))
+        inspector.show()
 
     @Slot(object)
     def _on_conversation_settings(self, settings: ConversationSettings) -> None:
@@ -346,7 +383,7 @@ class MainWindow(QMainWindow):
         self.composer.setEnabled(shown.can_send)
         self.composer.set_reasoning_supported(shown.reasoning_supported)
         self.composer.set_placeholder_model(shown.model_name)
-        self.model_label.setText(shown.status)
+        self.status.show_where(shown.status)
         if shown.empty_conversation and not self.chat_view.turns:
             self.chat_view.set_placeholder(shown.empty_conversation)
 
@@ -365,12 +402,9 @@ class MainWindow(QMainWindow):
         """The status line's part of an answer: its speed and context use once done, map-reduce progress."""
         match event:
             case Done(stats=stats):
-                self.speed_label.setText(
-                    f"{stats.tokens_per_second:.1f} tok/s · context {stats.context_used:,} / "
-                    f"{stats.context_size:,} tokens"
-                )
+                self.status.show_answer(stats)
             case Failed():
-                self.speed_label.clear()
+                self.status.clear_figures()
             case PartRead(part=part, parts=parts):
                 self.statusBar().showMessage(f"Reading the documents: part {part} of {parts}…", 4000)
             case _:
@@ -380,7 +414,7 @@ class MainWindow(QMainWindow):
     def _on_busy_changed(self, busy: bool) -> None:
         self.composer.set_busy(busy)
         if busy:
-            self.speed_label.setText("Generating…")
+            self.status.show_generating()
 
     @Slot(str)
     def _show_problem(self, message: str) -> None:
@@ -401,6 +435,7 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_model_loading(self, path: str) -> None:
+        self.status.clear_figures()  # they were the previous model's
         self.pages.setCurrentIndex(1)
         self.where.local_label = f"Loading {Path(path).name}…"
         self.where.local_placeholder = f"<h3>Loading {html.escape(Path(path).name)}…</h3>"
@@ -451,6 +486,7 @@ class MainWindow(QMainWindow):
         event.ignore()
         if self.services.stopping:
             return
+        self.store_settings(self.settings.with_changes(window_geometry=saved_geometry(self)))
         self.session.close()
         self.setEnabled(False)
         self.statusBar().showMessage("Closing…")
@@ -462,6 +498,21 @@ class MainWindow(QMainWindow):
         # Not close() here: this may run inside the first closeEvent (every thread ended at once), where
         # Qt ignores a nested close.
         QTimer.singleShot(0, self.close)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
+        """The composer's column follows the text size."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit_composer()
+
+    def _fit_composer(self) -> None:
+        self.composer.setMaximumWidth(column_width(self.chat_view) + COMPOSER_MARGIN)
+        self._composer_column.recentre()
+
+    @Slot(bool)
+    def _on_sidebar_shown(self, shown: bool) -> None:
+        if not shown and self.panes.sidebar_wanted:
+            self.statusBar().showMessage("The conversation list is folded away until the window is wider.", 5000)
 
 
 def _dropped_model(mime: QMimeData) -> str | None:
