@@ -45,7 +45,9 @@ class CentredColumn(QWidget):
 
     def _centre(self, width: int) -> None:
         side = max(0, (width - self.column.maximumWidth()) // 2)
-        self._layout.setContentsMargins(side, 0, side, 0)
+        if self._layout.contentsMargins().left() != side:
+            self._layout.setContentsMargins(side, 0, side, 0)
+            self._layout.activate()  # now, not on the next pass: the column never shows at a stale width
 
 
 def _focusable(widget: QWidget) -> list[QWidget]:
@@ -63,6 +65,8 @@ class ChatView(QScrollArea):
         super().__init__(parent)
         self.setObjectName("chatView")
         self.setFrameShape(QScrollArea.Shape.NoFrame)
+        # Tab reaches it (keys scroll it); a click on a turn's button does not move the keyboard out of the message box.
+        self.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self.setWidgetResizable(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.column = QWidget()

@@ -54,6 +54,7 @@ class MessageEdit(QPlainTextEdit):
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.height_limit = 0  # pixels the box may grow to (0: MAX_LINES); the window sets it from its height
         self.document().documentLayout().documentSizeChanged.connect(self._fit)
         self._fit()
 
@@ -83,13 +84,19 @@ class MessageEdit(QPlainTextEdit):
         margins = self.contentsMargins()
         return 2 * int(self.document().documentMargin()) + margins.left() + margins.right() + 2 * self.frameWidth()
 
+    def limit_height(self, pixels: int) -> None:
+        """Grow to at most `pixels` (a share of the window's height), then scroll."""
+        self.height_limit = pixels
+        self._fit()
+
     @Slot()
     def _fit(self) -> None:
-        """As many lines as the text has, at least two and at most MAX_LINES."""
+        """As many lines as the text has, at least two and at most MAX_LINES (fewer in a low window)."""
         line = self.fontMetrics().lineSpacing()
-        lines = max(2, min(MAX_LINES, int(self.document().size().height()) or 1))
         margins = self.contentsMargins()
         chrome = 2 * int(self.document().documentMargin()) + margins.top() + margins.bottom() + 2 * self.frameWidth()
+        most = MAX_LINES if not self.height_limit else max(2, min(MAX_LINES, (self.height_limit - chrome) // line))
+        lines = max(2, min(most, int(self.document().size().height()) or 1))
         if self.height() != lines * line + chrome:
             self.setFixedHeight(lines * line + chrome)
 
@@ -110,14 +117,13 @@ class Composer(QWidget):
         self.edit.setPlaceholderText("Message gpt-oss — Enter to send, Shift+Enter for a new line")
         self.edit.setTabChangesFocus(True)
         self.edit.escaped.connect(self.edit_cancelled)
-        self.effort = ShrinkingComboBox()
+        self.effort = QComboBox()  # whole, always: where the row is short, "Runs on" gives way first
         self.effort.setObjectName("effortBox")
         self.effort.setAccessibleName("Reasoning effort")
         for effort in EFFORTS:
             self.effort.addItem(f"Reasoning: {effort.capitalize()}", effort)
         self.effort.setToolTip(EFFORT_TIP)
         self.effort.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.effort.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.button = QPushButton("Send")
         self.button.setObjectName("sendButton")
         self.button.setAccessibleName("Send")

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QMimeData, QTimer, Slot
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QResizeEvent
 from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QSplitter, QStackedWidget, QVBoxLayout, QWidget
 
 from ...core.conversation_settings import ConversationSettings
@@ -498,6 +498,11 @@ class MainWindow(QMainWindow):
         # Not close() here: this may run inside the first closeEvent (every thread ended at once), where
         # Qt ignores a nested close.
         QTimer.singleShot(0, self.close)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        """The message box grows with its text up to a quarter of the window's height."""
+        super().resizeEvent(event)
+        self.composer.edit.limit_height(event.size().height() // 4)
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
         """The composer's column follows the text size."""

@@ -50,6 +50,7 @@ class Panes(QObject):
             pane.setMinimumWidth(1)  # the window may be narrower than the pane needs: it then folds away
         splitter.installEventFilter(self)
         source.installEventFilter(self)
+        splitter.splitterMoved.connect(lambda _position, _index: self.fit())  # a dragged divider squeezes no pane
         self._fitting = False
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
