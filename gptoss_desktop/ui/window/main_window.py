@@ -6,11 +6,10 @@ module wires the parts to the services and to each other.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QMimeData, QTimer, Slot
+from PySide6.QtCore import QEvent, QTimer, Slot
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QResizeEvent
 from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QSplitter, QStackedWidget, QVBoxLayout, QWidget
 
@@ -18,12 +17,10 @@ from ...core.conversation_settings import ConversationSettings
 from ...core.documents.answer import PartRead
 from ...core.engine import ModelInfo
 from ...core.events import Done, Failed
-from ...core.history.export import ExportFormat, suggested_filename
-from ...core.history.store import StoredConversation
-from ...core.history.transcript import TranscriptMessage
+from ...core.history.export import ExportFormat
 from ...core.paths import app_paths
 from ...core.remote.profile import ServerProfile
-from ...core.sampling import CHAT_SAMPLING, GPT_OSS_SAMPLING, SamplingParams
+from ...core.sampling import SamplingParams
 from ...core.settings import Settings, save_settings
 from ...services.app_services import AppServices
 from ...services.chat_service import ChatEvent
@@ -34,23 +31,21 @@ from ..chat.composer import Composer
 from ..chat.document_strip import DocumentStrip
 from ..chat.message_widgets import UserMessage
 from ..dialogs.about import show_about
-from ..dialogs.conversation_settings import ConversationSettingsDialog
-from ..dialogs.prompt_inspector import PromptInspector
 from ..dialogs.settings import SettingsDialog
 from ..style import apply_appearance
+from .conversation_dialogs import ConversationDialogs
+from .conversation_records import ConversationRecords
 from .first_run import FirstRunPanel
 from .menus import build_menus
+from .model_loading import ModelLoading, dropped_model
 from .panes import Panes, place_window, saved_geometry
-from .sidebar import UNTITLED, ConversationSidebar
+from .sidebar import ConversationSidebar
 from .source_viewer import SourceViewer
 from .status_line import StatusLine
 from .where_it_runs import Presentation, WhereItRuns
 from .window_documents import WindowDocuments
 
 __all__ = ["STOP_NOTICES", "MainWindow"]
-
-#: How long "Deleted … Undo" stays in the status bar.
-UNDO_MS = 10_000
 
 
 class MainWindow(QMainWindow):
@@ -66,7 +61,6 @@ class MainWindow(QMainWindow):
         services.stopped.connect(self._on_services_stopped)
         self.settings = settings
         self._settings_path = settings_path
-        self.include_reasoning_in_exports = False
 
         self.first_run = FirstRunPanel(self.services.models)
         self.first_run.model_chosen.connect(self.load_model)
@@ -78,7 +72,6 @@ class MainWindow(QMainWindow):
         self.session = ChatSession(services.chat, services.history, self.chat_view, self)
         self.session.show_reasoning_by_default = settings.show_reasoning
         self.session.documents_database = app_paths().database
-        self.session.model_sampling = self.model_sampling
         self.document_strip = DocumentStrip()
         self.source_viewer = SourceViewer()
         self.session.transcript.settings = ConversationSettings(effort=settings.effort)
@@ -107,6 +100,7 @@ class MainWindow(QMainWindow):
         )
         self.documents.source_shown.connect(self.panes.open_source)
         self.status = StatusLine(self.statusBar())
+        self.dialogs = ConversationDialogs(self, services.chat, self.session, self.where, self.status)
         self.model_label, self.speed_label, self.undo_button = (
             self.status.model_label,
             self.status.speed_label,
@@ -114,17 +108,19 @@ class MainWindow(QMainWindow):
         )
         self._fit_composer()
         place_window(self, settings.window_geometry)
-        self._deleted: tuple[str, str] | None = None  # (uid, title) of the last delete, for undo
-        self._undo_timer = QTimer(self)
-        self._undo_timer.setSingleShot(True)
-        self._undo_timer.setInterval(UNDO_MS)
-        self._undo_timer.timeout.connect(self._forget_undo)
-        self._conversations: dict[str, StoredConversation] = {}  # by uid, as the history lists them
         self.menu_actions = build_menus(self.menuBar(), self, self._menu_handlers())
+        self.records = ConversationRecords(
+            self,
+            services.history,
+            self.session,
+            self.sidebar,
+            self.status,
+            self.menu_actions["undo_delete"],
+            self.new_chat,
+        )
         self._connect()
-        self.menu_actions["export_reasoning"].toggled.connect(self._include_reasoning_in_exports)
+        self.menu_actions["export_reasoning"].toggled.connect(self.records.include_reasoning)
         self.menu_actions["stop"].setEnabled(False)
-        self.menu_actions["undo_delete"].setEnabled(False)
         self.menu_actions["sidebar"].setChecked(True)
         self.menu_actions["sidebar"].toggled.connect(self.panes.set_sidebar_wanted)
         self.panes.sidebar_shown.connect(self._on_sidebar_shown)
@@ -149,10 +145,10 @@ class MainWindow(QMainWindow):
             "preferences": self.edit_preferences,
             "stop": session.stop,
             "regenerate": session.regenerate,
-            "rename": self.rename_conversation,
+            "rename": lambda: self.records.rename(),
             "delete": lambda: self.delete_conversation(session.uid),
             "settings": self.edit_conversation_settings,
-            "prompt": self.show_last_prompt,
+            "prompt": lambda: self.dialogs.show_last_prompt(),
             "about": lambda: show_about(self),
         }
 
@@ -162,9 +158,9 @@ class MainWindow(QMainWindow):
         self.composer.stop_requested.connect(session.stop)
         self.composer.effort.currentIndexChanged.connect(self._on_effort_chosen)
         self.composer.edit_cancelled.connect(self._cancel_edit)
-        service.model_loading.connect(self._on_model_loading)
-        service.model_loaded.connect(self._on_model_loaded)
-        service.model_failed.connect(self._on_model_failed)
+        self.model_loading = ModelLoading(
+            self, service, self.where, self.first_run, self.pages, self.status, self._on_model_loaded
+        )
         self.first_run.server_requested.connect(self.where.connect_to_server)
         self.where.presented.connect(self._show_where)
         self.where.chosen.connect(self._show_conversation_page)
@@ -176,17 +172,16 @@ class MainWindow(QMainWindow):
         session.settings_changed.connect(self._on_conversation_settings)
         session.edit_requested.connect(self._start_edit)
         session.context_notice.connect(lambda text: self.statusBar().showMessage(text, 8000))
-        session.prompt_ready.connect(self._show_prompt)
         sidebar.new_requested.connect(self.new_chat)
         sidebar.open_requested.connect(session.open)
         sidebar.rename_requested.connect(history.rename)
         sidebar.delete_requested.connect(self.delete_conversation)
         sidebar.search_requested.connect(lambda text, reasoning: history.search(text, reasoning))
-        history.conversations_listed.connect(self._on_conversations)
+        self.records.listed.connect(self.documents.conversations_stored)
+        self.records.title_changed.connect(self._show_title)
         history.search_finished.connect(lambda _request, hits: sidebar.show_results(hits))
         history.failed.connect(self._show_problem)
         history.exported.connect(lambda path: self.statusBar().showMessage(f"Exported to {path}", 8000))
-        self.undo_button.clicked.connect(self.undo_delete)
         self.services.documents.failed.connect(self._show_problem)
         self.documents.status_message.connect(self.statusBar().showMessage)
         self.services.documents.set_embedding_model(self.settings.embedding_model_path)
@@ -202,89 +197,34 @@ class MainWindow(QMainWindow):
         self.composer.edit.setFocus()
 
     def model_sampling(self) -> SamplingParams:
-        """What the shown conversation's model samples with unless told otherwise: the loaded model's defaults,
-        or, on a server, OpenAI's for gpt-oss and chat defaults for others."""
-        info = self.services.chat.model_info
-        if self.session.settings.server is None:
-            return info.sampling if info is not None else GPT_OSS_SAMPLING
-        return GPT_OSS_SAMPLING if self.where.reasoning_supported else CHAT_SAMPLING
+        """What the shown conversation's model samples with unless the person chose otherwise."""
+        return self.dialogs.model_sampling()
 
     @Slot(str)
     def delete_conversation(self, uid: str) -> None:
-        """Delete a conversation; Undo in the status bar brings it back."""
-        if not uid:
-            return
-        title = self._title(uid) or UNTITLED
-        self.services.history.delete(uid)
-        if uid == self.session.uid:
-            self.new_chat()
-        self._deleted = (uid, title)
-        self.statusBar().showMessage(f"Deleted “{title}”.", UNDO_MS)
-        self.undo_button.setVisible(True)
-        self.menu_actions["undo_delete"].setEnabled(True)
-        self._undo_timer.start()
+        """Delete a conversation; Undo brings it back."""
+        self.records.delete(uid)
 
     @Slot()
     def undo_delete(self) -> None:
         """Bring back the conversation deleted last."""
-        if self._deleted is None:
-            return
-        uid, title = self._deleted
-        self.services.history.restore(uid)
-        self._forget_undo()
-        self.statusBar().showMessage(f"Restored “{title}”.", 4000)
-
-    @Slot()
-    def _forget_undo(self) -> None:
-        self._deleted = None
-        self.undo_button.setVisible(False)
-        self.menu_actions["undo_delete"].setEnabled(False)
-        self._undo_timer.stop()
-
-    def _title(self, uid: str) -> str:
-        conversation = self._conversations.get(uid)
-        return conversation.title if conversation is not None else ""
-
-    @Slot(list)
-    def _on_conversations(self, conversations: list[StoredConversation]) -> None:
-        self._conversations = {c.uid: c for c in conversations}
-        self.documents.conversations_stored(set(self._conversations))
-        self.sidebar.set_conversations(conversations)
-        self._update_title()
+        self.records.undo_delete()
 
     @Slot(str)
     def _on_opened(self, uid: str) -> None:
         self.status.clear_figures()  # the last answer's figures were another conversation's
         self.sidebar.set_current(uid)
-        self._update_title()
+        self.records.update_title()
         if self.session.can_answer:
             self.pages.setCurrentIndex(1)
 
-    def _update_title(self) -> None:
-        title = self._title(self.session.uid) if self.session.uid else ""
+    @Slot(str)
+    def _show_title(self, title: str) -> None:
         self.setWindowTitle(f"{title} — gpt-oss desktop" if title else "gpt-oss desktop")
-
-    @Slot(bool)
-    def _include_reasoning_in_exports(self, include: bool) -> None:
-        self.include_reasoning_in_exports = include
-
-    @Slot()
-    def rename_conversation(self) -> None:
-        """Edit the current conversation's title in the list."""
-        self.sidebar.set_current(self.session.uid)
-        self.sidebar.rename_current()
 
     def export_conversation(self, kind: ExportFormat) -> None:
         """Save the conversation as Markdown ("md") or JSON ("json")."""
-        if not self.session.uid:
-            self.statusBar().showMessage("Nothing to export yet: send a message first.", 5000)
-            return
-        conversation = self._conversations.get(self.session.uid)
-        name = suggested_filename(conversation, kind) if conversation is not None else f"conversation.{kind}"
-        filters = "Markdown (*.md)" if kind == "md" else "JSON (*.json)"
-        path, _ = QFileDialog.getSaveFileName(self, "Export conversation", name, filters)
-        if path:
-            self.services.history.export(self.session.uid, path, kind, self.include_reasoning_in_exports)
+        self.records.export(kind)
 
     # --- settings ------------------------------------------------------------------------------
 
@@ -309,31 +249,8 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def edit_conversation_settings(self) -> None:
-        """This conversation's instructions, effort and sampling (from the model's defaults)."""
-        dialog = ConversationSettingsDialog(
-            self.session.settings,
-            self,
-            defaults=self.model_sampling(),
-            model=self.where.model_name,
-            reasoning_supported=self.where.reasoning_supported,
-        )
-        if dialog.exec():
-            self.session.update_settings(dialog.conversation_settings())
-
-    @Slot()
-    def show_last_prompt(self) -> None:
-        """Conversation ▸ Show Prompt: the prompt the last answer received."""
-        last = self.session.transcript.last_answer
-        if last is None:
-            self.statusBar().showMessage("No answer yet: the prompt is shown once the model has answered.", 5000)
-            return
-        self.session.show_prompt(last.uid)
-
-    @Slot(object)
-    def _show_prompt(self, message: TranscriptMessage) -> None:
-        inspector = PromptInspector(message, self)
-        inspector.copied.connect(lambda text: self.statusBar().showMessage(text, 3000))
-        inspector.show()
+        """This conversation's instructions, effort and sampling."""
+        self.dialogs.edit_settings()
 
     @Slot(object)
     def _on_conversation_settings(self, settings: ConversationSettings) -> None:
@@ -433,32 +350,9 @@ class MainWindow(QMainWindow):
         if path:
             self.load_model(path)
 
-    @Slot(str)
-    def _on_model_loading(self, path: str) -> None:
-        self.status.clear_figures()  # they were the previous model's
-        self.pages.setCurrentIndex(1)
-        self.where.local_label = f"Loading {Path(path).name}…"
-        self.where.local_placeholder = f"<h3>Loading {html.escape(Path(path).name)}…</h3>"
-        self.where.update()
-
-    @Slot(object)
     def _on_model_loaded(self, info: ModelInfo) -> None:
-        kind = "gpt-oss" if info.is_harmony else f"{info.architecture}, answer only"
-        self.where.local_label = f"{info.name} ({kind}) · context {info.context_size:,} tokens"
-        self.where.local_placeholder = (
-            f"<h3>{html.escape(info.name)} is ready</h3><p>Ask anything. Nothing leaves this computer.</p>"
-            f"<p>Memory: {html.escape(info.plan_message)}</p>"
-        )
-        self.where.update()
         self.composer.edit.setFocus()
         self.store_settings(self.settings.with_changes(model_path=str(info.path)))
-
-    @Slot(str)
-    def _on_model_failed(self, message: str) -> None:
-        self.where.local_label = "No model"
-        self.where.update()
-        self.first_run.show_problem(message)
-        self.pages.setCurrentIndex(0)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt's name)
         """Accept a dragged GGUF file (a model) or other local files and folders (documents)."""
@@ -467,7 +361,7 @@ class MainWindow(QMainWindow):
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt's name)
         """A dropped GGUF file is loaded as the model; other files become the conversation's documents."""
-        path = _dropped_model(event.mimeData())
+        path = dropped_model(event.mimeData())
         if path is not None:
             event.acceptProposedAction()
             self.load_model(path)
@@ -518,11 +412,3 @@ class MainWindow(QMainWindow):
     def _on_sidebar_shown(self, shown: bool) -> None:
         if not shown and self.panes.sidebar_wanted:
             self.statusBar().showMessage("The conversation list is folded away until the window is wider.", 5000)
-
-
-def _dropped_model(mime: QMimeData) -> str | None:
-    """The first local .gguf file in a drag, if any."""
-    for url in mime.urls():
-        if url.isLocalFile() and url.toLocalFile().lower().endswith(".gguf"):
-            return url.toLocalFile()
-    return None
