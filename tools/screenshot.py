@@ -9,6 +9,7 @@
     ... --open-source N               # then click citation [N] of the last answer (opens the source pane)
     ... --server URL [--server-model M]  # the conversation runs on that OpenAI-compatible server
     ... --theme dark --font-size 18   # appearance (Preferences' theme and point size)
+    ... --new-chat                    # with --history: the questions go to a new conversation
     ... --regenerate                  # then write the last answer again (its versions show "‹ 2 / 2 ›")
     ... --prompt                      # then open the last answer's prompt inspector and shoot that instead
     ... --settings                    # then open Conversation Settings and shoot that instead
@@ -50,6 +51,7 @@ def main() -> None:
     parser.add_argument("--server-model", metavar="M", help="the model on that server")
     parser.add_argument("--theme", choices=("light", "dark", "system"), default="light")
     parser.add_argument("--font-size", type=int, metavar="PT", help="text size in points")
+    parser.add_argument("--new-chat", action="store_true", help="with --history: ask in a new conversation")
     parser.add_argument("--regenerate", action="store_true", help="write the last answer again")
     parser.add_argument("--prompt", action="store_true", help="shoot the last answer's prompt inspector")
     parser.add_argument("--settings", action="store_true", help="shoot Conversation Settings")
@@ -97,6 +99,8 @@ def main() -> None:
         window.session.open(window.sidebar.list.item(first).data(0x0100))
         while not window.chat_view.turns or window.session.loading:
             app.processEvents()
+    if args.new_chat:
+        window.new_chat()
     if args.search:
         window.sidebar.start_search()
         window.sidebar.search.setText(args.search)

@@ -196,3 +196,17 @@ def test_sources_read_as_text_and_an_answer_citing_none_lists_what_it_was_given(
     assert "Cites no source; it was given" in turn.sources.text()
     assert "— Notice Either side may end the lease…" in turn.sources.text()  # no raw Markdown
     assert "#" not in turn.sources.text().split("—", 1)[1] and "**" not in turn.sources.text()
+
+
+def test_the_effort_dropdown_says_what_it_is_and_opens_as_a_list_below_it(
+    make_window: WindowFactory, qtbot: QtBot, trained_model: Path
+) -> None:
+    from PySide6.QtWidgets import QStyle, QStyleOptionComboBox
+
+    window = exact_window(make_window, trained_model)
+    effort = window.composer.effort
+    assert effort.currentText() == "Reasoning: Medium"
+    option = QStyleOptionComboBox()
+    option.initFrom(effort)
+    # 0: a plain list under the box, not a menu opened around the current choice (where clicks land wrongly).
+    assert effort.style().styleHint(QStyle.StyleHint.SH_ComboBox_Popup, option, effort) == 0

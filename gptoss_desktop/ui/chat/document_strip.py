@@ -30,6 +30,7 @@ class DocumentStrip(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("documentStrip")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)  # the conversation's background, not the window's
         chips = QWidget()
         self._flow = FlowLayout(chips, spacing=10)
         self.attach_button = QPushButton("Attach…")
@@ -49,7 +50,7 @@ class DocumentStrip(QWidget):
         reading.addWidget(self.reading, 1)
         reading.addWidget(self.progress)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(16, 4, 16, 0)
+        layout.setContentsMargins(20, 4, 20, 0)
         layout.setSpacing(2)
         layout.addWidget(chips)
         layout.addLayout(reading)

@@ -49,10 +49,12 @@ def summary(prompt: PromptSent, model: str) -> str:
 
 def part_line(part: PromptPart) -> str:
     """A message of the prompt in the list: who, how many tokens, and how it starts."""
-    texts = [piece for piece, control in part.pieces if not control]
-    content = max(texts, key=len, default="")  # the message's text, not its role or channel
+    texts = [piece for piece, control in part.pieces if not control and piece.strip()]
+    content = texts[-1] if texts else ""  # the message's text comes after its role and channel
     if part.role and content.startswith(part.role + "\n"):  # a template that writes "user\n…" after its token
         content = content[len(part.role) + 1 :]
+    if content.strip() == part.role:
+        content = ""
     start = " ".join(content.split())
     start = start if len(start) <= 60 else start[:59].rstrip() + "…"
     return f"{part.role or 'start'} · {part.tokens:,} tokens" + (f" — {start}" if start else "")

@@ -78,7 +78,13 @@ class MainWindow(QMainWindow):
         self.where = WhereItRuns(self, services.chat, self.session, services.servers, settings.servers)
         self.composer.add_control(self.where.combo)
         self.composer.add_control(self.document_strip.attach_button, first=True)
-        self._composer_column = CentredColumn(self.composer)
+        bottom = QWidget()  # the documents' strip and the composer, lined up with the conversation's column
+        below = QVBoxLayout(bottom)
+        below.setContentsMargins(0, 0, 0, 0)
+        below.setSpacing(0)
+        below.addWidget(self.document_strip)
+        below.addWidget(self.composer)
+        self._composer_column = CentredColumn(bottom)
         self._composer_column.setObjectName("composerColumn")
         chat_page = QWidget()
         chat_page.setObjectName("chatPage")
@@ -87,7 +93,6 @@ class MainWindow(QMainWindow):
         layout.setSpacing(0)
         layout.addWidget(self.where.banner)
         layout.addWidget(self.chat_view, 1)
-        layout.addWidget(self.document_strip)
         layout.addWidget(self._composer_column)
         self.pages = QStackedWidget()
         self.pages.addWidget(self.first_run)
@@ -122,8 +127,7 @@ class MainWindow(QMainWindow):
         self.menu_actions["export_reasoning"].toggled.connect(self.records.include_reasoning)
         self.menu_actions["stop"].setEnabled(False)
         self.menu_actions["sidebar"].setChecked(True)
-        self.menu_actions["sidebar"].toggled.connect(self.panes.set_sidebar_wanted)
-        self.panes.sidebar_shown.connect(self._on_sidebar_shown)
+        self.menu_actions["sidebar"].toggled.connect(self._want_sidebar)
         self.services.chat.busy_changed.connect(self.menu_actions["stop"].setEnabled)
         self.composer.setEnabled(False)
         self.services.models.find_models()
@@ -405,10 +409,12 @@ class MainWindow(QMainWindow):
             self._fit_composer()
 
     def _fit_composer(self) -> None:
-        self.composer.setMaximumWidth(column_width(self.chat_view) + COMPOSER_MARGIN)
+        self._composer_column.column.setMaximumWidth(column_width(self.chat_view) + COMPOSER_MARGIN)
         self._composer_column.recentre()
 
     @Slot(bool)
-    def _on_sidebar_shown(self, shown: bool) -> None:
-        if not shown and self.panes.sidebar_wanted:
-            self.statusBar().showMessage("The conversation list is folded away until the window is wider.", 5000)
+    def _want_sidebar(self, wanted: bool) -> None:
+        """View ▸ Conversation List: shown when there is room beside a usable message box, and said when not."""
+        self.panes.set_sidebar_wanted(wanted)
+        if wanted and not self.sidebar.isVisible():
+            self.statusBar().showMessage("The conversation list shows once the window is wider.", 5000)

@@ -9,7 +9,7 @@ larger than the screen, where it was last time.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, QSize, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSize, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMainWindow, QSplitter, QWidget
 
@@ -28,9 +28,6 @@ def natural_minimum(widget: QWidget) -> int:
 
 class Panes(QObject):
     """Keeps the splitter's panes within the window (GUI thread)."""
-
-    #: The conversation list was shown (True) or folded away (False), by the person or for lack of room.
-    sidebar_shown = Signal(bool)
 
     def __init__(self, splitter: QSplitter, sidebar: QWidget, conversation: QWidget, source: QWidget) -> None:
         super().__init__(splitter)
@@ -92,7 +89,6 @@ class Panes(QObject):
         show_sidebar = self.sidebar_wanted and room >= conversation + source + sidebar_need
         if show_sidebar != self.sidebar.isVisible():
             self.sidebar.setVisible(show_sidebar)
-            self.sidebar_shown.emit(show_sidebar)
         if not (show_sidebar or self.source.isVisible()):
             return
         sizes = self.splitter.sizes()
