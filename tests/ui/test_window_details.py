@@ -210,3 +210,21 @@ def test_the_effort_dropdown_says_what_it_is_and_opens_as_a_list_below_it(
     option.initFrom(effort)
     # 0: a plain list under the box, not a menu opened around the current choice (where clicks land wrongly).
     assert effort.style().styleHint(QStyle.StyleHint.SH_ComboBox_Popup, option, effort) == 0
+
+
+def test_a_search_hit_in_another_version_opens_that_version(make_window: WindowFactory, qtbot: QtBot) -> None:
+    store = Store(app_paths().database)
+    conversation = store.create_conversation("Colours")
+    store.add_message(conversation, "user", "Name a colour.", uid="q")
+    store.add_message(conversation, "assistant", "Turquoise", uid="a1", parent="q")
+    store.add_message(conversation, "assistant", "Red", uid="a2", parent="q")  # regenerated: shown
+    store.close()
+    window = make_window()
+    window.sidebar.start_search()
+    qtbot.keyClicks(window.sidebar.search, "turquoise")
+    qtbot.waitUntil(lambda: len(listed(window)) == 1)
+    qtbot.keyClick(window.sidebar.search, Qt.Key.Key_Down)
+    qtbot.keyClick(window.sidebar.list, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: answers(window) == ["Turquoise"])
+    turn = window.chat_view.turns[-1]
+    assert isinstance(turn, AssistantTurn) and turn.versions.text == "‹ 1 / 2 ›"
