@@ -12,7 +12,14 @@ from gptoss_desktop.core.harmony import Message
 from gptoss_desktop.core.history.store import MessageStats, Store
 from gptoss_desktop.core.history.transcript import Transcript
 
-STATS = Stats(prompt_tokens=30, completion_tokens=12, reasoning_tokens=8, prefill_seconds=0.5, generation_seconds=1.5)
+STATS = Stats(
+    prompt_tokens=30,
+    completion_tokens=12,
+    reasoning_tokens=8,
+    prefill_seconds=0.5,
+    generation_seconds=1.5,
+    reasoning_seconds=0.75,
+)
 
 
 def answered(transcript: Transcript, question: str, reasoning: str, answer: str) -> None:
@@ -44,7 +51,7 @@ def test_an_answer_streams_in_and_is_complete_with_its_cost() -> None:
         "complete",
         (source,),
     )
-    assert answer.stats == MessageStats(30, 12, 8, 2.0)
+    assert answer.stats == MessageStats(30, 12, 8, 2.0, 0.75)  # with how long it reasoned, for its summary
     assert transcript.answer is None
     assert prompt_of(transcript) == (Message("user", "What is 12 + 7?"), Message("assistant", "19", "12 plus 7"))
 
