@@ -218,6 +218,9 @@ def test_cancel_reports_rejection(app: QApplication, qtbot: QtBot) -> None:
 def test_conversation_tab_order_follows_the_layout(app: QApplication, qtbot: QtBot) -> None:
     dialog = show(qtbot, ConversationSettingsDialog(ConversationSettings()))
     assert isinstance(dialog, ConversationSettingsDialog)
+    shown = {label.text(): label.buddy() for label in dialog.findChildren(QLabel) if label.isVisibleTo(dialog)}
+    assert shown["&Instructions (system prompt):"] is dialog.instructions  # each field is named where it is
+    assert shown["&Maximum reply tokens:"] is dialog.max_tokens
     box = dialog.findChild(QDialogButtonBox)
     assert box is not None
     buttons: list[QWidget] = list(box.buttons())

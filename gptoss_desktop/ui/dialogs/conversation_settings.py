@@ -33,7 +33,7 @@ from ...core.conversation_settings import (
     ConversationSettings,
 )
 from ...core.harmony import Effort
-from ...core.sampling import SamplingParams
+from ...core.sampling import GPT_OSS_SAMPLING, SamplingParams
 from .settings import effort_combo, ok_cancel_buttons, select_data
 
 _NO_LIMIT = 0  # max tokens spin box value shown as "No limit"
@@ -72,7 +72,8 @@ def describe_defaults(model: str, defaults: SamplingParams) -> str:
         parts.append(f"min p {defaults.min_p:g}")
     if defaults.repeat_penalty != 1.0:
         parts.append(f"repeat penalty {defaults.repeat_penalty:g}")
-    return f"{model}'s defaults: " + ", ".join(parts) + "."
+    advice = " (as OpenAI recommends for gpt-oss)" if defaults == GPT_OSS_SAMPLING else ""
+    return f"{model}'s defaults{advice}: " + ", ".join(parts) + "."
 
 
 class ConversationSettingsDialog(QDialog):
@@ -157,9 +158,9 @@ class ConversationSettingsDialog(QDialog):
         ]
         for row, (first, first_field, second, second_field) in enumerate(rows):
             for column, (text, field) in enumerate(((first, first_field), (second, second_field))):
-                label = QLabel(text)
-                label.setBuddy(field)
-                grid.addWidget(label, row, 2 * column)
+                name = QLabel(text)
+                name.setBuddy(field)
+                grid.addWidget(name, row, 2 * column)
                 grid.addWidget(field, row, 2 * column + 1)
         seed_label = QLabel("&Seed:")
         seed_label.setBuddy(self.seed)

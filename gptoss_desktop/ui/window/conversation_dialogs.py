@@ -41,11 +41,13 @@ class ConversationDialogs(QObject):
     @Slot()
     def edit_settings(self) -> None:
         """This conversation's instructions, effort and sampling (from the model's defaults)."""
+        info = self._chat.model_info
+        local = self._session.settings.server is None and info is not None
         dialog = ConversationSettingsDialog(
             self._session.settings,
             self._parent,
             defaults=self.model_sampling(),
-            model=self._where.model_name,
+            model=info.name if local and info is not None else self._where.model_name,
             reasoning_supported=self._where.reasoning_supported,
         )
         if dialog.exec():
