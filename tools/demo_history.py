@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
+from contextlib import closing
+from pathlib import Path
+
 from gptoss_desktop.core.history.store import MessageStats, Store
 
 CSV_ANSWER = '''Here is a small, dependency-free way to do it with the standard library:
@@ -95,5 +100,19 @@ def write_demo_history(store: Store) -> None:
             message = store.add_message(
                 conversation, "assistant", state="streaming", effort="medium", model="gpt-oss-20b"
             )
-            stats = MessageStats(200, 400, 60, 12.0)
+            stats = MessageStats(200, 400, 60, 12.0, 4.2)
             store.update_message(message, content=content, reasoning=reasoning, state="complete", stats=stats)
+
+
+#: How many days ago each demo conversation was last written to, so the list shows its day headings.
+DAYS_AGO = {"Lighthouse trip packing list": 1, "Explain sliding window attention": 4}
+
+
+def age_demo_history(database: Path) -> None:
+    """Date the demo conversations back (Yesterday, Previous 7 days), as a week of use would have."""
+    with closing(sqlite3.connect(database)) as db, db:
+        for title, days in DAYS_AGO.items():
+            db.execute(
+                "UPDATE conversations SET updated_at = ?, created_at = ? WHERE title = ?",
+                (time.time() - days * 86_400, time.time() - days * 86_400, title),
+            )

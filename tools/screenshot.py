@@ -9,6 +9,11 @@
     ... --max-tokens N                # stop each reply after N tokens (seed 1), e.g. for the babbling stand-in
     ... --open-source N               # then click citation [N] of the last answer (opens the source pane)
     ... --server URL [--server-model M]  # the conversation runs on that OpenAI-compatible server
+    ... --theme dark --font-size 18   # appearance (Preferences' theme and point size)
+    ... --new-chat                    # with --history: the questions go to a new conversation
+    ... --regenerate                  # then write the last answer again (its versions show "‹ 2 / 2 ›")
+    ... --prompt                      # then open the last answer's prompt inspector and shoot that instead
+    ... --settings                    # then open Conversation Settings and shoot that instead
 
 Runs against a temporary home. The picture is taken when the last reply finishes,
 or with --mid-answer as soon as its answer starts to stream.
@@ -46,6 +51,12 @@ def main() -> None:
     parser.add_argument("--open-source", type=int, metavar="N", help="click citation [N] of the last answer")
     parser.add_argument("--server", metavar="URL", help="run the conversation on this server")
     parser.add_argument("--server-model", metavar="M", help="the model on that server")
+    parser.add_argument("--theme", choices=("light", "dark", "system"), default="light")
+    parser.add_argument("--font-size", type=int, metavar="PT", help="text size in points")
+    parser.add_argument("--new-chat", action="store_true", help="with --history: ask in a new conversation")
+    parser.add_argument("--regenerate", action="store_true", help="write the last answer again")
+    parser.add_argument("--prompt", action="store_true", help="shoot the last answer's prompt inspector")
+    parser.add_argument("--settings", action="store_true", help="shoot Conversation Settings")
     args = parser.parse_args()
 
     from gptoss_desktop.core.paths import app_paths, use_home
@@ -53,19 +64,21 @@ def main() -> None:
     use_home(tempfile.mkdtemp())
     if args.history:
         from gptoss_desktop.core.history.store import Store
-        from tools.demo_history import write_demo_history
+        from tools.demo_history import age_demo_history, write_demo_history
 
         store = Store(app_paths().database)
         write_demo_history(store)
         store.close()
+        age_demo_history(app_paths().database)
     from PySide6.QtWidgets import QApplication
 
     from gptoss_desktop.core.events import AnswerDelta
+    from gptoss_desktop.core.settings import Settings
     from gptoss_desktop.ui.app import create_window
-    from gptoss_desktop.ui.style import apply_style
+    from gptoss_desktop.ui.style import apply_appearance
 
     app = QApplication(sys.argv)
-    apply_style(app)
+    apply_appearance(app, Settings(theme=args.theme, font_size=args.font_size))
     window = create_window(None if args.model == "none" else args.model)
     width, height = (int(n) for n in args.size.split("x"))
     window.resize(width, height)
@@ -84,9 +97,12 @@ def main() -> None:
     if args.history:
         while window.sidebar.list.count() == 0:
             app.processEvents()
-        window.session.open(window.sidebar.list.item(0).data(0x0100))
+        first = next(row for row in range(window.sidebar.list.count()) if window.sidebar.list.item(row).data(0x0100))
+        window.session.open(window.sidebar.list.item(first).data(0x0100))
         while not window.chat_view.turns or window.session.loading:
             app.processEvents()
+    if args.new_chat:
+        window.new_chat()
     if args.search:
         window.sidebar.start_search()
         window.sidebar.search.setText(args.search)
@@ -125,6 +141,14 @@ def main() -> None:
         window.composer._submit()
         while window.services.chat.busy:
             app.processEvents()
+    if args.regenerate:
+        window.session.regenerate()
+        while window.services.chat.busy:
+            app.processEvents()
+    if args.prompt or args.settings:
+        shoot_dialog(app, window, args)
+        close(app, window)
+        return
     if args.open_source:
         window.chat_view.turns[-1].answer.citation_clicked.emit(args.open_source)
         while not window.source_viewer.isVisible():
@@ -134,6 +158,35 @@ def main() -> None:
     if not shots:
         window.grab().save(args.out)
     close(app, window)
+
+
+def shoot_dialog(app: QApplication, window: MainWindow, args: argparse.Namespace) -> None:
+    """Open the prompt inspector of the last answer, or Conversation Settings, and save its picture."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QDialog
+
+    from gptoss_desktop.ui.dialogs.prompt_inspector import PromptInspector
+
+    if args.prompt:
+        window.dialogs.show_last_prompt()
+        while window.findChild(PromptInspector) is None:
+            app.processEvents()
+        dialog: QDialog = window.findChild(PromptInspector)  # type: ignore[assignment]
+        for _ in range(20):
+            app.processEvents()
+        dialog.grab().save(args.out)
+        dialog.close()
+        return
+
+    def shoot() -> None:
+        shown = next(w for w in app.topLevelWidgets() if isinstance(w, QDialog) and w.isVisible())
+        for _ in range(20):
+            app.processEvents()
+        shown.grab().save(args.out)
+        shown.reject()
+
+    QTimer.singleShot(300, shoot)
+    window.edit_conversation_settings()
 
 
 def close(app: QApplication, window: MainWindow) -> None:

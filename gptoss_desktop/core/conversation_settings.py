@@ -1,7 +1,9 @@
 """What one conversation asks of the model: developer instructions, reasoning effort, sampling.
 
 Stored as JSON next to the conversation; damaged or unknown values fall back to defaults one field
-at a time, so an old or hand-edited row never stops a conversation from opening.
+at a time, so an old or hand-edited row never stops a conversation from opening. A sampling value
+the person did not choose is None: the conversation then samples as the model it runs on advises
+(ModelInfo.sampling), so a SmolLM2 conversation is not given gpt-oss's temperature.
 """
 
 from __future__ import annotations
@@ -13,10 +15,17 @@ from dataclasses import asdict, dataclass, fields, replace
 
 from .harmony import EFFORTS, Effort
 from .remote.profile import ServerProfile
-from .sampling import SamplingParams
+from .sampling import GPT_OSS_SAMPLING, SamplingParams
 
-RECOMMENDED_SAMPLING = SamplingParams()
+RECOMMENDED_SAMPLING = GPT_OSS_SAMPLING
 MAX_TEMPERATURE = 2.0
+MAX_TOP_K = 1000
+MIN_REPEAT_PENALTY, MAX_REPEAT_PENALTY = 0.5, 2.0
+#: Written into the JSON since sampling values may be None; JSON without it was written when every
+#: conversation stored gpt-oss's 1.0 / 1.0, which were no one's choice.
+FORMAT = 2
+#: Sampling values that may be None ("the model's default").
+SAMPLING_FIELDS = ("temperature", "top_p", "top_k", "min_p", "repeat_penalty")
 MAX_TOKENS_LIMIT = 131_072  # gpt-oss's context length: no reply can be longer
 MAX_SEED = 2**31 - 1  # what a Qt spin box can show; llama.cpp takes any 32-bit seed
 
@@ -32,11 +41,18 @@ def _is_optional_int(value: object, low: int, high: int) -> bool:
     return value is None or (type(value) is int and low <= value <= high)
 
 
+def _is_optional_number(value: object, low: float, high: float, *, low_open: bool = False) -> bool:
+    return value is None or _is_number(value, low, high, low_open=low_open)
+
+
 _CHECKS: dict[str, Callable[[object], bool]] = {
     "instructions": lambda value: isinstance(value, str),
     "effort": lambda value: value in EFFORTS,
-    "temperature": lambda value: _is_number(value, 0.0, MAX_TEMPERATURE),
-    "top_p": lambda value: _is_number(value, 0.0, 1.0, low_open=True),
+    "temperature": lambda value: _is_optional_number(value, 0.0, MAX_TEMPERATURE),
+    "top_p": lambda value: _is_optional_number(value, 0.0, 1.0, low_open=True),
+    "top_k": lambda value: _is_optional_int(value, 0, MAX_TOP_K),
+    "min_p": lambda value: _is_optional_number(value, 0.0, 1.0),
+    "repeat_penalty": lambda value: _is_optional_number(value, MIN_REPEAT_PENALTY, MAX_REPEAT_PENALTY),
     "max_tokens": lambda value: _is_optional_int(value, 1, MAX_TOKENS_LIMIT),
     "seed": lambda value: _is_optional_int(value, 0, MAX_SEED),
     "server": lambda value: value is None or isinstance(value, ServerProfile),
@@ -46,7 +62,8 @@ _CHECKS: dict[str, Callable[[object], bool]] = {
 
 @dataclass(frozen=True)
 class ConversationSettings:
-    """Instructions go in harmony's developer message; max_tokens and seed None mean no limit and a fresh seed.
+    """Instructions go in harmony's developer message; max_tokens and seed None mean no limit and a fresh seed;
+    a sampling value None means the model's own default.
 
     ``server`` None means the conversation runs on this computer; ``documents_to_server`` is the
     address the person agreed to send this conversation's documents to ("" until they do).
@@ -54,12 +71,15 @@ class ConversationSettings:
 
     instructions: str = ""
     effort: Effort = "medium"
-    temperature: float = RECOMMENDED_SAMPLING.temperature
-    top_p: float = RECOMMENDED_SAMPLING.top_p
-    max_tokens: int | None = RECOMMENDED_SAMPLING.max_tokens
-    seed: int | None = RECOMMENDED_SAMPLING.seed
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    seed: int | None = None
     server: ServerProfile | None = None
     documents_to_server: str = ""
+    top_k: int | None = None
+    min_p: float | None = None
+    repeat_penalty: float | None = None
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -67,18 +87,20 @@ class ConversationSettings:
             if not _CHECKS[f.name](value):
                 raise ValueError(f"invalid conversation setting {f.name}={value!r}")
 
-    def sampling(self) -> SamplingParams:
-        """The sampling part, as the engine takes it."""
-        return SamplingParams(self.temperature, self.top_p, self.max_tokens, self.seed)
+    def sampling(self, defaults: SamplingParams = RECOMMENDED_SAMPLING) -> SamplingParams:
+        """The sampling part, as the engine takes it: what the person chose, the model's `defaults` elsewhere."""
+        chosen = {name: getattr(self, name) for name in SAMPLING_FIELDS if getattr(self, name) is not None}
+        return replace(defaults, max_tokens=self.max_tokens, seed=self.seed, **chosen)
+
+    @property
+    def sampling_chosen(self) -> bool:
+        """True when the person set any sampling value (the model's defaults no longer apply whole)."""
+        return any(getattr(self, name) is not None for name in (*SAMPLING_FIELDS, "max_tokens", "seed"))
 
     def reset_sampling(self) -> ConversationSettings:
-        """A copy with OpenAI's recommended sampling; instructions and effort are kept."""
+        """A copy that samples as the model advises; instructions and effort are kept."""
         return replace(
-            self,
-            temperature=RECOMMENDED_SAMPLING.temperature,
-            top_p=RECOMMENDED_SAMPLING.top_p,
-            max_tokens=RECOMMENDED_SAMPLING.max_tokens,
-            seed=RECOMMENDED_SAMPLING.seed,
+            self, temperature=None, top_p=None, top_k=None, min_p=None, repeat_penalty=None, max_tokens=None, seed=None
         )
 
     def with_changes(self, **changes: object) -> ConversationSettings:
@@ -94,6 +116,7 @@ class ConversationSettings:
         """Compact JSON for a database column (a server as its profile: never a key)."""
         values = asdict(self)
         values["server"] = self.server.to_json() if self.server is not None else None
+        values["format"] = FORMAT
         return json.dumps(values, separators=(",", ":"), ensure_ascii=False)
 
     @classmethod
@@ -109,7 +132,11 @@ class ConversationSettings:
             return cls()
         raw["server"] = ServerProfile.from_json(raw.get("server"))
         values = {k: v for k, v in raw.items() if k in _CHECKS and _CHECKS[k](v)}
-        for name in ("temperature", "top_p"):
-            if name in values:
+        for name in ("temperature", "top_p", "min_p", "repeat_penalty"):
+            if values.get(name) is not None:
                 values[name] = float(values[name])
+        if raw.get("format") != FORMAT:  # written before per-model defaults: 1.0 was gpt-oss's, not a choice
+            for name in ("temperature", "top_p"):
+                if values.get(name) == getattr(RECOMMENDED_SAMPLING, name):
+                    values[name] = None
         return cls(**values)

@@ -23,6 +23,8 @@ class ModelInfo:
     is_harmony: bool
     context_size: int
     plan_message: str = ""
+    #: What a conversation with this model samples with unless the person chose otherwise.
+    sampling: SamplingParams = field(default_factory=SamplingParams)
 
 
 class ModelLoadError(Exception):

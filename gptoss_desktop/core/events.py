@@ -6,6 +6,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
+from .prompt_record import PromptSent as PromptSent  # an engine event, kept with the data it carries
+
 
 @dataclass(frozen=True)
 class ReasoningDelta:
@@ -189,6 +191,7 @@ EngineEvent = (
     | ToolApproval
     | ToolResult
     | ContextTrimmed
+    | PromptSent
     | Done
     | Failed
 )

@@ -40,6 +40,11 @@ class MarkdownBlocks:
                 self._scanned = 0
         return finished
 
+    @property
+    def in_code(self) -> bool:
+        """True while the tail is a fenced code block whose closing fence has not come yet."""
+        return self._fence is not None
+
     def finish(self) -> str:
         """Everything not yet returned as a block; resets the splitter."""
         rest, self.tail, self._scanned, self._fence = self.tail, "", 0, None

@@ -34,6 +34,7 @@ _CHECKS: dict[str, Callable[[object], bool]] = {
     "servers": lambda value: isinstance(value, tuple) and all(isinstance(v, ServerProfile) for v in value),
     "api_enabled": lambda value: type(value) is bool,
     "api_port": lambda value: type(value) is int and 1 <= value <= 65535,
+    "window_geometry": lambda value: value is None or (isinstance(value, str) and len(value) < 4096),
 }
 
 
@@ -48,6 +49,7 @@ class Settings:
     can run on, offered beside this computer (their API keys live in the keyring, never here);
     ``api_enabled`` serves the loaded model to other programs (an OpenAI-compatible API on
     127.0.0.1:``api_port``), off unless switched on.
+    ``window_geometry`` is where the window was and how large (Qt's saveGeometry, base64).
     """
 
     model_path: str | None = None
@@ -59,6 +61,7 @@ class Settings:
     servers: tuple[ServerProfile, ...] = ()
     api_enabled: bool = False
     api_port: int = 8080
+    window_geometry: str | None = None
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -20,6 +20,7 @@ from ..core.documents.prompting import Source
 from ..core.history.export import ExportError, export_json, export_markdown, write_export
 from ..core.history.store import MessageStats, SearchHit, State, Store, StoredConversation, StoredMessage
 from ..core.history.transcript import TranscriptMessage
+from ..core.prompt_record import PromptSent
 from .threads import ThreadOwner, Worker
 
 #: A streaming answer reaches the database at most this often.
@@ -43,6 +44,7 @@ class HistoryWorker(Worker):
     search_finished = Signal(int, list)  # request number, list[SearchHit]
     exported = Signal(str)  # path
     failed = Signal(str)
+    prompt_loaded = Signal(str, object)  # message uid, PromptSent or None
 
     def __init__(self, path: Path) -> None:
         super().__init__()
@@ -86,9 +88,17 @@ class HistoryWorker(Worker):
         self._run("save the new conversation", True, lambda store: store.create_conversation(title, settings, uid))
 
     def add_message(
-        self, conversation: str, uid: str, role: str, content: str, state: State, effort: str | None, model: str | None
+        self,
+        conversation: str,
+        uid: str,
+        role: str,
+        content: str,
+        state: State,
+        effort: str | None,
+        model: str | None,
+        parent: str,
     ) -> None:
-        """Append a message (an answer starts empty and `streaming`)."""
+        """Add a message after `parent` ("" for the first; an answer starts empty and `streaming`)."""
         conversation_id = self._conversation(conversation)
         if conversation_id is None or self._store is None:
             return
@@ -101,6 +111,7 @@ class HistoryWorker(Worker):
                 uid=uid,
                 effort=effort,
                 model=model,
+                parent=parent,
             )
         except sqlite3.Error as exc:
             self.failed.emit(problem_message("save the message", exc))
@@ -121,11 +132,29 @@ class HistoryWorker(Worker):
                 ),
             )
 
-    def set_sources(self, message: str, sources: tuple[Source, ...]) -> None:
-        """Keep the sources an answer cited with it."""
+    def set_sources(self, message: str, sources: tuple[Source, ...], cited: bool) -> None:
+        """Keep the sources an answer cited (or, citing none, was given) with it."""
         message_id = self._store.message_id(message) if self._store is not None else None
         if message_id is not None:
-            self._run("save the answer's sources", False, lambda store: store.set_sources(message_id, sources))
+            self._run("save the answer's sources", False, lambda store: store.set_sources(message_id, sources, cited))
+
+    def set_prompt(self, message: str, prompt: bytes) -> None:
+        """Keep the prompt an answer's model received with it."""
+        message_id = self._store.message_id(message) if self._store is not None else None
+        if message_id is not None:
+            self._run("save the answer's prompt", False, lambda store: store.set_prompt(message_id, prompt))
+
+    def choose(self, message: str, chosen_at: float) -> None:
+        """Remember that this version of a message is the one shown."""
+        message_id = self._store.message_id(message) if self._store is not None else None
+        if message_id is not None:
+            self._run("remember the version shown", False, lambda store: store.choose_message(message_id, chosen_at))
+
+    def load_prompt(self, message: str) -> None:
+        """Emit the prompt kept with an answer (None when there is none)."""
+        message_id = self._store.message_id(message) if self._store is not None else None
+        stored = self._store.prompt_of(message_id) if self._store is not None and message_id is not None else None
+        self.prompt_loaded.emit(message, PromptSent.from_bytes(stored))
 
     def rename(self, conversation: str, title: str) -> None:
         """Change a conversation's title."""
@@ -155,18 +184,6 @@ class HistoryWorker(Worker):
         if conversation_id is not None:
             self._run("restore the conversation", True, lambda store: store.restore_conversation(conversation_id))
 
-    def delete_messages_from(self, conversation: str, message: str) -> None:
-        """Drop a message and everything after it (regenerate, edit and resend)."""
-        if self._store is None:
-            return
-        conversation_id, message_id = self._conversation(conversation), self._store.message_id(message)
-        if conversation_id is not None and message_id is not None:
-            self._run(
-                "replace the later messages",
-                False,
-                lambda store: store.delete_messages_from(conversation_id, message_id),
-            )
-
     def load(self, conversation: str) -> None:
         """Emit a conversation with all its messages."""
         conversation_id = self._conversation(conversation)
@@ -179,7 +196,7 @@ class HistoryWorker(Worker):
     def search(self, request: int, text: str, include_reasoning: bool) -> None:
         """Emit the messages matching `text`, best first."""
         if self._store is not None:
-            self.search_finished.emit(request, self._store.search(text, include_reasoning))
+            self.search_finished.emit(request, self._store.search(text, include_reasoning, per_conversation=True))
 
     def export(self, conversation: str, path: str, kind: str, include_reasoning: bool) -> None:
         """Write a conversation to a Markdown or JSON file."""
@@ -214,6 +231,7 @@ class HistoryService(ThreadOwner):
     search_finished = Signal(int, list)  # request number, list[SearchHit]
     exported = Signal(str)
     failed = Signal(str)
+    prompt_loaded = Signal(str, object)  # message uid, PromptSent or None
 
     def __init__(self, path: Path, parent: QObject | None = None) -> None:
         self._worker = HistoryWorker(path)
@@ -224,6 +242,7 @@ class HistoryService(ThreadOwner):
         worker.search_finished.connect(self.search_finished)
         worker.exported.connect(self.exported)
         worker.failed.connect(self.failed)
+        worker.prompt_loaded.connect(self.prompt_loaded)
         #: Answers streaming now, read from the transcript (the one copy of their text) when written.
         self._streaming: dict[str, TranscriptMessage] = {}
         self._behind: set[str] = set()  # streaming answers whose latest text is not yet written
@@ -241,7 +260,15 @@ class HistoryService(ThreadOwner):
     def add_user_message(self, conversation: str, message: TranscriptMessage) -> None:
         """Store what the person sent."""
         self.submit(
-            self._worker.add_message, conversation, message.uid, "user", message.content, "complete", None, None
+            self._worker.add_message,
+            conversation,
+            message.uid,
+            "user",
+            message.content,
+            "complete",
+            None,
+            None,
+            message.parent,
         )
 
     def begin_answer(self, conversation: str, answer: TranscriptMessage) -> None:
@@ -257,6 +284,7 @@ class HistoryService(ThreadOwner):
             "streaming",
             answer.effort,
             answer.model,
+            answer.parent,
         )
 
     def answer_grew(self, answer: TranscriptMessage) -> None:
@@ -275,7 +303,9 @@ class HistoryService(ThreadOwner):
             self._worker.update_message, answer.uid, answer.content, answer.reasoning, answer.state, answer.stats
         )
         if answer.sources:
-            self.submit(self._worker.set_sources, answer.uid, answer.sources)
+            self.submit(self._worker.set_sources, answer.uid, answer.sources, answer.sources_cited)
+        if answer.prompt is not None:
+            self.submit(self._worker.set_prompt, answer.uid, answer.prompt.to_bytes())
 
     def rename(self, conversation: str, title: str) -> None:
         """Give a conversation a new title."""
@@ -293,11 +323,14 @@ class HistoryService(ThreadOwner):
         """Undo delete()."""
         self.submit(self._worker.restore, conversation)
 
-    def delete_messages_from(self, conversation: str, message: str) -> None:
-        """Drop `message` and every later one."""
-        self._streaming.pop(message, None)
-        self._behind.discard(message)
-        self.submit(self._worker.delete_messages_from, conversation, message)
+    def choose(self, messages: list[TranscriptMessage]) -> None:
+        """These versions are the ones shown now (Transcript.choose): remember it for the next opening."""
+        for message in messages:
+            self.submit(self._worker.choose, message.uid, message.chosen_at)
+
+    def load_prompt(self, message: str) -> None:
+        """Ask for the prompt kept with an answer; prompt_loaded follows."""
+        self.submit(self._worker.load_prompt, message)
 
     def load(self, conversation: str) -> None:
         """Ask for a conversation's messages; conversation_loaded follows."""

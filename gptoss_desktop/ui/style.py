@@ -12,27 +12,53 @@ STYLE_SHEET = """
 QFrame#userMessage {
     background: palette(alternate-base);
     border: 1px solid palette(midlight);
-    border-radius: 10px;
+    border-radius: 12px;
 }
-QWidget#chatContainer { background: palette(base); }
+QWidget#chatContainer, QWidget#readingColumn, QWidget#composerColumn, QWidget#documentStrip {
+    background: palette(base);
+}
 QFrame#assistantTurn { background: transparent; }
-QToolButton#reasoningToggle { color: palette(placeholder-text); border: none; padding: 2px; }
+QToolButton#reasoningToggle { color: palette(placeholder-text); border: none; padding: 2px 0px; }
 QTextEdit#reasoningText {
     background: transparent;
+    color: palette(placeholder-text);
+    border: none;
     border-left: 3px solid palette(midlight);
-    padding-left: 6px;
+    padding-left: 8px;
 }
 QTextBrowser#answerView { background: transparent; }
 QLabel#turnNotice { color: palette(placeholder-text); font-style: italic; }
+QLabel#turnSources { padding-top: 2px; }
 QLabel#placeholder { color: palette(placeholder-text); }
-QPlainTextEdit#messageEdit { border: 1px solid palette(mid); border-radius: 8px; padding: 4px; }
+QToolButton#turnAction, QToolButton#versionButton {
+    color: palette(placeholder-text);
+    border: none;
+    border-radius: 4px;
+    padding: 2px 6px;
+}
+QToolButton#turnAction:hover, QToolButton#versionButton:hover {
+    color: palette(text);
+    background: palette(alternate-base);
+}
+QLabel#versionLabel { color: palette(placeholder-text); }
+QWidget#composer { background: palette(base); }
+QFrame#composerBox {
+    background: palette(base);
+    border: 1px solid palette(mid);
+    border-radius: 12px;
+}
+QPlainTextEdit#messageEdit { background: transparent; border: none; }
+QComboBox#effortBox, QComboBox#runsOnBox { combobox-popup: 0; }
 QLabel#serverBanner {
     background: palette(alternate-base);
     border-bottom: 2px solid palette(highlight);
     padding: 6px 12px;
 }
+QListWidget#conversationList { border: none; background: transparent; }
+QListWidget#conversationList::item { padding: 5px 6px; border-radius: 6px; }
+QListWidget#conversationList::item:selected { background: palette(midlight); color: palette(text); }
+QListWidget#conversationList::item:hover:!selected { background: palette(alternate-base); }
 """
-
 _Role = QPalette.ColorRole
 # Used only where the platform cannot switch scheme itself (offscreen, many Linux desktops).
 _DARK = {
@@ -96,6 +122,11 @@ def text_background(palette: QPalette) -> QColor:
 def is_dark(palette: QPalette) -> bool:
     """Whether text sits on a dark background."""
     return text_background(palette).lightness() < 128
+
+
+def problem_color(palette: QPalette) -> QColor:
+    """The red that marks a problem (a refused document), readable on this palette's background."""
+    return QColor("#ff8a80" if is_dark(palette) else "#b3261e")
 
 
 def _apply_theme(app: QApplication, theme: Theme) -> None:

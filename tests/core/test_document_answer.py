@@ -59,6 +59,8 @@ def test_a_small_document_goes_whole_into_the_prompt(engine: LocalEngine) -> Non
     assert events[0].note == "Answered from the whole of the documents."
     assert source.searches == []  # nothing retrieved: everything was given
     assert isinstance(events[-2], SourcesCited) and isinstance(events[-1], Done)
+    # The tiny model cites nothing: the passages it was given are listed instead, marked as not cited.
+    assert not events[-2].cited and [(s.number, s.anchor) for s in events[-2].sources] == [(1, "line 1"), (2, "line 2")]
     bare = list(answer_with_documents(engine, Conversation((Message("user", "When is rent due?"),)), ListSource([])))
     assert isinstance(bare[-1], Done)
     assert events[-1].stats.prompt_tokens > bare[-1].stats.prompt_tokens + 20  # the passages were in the prompt
@@ -82,6 +84,8 @@ def test_summarize_a_long_document_reads_every_part(engine: LocalEngine) -> None
     parts = [e for e in events if isinstance(e, PartRead)]
     assert len(parts) >= 2 and [p.part for p in parts] == list(range(1, parts[0].parts + 1))
     assert isinstance(events[-1], Done) and events[-1].stop_reason != "cancelled"
+    listed = next(e for e in events if isinstance(e, SourcesCited))
+    assert listed.sources == ()  # every passage was read: no first few to name
 
 
 def test_stop_during_the_reading_pass_ends_it_without_an_answer(engine: LocalEngine) -> None:

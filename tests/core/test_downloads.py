@@ -277,6 +277,17 @@ def test_missing_repo_file_gated_repo_and_no_network_have_clear_messages(hub: Hu
         download(REPO, FILE)
 
 
+def test_an_offline_computer_is_told_in_words_not_error_numbers(tmp_path: Path) -> None:
+    """A name that cannot be looked up (no network, no DNS) used to read "[Errno -2] Name or service not known"."""
+    with (
+        use_endpoint("http://gptoss-desktop-test.invalid", tmp_path / "hf"),
+        pytest.raises(HubUnreachableError) as caught,
+    ):
+        download(REPO, FILE)
+    assert "Errno" not in str(caught.value)
+    assert "this computer seems to be offline" in str(caught.value)
+
+
 def test_a_picked_folder_gets_the_file_and_huggingface_hub_recognises_it(hub: HubServer, tmp_path: Path) -> None:
     folder = Folder(tmp_path / "my models")
 

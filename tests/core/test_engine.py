@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import logging
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -96,7 +97,10 @@ def test_fixed_seed_repeats_and_fresh_seeds_differ(engine: LocalEngine) -> None:
     assert len({reply(None) for _ in range(3)}) > 1
 
 
-def test_cancel_during_generation_stops_at_the_next_token(engine: LocalEngine) -> None:
+def test_cancel_during_generation_stops_at_the_next_token(
+    engine: LocalEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="gptoss_desktop.llama_cpp")
     cancel = CancelFlag()
     events: list[EngineEvent] = []
     after_cancel = 0
@@ -109,6 +113,8 @@ def test_cancel_during_generation_stops_at_the_next_token(engine: LocalEngine) -
     done = events[-1]
     assert isinstance(done, Done) and done.stop_reason == "cancelled"
     assert after_cancel <= 2  # the parser may flush what the last token completed
+    aborted = [r for r in caplog.records if "failed to decode" in r.getMessage()]
+    assert aborted and all(r.levelno == logging.DEBUG for r in aborted)  # Stop prints nothing on the terminal
 
 
 def test_cancel_during_a_long_prefill_aborts_it_and_engine_recovers(engine: LocalEngine) -> None:
@@ -323,3 +329,20 @@ def test_other_models_run_their_own_template_answer_only(smollm2_model: Path) ->
     done = events[-1]
     assert isinstance(done, Done) and done.stop_reason == "eos"
     assert "Paris" in "".join(e.text for e in events if isinstance(e, AnswerDelta))
+
+
+def test_characters_split_across_tokens_arrive_whole(smollm2_model: Path) -> None:
+    """SmolLM2's byte-level tokens cut an emoji into pieces that are not UTF-8 on their own."""
+    engine = LocalEngine(smollm2_model, context_size=1024)
+    try:
+        pieces = [engine.vocabulary.piece(token) for token in engine.vocabulary.tokenize_plain("😀")]
+        assert len(pieces) > 1 and b"".join(pieces) == "😀".encode()
+        events = run(
+            engine,
+            ChatRequest(ask("Repeat exactly: 😀😀😀"), SamplingParams(seed=1, temperature=0, max_tokens=40)),
+        )
+    finally:
+        engine.close()
+    answer = "".join(e.text for e in events if isinstance(e, AnswerDelta))
+    assert "😀" in answer
+    assert "\ufffd" not in answer

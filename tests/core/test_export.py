@@ -120,7 +120,7 @@ def test_json_loads_back_with_everything_stored(saved: tuple[StoredConversation,
     text = export_json(conversation, messages, include_reasoning=True)
     assert "Ünïcödé 日本語 🚀" in text  # ensure_ascii=False: readable, not \\u escapes
     document = json.loads(text)
-    assert document["format"] == "gptoss-desktop.conversation" and document["version"] == 1
+    assert document["format"] == "gptoss-desktop.conversation" and document["version"] == 2
     assert document["title"] == "Haiku über Seen"
     assert document["settings"] == {"instructions": "Be brief.", "effort": "high", "temperature": 0.7}
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", document["created_at"])
@@ -129,6 +129,8 @@ def test_json_loads_back_with_everything_stored(saved: tuple[StoredConversation,
     assert [m["reasoning"] for m in document["messages"]] == ["", REASONING, "", "Quick one."]
     answer = document["messages"][1]
     assert answer == {
+        "id": messages[1].uid,
+        "parent": messages[0].uid,
         "role": "assistant",
         "content": "**Still water** lies,\nmirrors the sky.",
         "reasoning": REASONING,
@@ -141,7 +143,7 @@ def test_json_loads_back_with_everything_stored(saved: tuple[StoredConversation,
         "seconds": 1.5,
         "created_at": answer["created_at"],
     }
-    assert document["messages"][3]["state"] == "stopped"
+    assert document["messages"][3]["state"] == "stopped" and document["other_versions"] == []
     without = json.loads(export_json(conversation, messages, include_reasoning=False))
     assert all("reasoning" not in m for m in without["messages"])
 
@@ -236,3 +238,22 @@ def test_sources_an_answer_cited_are_exported_with_it(tmp_path: Path) -> None:
         {"number": 2, "document": "lease.pdf", "place": "page 3", "snippet": "The rent is due on the first day…"}
     ]
     assert "sources" not in exported["messages"][0]
+
+
+def test_other_versions_are_exported_with_the_version_shown(store: Store) -> None:
+    """Regenerate kept the first answer; the export shows the chosen one and folds the other under it."""
+    conversation = store.create_conversation("Colours")
+    store.add_message(conversation, "user", "Name a colour.", uid="q")
+    store.add_message(conversation, "assistant", "Blue", uid="a1", parent="q")
+    store.add_message(conversation, "assistant", "Red", uid="a2", parent="q")
+    record = store.conversation(conversation)
+    assert record is not None
+    messages = store.messages(conversation)
+    markdown = export_markdown(record, messages, include_reasoning=False)
+    assert "## Assistant · version 2 of 2" in markdown
+    shown, folded = markdown.split("<details>")
+    assert "Red" in shown and "Blue" not in shown
+    assert "Other versions of this answer" in folded and "**Version 1**" in folded and "Blue" in folded
+    document = json.loads(export_json(record, messages, include_reasoning=False))
+    assert [m["content"] for m in document["messages"]] == ["Name a colour.", "Red"]
+    assert [(m["id"], m["parent"], m["content"]) for m in document["other_versions"]] == [("a1", "q", "Blue")]

@@ -112,9 +112,13 @@ def test_recommended_sampling_is_openais() -> None:
     assert ConversationSettings().sampling() == RECOMMENDED_SAMPLING
 
 
-def test_sampling_carries_the_four_values() -> None:
-    settings = ConversationSettings(temperature=0.3, top_p=0.5, max_tokens=100, seed=7)
-    assert settings.sampling() == SamplingParams(temperature=0.3, top_p=0.5, max_tokens=100, seed=7)
+def test_sampling_carries_every_value() -> None:
+    settings = ConversationSettings(
+        temperature=0.3, top_p=0.5, max_tokens=100, seed=7, top_k=20, min_p=0.1, repeat_penalty=1.2
+    )
+    assert settings.sampling() == SamplingParams(
+        temperature=0.3, top_p=0.5, max_tokens=100, seed=7, top_k=20, min_p=0.1, repeat_penalty=1.2
+    )
 
 
 def test_reset_sampling_keeps_instructions_and_effort() -> None:
@@ -144,10 +148,24 @@ def test_unreadable_conversation_settings_give_defaults(text: str | bytes | None
         ("seed", -1),
         ("seed", 2**40),
         ("seed", "7"),
+        ("top_k", -1),
+        ("top_k", 1.5),
+        ("min_p", 1.5),
+        ("repeat_penalty", 0),
     ],
 )
 def test_a_damaged_conversation_field_falls_back_alone(field: str, bad: object) -> None:
-    good = {"instructions": "Hi", "effort": "low", "temperature": 0.5, "top_p": 0.8, "max_tokens": 64, "seed": 3}
+    good = {
+        "instructions": "Hi",
+        "effort": "low",
+        "temperature": 0.5,
+        "top_p": 0.8,
+        "max_tokens": 64,
+        "seed": 3,
+        "top_k": 20,
+        "min_p": 0.1,
+        "repeat_penalty": 1.1,
+    }
     loaded = ConversationSettings.from_json(json.dumps({**good, field: bad, "unknown": True}))
     assert getattr(loaded, field) == getattr(ConversationSettings(), field)
     assert loaded.with_changes(**{field: good[field]}) == ConversationSettings(**good)  # type: ignore[arg-type]
@@ -158,6 +176,26 @@ def test_not_a_number_temperature_is_refused() -> None:
 
 
 def test_integer_sampling_values_are_read_as_floats() -> None:
-    loaded = ConversationSettings.from_json('{"temperature": 0, "top_p": 1}')
+    loaded = ConversationSettings.from_json('{"format": 2, "temperature": 0, "top_p": 1}')
     assert (loaded.temperature, loaded.top_p) == (0.0, 1.0)
-    assert isinstance(loaded.temperature, float)
+    assert isinstance(loaded.temperature, float) and isinstance(loaded.top_p, float)
+
+
+def test_settings_stored_before_per_model_defaults_follow_the_model() -> None:
+    """Every conversation used to store gpt-oss's temperature 1.0 and top_p 1.0: not a person's choice."""
+    old = ConversationSettings.from_json('{"temperature": 1.0, "top_p": 1.0, "effort": "high"}')
+    assert (old.temperature, old.top_p, old.sampling_chosen) == (None, None, False)
+    chosen = ConversationSettings.from_json('{"temperature": 0.3, "top_p": 1.0}')
+    assert (chosen.temperature, chosen.top_p) == (0.3, None)
+    kept = ConversationSettings.from_json(ConversationSettings(temperature=1.0, top_p=1.0).to_json())
+    assert (kept.temperature, kept.top_p) == (1.0, 1.0)  # written now: a choice
+
+
+def test_unset_sampling_comes_from_the_model() -> None:
+    model = SamplingParams(temperature=0.8, top_p=0.95, top_k=40, min_p=0.05, repeat_penalty=1.1)
+    settings = ConversationSettings(temperature=0.2, seed=5)
+    assert settings.sampling(model) == SamplingParams(
+        temperature=0.2, top_p=0.95, top_k=40, min_p=0.05, repeat_penalty=1.1, seed=5
+    )
+    assert ConversationSettings().sampling(model) == model
+    assert settings.reset_sampling().sampling(model) == model

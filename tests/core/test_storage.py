@@ -150,9 +150,53 @@ def test_rows_are_found_by_uid_and_keep_what_the_answer_cost(tmp_path: Path) -> 
     store.set_conversation_settings(conversation, "{}")
     record = store.conversation(conversation)
     assert record is not None and (record.title, record.settings) == ("Arithmetic", "{}")
-    assert store.delete_messages_from(conversation, answer) == 1  # regenerate: the answer goes, the question stays
-    assert [m.id for m in store.messages(conversation)] == [question]
+    again = store.add_message(conversation, "assistant", state="streaming", uid="m3", parent="m1")  # regenerate
+    assert [(m.id, m.parent_uid) for m in store.messages(conversation)] == [
+        (question, ""),
+        (answer, "m1"),
+        (again, "m1"),
+    ]
     store.close()
+
+
+def test_versions_keep_their_place_and_which_one_was_shown_last(tmp_path: Path) -> None:
+    store = Store(tmp_path / "chats.db")
+    conversation = store.create_conversation("colours")
+    store.add_message(conversation, "user", "Name a colour.", uid="q")
+    store.add_message(conversation, "assistant", "Blue", uid="a1", parent="q")
+    store.add_message(conversation, "assistant", "Red", uid="a2", parent="q")
+    store.add_message(conversation, "user", "Name a fruit.", uid="q2", parent="")  # the first question, edited
+    first = store.message_id("a1")
+    assert first is not None
+    store.choose_message(first, 10**10)  # flipped back to the first answer (and its question) later
+    by_uid = {m.uid: m for m in store.messages(conversation)}
+    assert [by_uid[uid].parent_uid for uid in ("q", "a1", "a2", "q2")] == ["", "q", "q", ""]
+    assert by_uid["a1"].chosen_at > by_uid["a2"].chosen_at
+    store.set_prompt(first, b"prompt bytes")
+    assert store.prompt_of(first) == b"prompt bytes" and store.prompt_of(store.message_id("a2") or 0) is None
+    store.close()
+
+
+def test_an_older_database_reads_as_one_line_of_versions(tmp_path: Path) -> None:
+    """Conversations written before versions existed: each message follows the one before it."""
+    old = tmp_path / "old.db"
+    before = [name for name, _ in MIGRATIONS].index("0008_answer_versions")
+    store = Store(old, MIGRATIONS[:before])
+    conversation = store.create_conversation("old")
+    for role, text in (("user", "hi"), ("assistant", "hello"), ("user", "bye"), ("assistant", "ciao")):
+        store._db.execute(
+            "INSERT INTO messages (uid, conversation_id, role, content, created_at) VALUES (?, ?, ?, ?, 0)",
+            (text, conversation, role, text),
+        )
+    store.close()
+    upgraded = Store(old)
+    assert [(m.uid, m.parent_uid) for m in upgraded.messages(conversation)] == [
+        ("hi", ""),
+        ("hello", "hi"),
+        ("bye", "hello"),
+        ("ciao", "bye"),
+    ]
+    upgraded.close()
 
 
 def _open_and_close(path: Path, errors: list[BaseException]) -> None:

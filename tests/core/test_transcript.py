@@ -12,7 +12,14 @@ from gptoss_desktop.core.harmony import Message
 from gptoss_desktop.core.history.store import MessageStats, Store
 from gptoss_desktop.core.history.transcript import Transcript
 
-STATS = Stats(prompt_tokens=30, completion_tokens=12, reasoning_tokens=8, prefill_seconds=0.5, generation_seconds=1.5)
+STATS = Stats(
+    prompt_tokens=30,
+    completion_tokens=12,
+    reasoning_tokens=8,
+    prefill_seconds=0.5,
+    generation_seconds=1.5,
+    reasoning_seconds=0.75,
+)
 
 
 def answered(transcript: Transcript, question: str, reasoning: str, answer: str) -> None:
@@ -44,7 +51,7 @@ def test_an_answer_streams_in_and_is_complete_with_its_cost() -> None:
         "complete",
         (source,),
     )
-    assert answer.stats == MessageStats(30, 12, 8, 2.0)
+    assert answer.stats == MessageStats(30, 12, 8, 2.0, 0.75)  # with how long it reasoned, for its summary
     assert transcript.answer is None
     assert prompt_of(transcript) == (Message("user", "What is 12 + 7?"), Message("assistant", "19", "12 plus 7"))
 
@@ -76,24 +83,57 @@ def test_a_failed_answer_says_why_and_is_left_out_of_the_next_prompt() -> None:
     assert prompt_of(transcript) == (Message("user", "hi"), Message("user", "hello?"))
 
 
-def test_edit_and_resend_replaces_the_message_and_everything_after_it() -> None:
+def test_edit_and_resend_makes_a_new_version_and_keeps_the_old_branch() -> None:
     transcript = Transcript()
     answered(transcript, "What is 2 + 2?", "add", "4")
     answered(transcript, "And times 3?", "multiply", "12")
     edited = transcript.messages[2]
-    dropped = transcript.truncate_from(edited.uid)
-    assert [m.content for m in dropped] == ["And times 3?", "12"]
-    transcript.add_user("And times 5?")
+    assert transcript.branch_before(edited.uid)
+    assert [m.content for m in transcript.messages] == ["What is 2 + 2?", "4"]
+    new = transcript.add_user("And times 5?")
     assert [m.content for m in prompt_of(transcript)] == ["What is 2 + 2?", "4", "And times 5?"]
+    assert transcript.version_of(new.uid) == (2, 2) and transcript.version_of(edited.uid) == (1, 2)
+    transcript.choose(edited.uid)  # back to the first version: the answer that followed it comes with it
+    assert [m.content for m in transcript.messages] == ["What is 2 + 2?", "4", "And times 3?", "12"]
 
 
-def test_regenerate_writes_the_last_answer_again() -> None:
+def test_regenerate_keeps_the_earlier_answer_as_a_version() -> None:
     transcript = Transcript()
     answered(transcript, "Name a colour.", "pick one", "Blue")
-    last = transcript.last_answer
-    assert last is not None
-    transcript.truncate_from(last.uid)
+    first = transcript.last_answer
+    assert first is not None
+    transcript.branch_before(first.uid)
     assert transcript.last_answer is None and prompt_of(transcript) == (Message("user", "Name a colour."),)
+    transcript.begin_answer("medium", "m")
+    transcript.apply(AnswerDelta("Red"))
+    transcript.apply(Done("return", STATS))
+    assert [m.content for m in transcript.versions(first.uid)] == ["Blue", "Red"]
+    assert transcript.version_of(first.uid) == (1, 2)
+    chosen = transcript.choose(first.uid)
+    assert chosen == [first] and transcript.messages[-1].content == "Blue"
+    assert transcript.choose(first.uid) == []  # already shown: nothing to remember
+
+
+def test_a_stored_conversation_opens_on_the_versions_chosen_last(tmp_path: Path) -> None:
+    store = Store(tmp_path / "history.db")
+    conversation_id = store.create_conversation("Colours")
+    store.add_message(conversation_id, "user", "Name a colour.", uid="q")
+    store.add_message(conversation_id, "assistant", "Blue", uid="a1", parent="q")
+    store.add_message(conversation_id, "user", "Why?", uid="why", parent="a1")
+    store.add_message(conversation_id, "assistant", "Red", uid="a2", parent="q")
+    first = store.message_id("a1")
+    assert first is not None
+    record = store.conversation(conversation_id)
+    assert record is not None
+    assert [m.content for m in Transcript.from_stored(record, store.messages(conversation_id)).messages] == [
+        "Name a colour.",
+        "Red",
+    ]
+    store.choose_message(first, 10**10)
+    reopened = Transcript.from_stored(record, store.messages(conversation_id))
+    store.close()
+    assert [m.content for m in reopened.messages] == ["Name a colour.", "Blue", "Why?"]
+    assert reopened.version_of("a1") == (1, 2)
 
 
 def test_the_prompt_carries_the_conversations_instructions_effort_and_date() -> None:

@@ -123,7 +123,7 @@ def test_a_conversation_with_documents_is_answered_from_them(
         if isinstance(event, DocumentsUsed):
             used.append(event)
         elif isinstance(event, SourcesCited):
-            cited.append(event.sources)
+            cited.append((event.cited, *event.sources))
 
     service.event_received.connect(collect)
     rent = request("How much is the rent?", seed=1, max_tokens=40)
@@ -135,7 +135,8 @@ def test_a_conversation_with_documents_is_answered_from_them(
     with qtbot.waitSignal(service.event_received, check_params_cb=is_done, timeout=30_000):
         service.send(rent, DocumentsRef(tmp_path / "history.db", with_documents.uid))
     assert [(u.strategy, u.passages) for u in used] == [("whole", 1)]
-    assert cited == [()]  # the babbling model cites nothing, and says so before it finishes
+    # The babbling model cites nothing: before it finishes, the passage it was given is named instead.
+    assert [(flag, [s.document_name for s in rest]) for flag, *rest in cited] == [(False, ["lease.md"])]
 
 
 def test_a_model_that_aborts_llama_cpp_is_refused_and_the_app_keeps_running(

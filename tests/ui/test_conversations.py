@@ -19,6 +19,7 @@ from gptoss_desktop.core.paths import app_paths
 from gptoss_desktop.services.app_services import AppServices
 from gptoss_desktop.ui.chat.message_widgets import AssistantTurn, UserMessage
 from gptoss_desktop.ui.window.main_window import MainWindow
+from gptoss_desktop.ui.window.sidebar import HEADING_ROLE
 from tests.fixtures.chat_events import is_done
 from tests.fixtures.windows import close_window
 
@@ -46,7 +47,18 @@ def questions(window: MainWindow) -> list[str]:
 
 
 def listed(window: MainWindow) -> list[str]:
-    return [window.sidebar.list.item(row).text() for row in range(window.sidebar.list.count())]
+    """The conversations (or search results) listed, without the Today / Yesterday headings."""
+    items = [window.sidebar.list.item(row) for row in range(window.sidebar.list.count())]
+    return [item.text() for item in items if not item.data(HEADING_ROLE)]
+
+
+def headings(window: MainWindow) -> list[str]:
+    items = [window.sidebar.list.item(row) for row in range(window.sidebar.list.count())]
+    return [item.text() for item in items if item.data(HEADING_ROLE)]
+
+
+def row_of(window: MainWindow, title: str) -> int:
+    return next(row for row in range(window.sidebar.list.count()) if window.sidebar.list.item(row).text() == title)
 
 
 def stored_messages() -> list[tuple[str, str, str]]:
@@ -79,7 +91,7 @@ def test_a_conversation_is_saved_titled_and_reopened_after_a_restart(
     qtbot.mouseClick(
         again.sidebar.list.viewport(),
         Qt.MouseButton.LeftButton,
-        pos=again.sidebar.list.visualItemRect(again.sidebar.list.item(0)).center(),
+        pos=again.sidebar.list.visualItemRect(again.sidebar.list.item(row_of(again, "What is 12 + 7?"))).center(),
     )
     qtbot.waitUntil(lambda: questions(again) == ["What is 12 + 7?", "Add 3 to that."])
     assert answers(again) == ["19", "22"]
@@ -105,7 +117,7 @@ def test_an_opened_conversation_looks_as_it_did_when_written(make_window: Window
     window.session.open(record.uid)
     qtbot.waitUntil(lambda: questions(window) == [f"Question {index}" for index in range(4)])
     turns = [t for t in window.chat_view.turns if isinstance(t, AssistantTurn)]
-    assert [t.reasoning.toggle.text() for t in turns] == ["Thoughts"] * 4
+    assert [t.reasoning.toggle.text() for t in turns] == ["Reasoning"] * 4  # stored without its figures
     for turn in turns:
         tables = [f for f in turn.answer.document().rootFrame().childFrames() if isinstance(f, QTextTable)]
         header = tables[0].cellAt(0, 0).format().background().color()
@@ -130,21 +142,43 @@ def test_stop_keeps_the_partial_answer_in_the_window_and_the_history(
     assert stored_messages() == [("user", "Write forever", "complete"), ("assistant", partial, "stopped")]
 
 
-def test_regenerate_replaces_the_last_answer(make_window: WindowFactory, qtbot: QtBot, trained_model: Path) -> None:
+def test_regenerate_keeps_the_earlier_answer_as_a_version(
+    make_window: WindowFactory, qtbot: QtBot, trained_model: Path
+) -> None:
     window = make_window(trained_model)
     window.session.update_settings(ConversationSettings(temperature=0.0, seed=1, max_tokens=3))
     ask(qtbot, window, "What is 12 + 7?")  # cut short by max_tokens: still thinking
     first = window.chat_view.turns[-1]
     assert isinstance(first, AssistantTurn) and "token limit" in first.notice.text()
+    assert not first.versions.isVisible()  # one version: nothing to flip through
     window.session.update_settings(EXACT)
     with qtbot.waitSignal(window.services.chat.event_received, check_params_cb=is_done, timeout=30_000):
         qtbot.mouseClick(first.regenerate_button, Qt.MouseButton.LeftButton)
     assert len(window.chat_view.turns) == 2 and answers(window) == ["19"]
+    second = window.chat_view.turns[-1]
+    assert isinstance(second, AssistantTurn) and second.versions.text == "‹ 2 / 2 ›"
+    qtbot.mouseClick(second.versions.previous, Qt.MouseButton.LeftButton)  # back to the first answer
+    qtbot.waitUntil(lambda: answers(window) == [""])
+    turn = window.chat_view.turns[-1]
+    assert isinstance(turn, AssistantTurn) and turn.versions.text == "‹ 1 / 2 ›" and "token limit" in turn.notice.text()
+    assert turn.regenerate_button.isVisibleTo(turn)
     close_window(qtbot, window)
-    assert stored_messages() == [("user", "What is 12 + 7?", "complete"), ("assistant", "19", "complete")]
+    assert stored_messages() == [
+        ("user", "What is 12 + 7?", "complete"),
+        ("assistant", "", "complete"),
+        ("assistant", "19", "complete"),
+    ]
+    again = make_window(trained_model)  # the version shown last is the one shown after a restart
+    qtbot.waitUntil(lambda: listed(again) == ["What is 12 + 7?"])
+    again.session.open(again.sidebar.list.item(row_of(again, "What is 12 + 7?")).data(Qt.ItemDataRole.UserRole))
+    qtbot.waitUntil(lambda: len(answers(again)) == 1)
+    reopened = again.chat_view.turns[-1]
+    assert isinstance(reopened, AssistantTurn) and reopened.versions.text == "‹ 1 / 2 ›"
+    qtbot.mouseClick(reopened.versions.next, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: answers(again) == ["19"])
 
 
-def test_edit_and_resend_replaces_the_message_and_everything_after_it(
+def test_edit_and_resend_makes_a_new_version_and_keeps_the_old_branch(
     make_window: WindowFactory, qtbot: QtBot, trained_model: Path
 ) -> None:
     window = exact_window(make_window, trained_model)
@@ -152,6 +186,9 @@ def test_edit_and_resend_replaces_the_message_and_everything_after_it(
     ask(qtbot, window, "Add 3 to that.")
     first = window.chat_view.turns[0]
     assert isinstance(first, UserMessage)
+    assert not first.edit_button.isVisible()  # Edit shows when the pointer or the keyboard is on the message
+    qtbot.mouseMove(first.bubble)
+    qtbot.waitUntil(first.edit_button.isVisible)
     qtbot.mouseClick(first.edit_button, Qt.MouseButton.LeftButton)
     assert window.composer.edit.toPlainText() == "What is 12 + 7?" and window.composer.edit_banner.isVisible()
     window.composer.edit.selectAll()
@@ -160,8 +197,22 @@ def test_edit_and_resend_replaces_the_message_and_everything_after_it(
         qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
     assert questions(window) == ["What is 20 + 5?"] and answers(window) == ["25"]
     assert not window.composer.edit_banner.isVisible()
+    edited = window.chat_view.turns[0]
+    assert isinstance(edited, UserMessage) and edited.versions.text == "‹ 2 / 2 ›"
+    qtbot.mouseClick(edited.versions.previous, Qt.MouseButton.LeftButton)  # the old branch, whole
+    qtbot.waitUntil(lambda: questions(window) == ["What is 12 + 7?", "Add 3 to that."])
+    assert answers(window) == ["19", "22"]
     close_window(qtbot, window)
-    assert stored_messages() == [("user", "What is 20 + 5?", "complete"), ("assistant", "25", "complete")]
+    assert sorted(stored_messages()) == sorted(
+        [
+            ("user", "What is 12 + 7?", "complete"),
+            ("assistant", "19", "complete"),
+            ("user", "Add 3 to that.", "complete"),
+            ("assistant", "22", "complete"),
+            ("user", "What is 20 + 5?", "complete"),
+            ("assistant", "25", "complete"),
+        ]
+    )
 
 
 def test_delete_can_be_undone_and_the_list_follows(
@@ -173,7 +224,8 @@ def test_delete_can_be_undone_and_the_list_follows(
     window.session.update_settings(EXACT)
     ask(qtbot, window, "What is 2 + 2?")
     qtbot.waitUntil(lambda: listed(window) == ["What is 2 + 2?", "What is 12 + 7?"])  # newest first
-    window.sidebar.list.setCurrentRow(1)
+    assert headings(window) == ["Today"]
+    window.sidebar.list.setCurrentRow(row_of(window, "What is 12 + 7?"))
     window.sidebar.list.setFocus()
     qtbot.keyClick(window.sidebar.list, Qt.Key.Key_Delete)
     qtbot.waitUntil(lambda: listed(window) == ["What is 2 + 2?"])
@@ -280,8 +332,8 @@ def test_settings_persist_across_restarts(make_window: WindowFactory, qtbot: QtB
     close_window(qtbot, window)
     again = make_window(trained_model)
     assert (again.settings.theme, again.settings.font_size, again.settings.show_reasoning) == ("dark", 14, False)
-    qtbot.waitUntil(lambda: again.sidebar.list.count() == 1)
-    again.session.open(again.sidebar.list.item(0).data(Qt.ItemDataRole.UserRole))
+    qtbot.waitUntil(lambda: listed(again) == ["What is 12 + 7?"])
+    again.session.open(again.sidebar.list.item(row_of(again, "What is 12 + 7?")).data(Qt.ItemDataRole.UserRole))
     qtbot.waitUntil(lambda: answers(again) == ["19"])
     assert again.session.settings.instructions == "Answer tersely."
     assert again.composer.current_effort() == "high"
@@ -362,9 +414,12 @@ def test_tab_order_follows_the_layout(make_window: WindowFactory, qtbot: QtBot, 
     ask(qtbot, window, "What is 12 + 7?")
     ask(qtbot, window, "Add 3 to that.")
     sidebar = ["New chat", "Search conversations", "Search reasoning too", "Conversations", "Conversation"]
-    turn = ["Edit this message and send it again", "Show reasoning", "Answer", "Copy the answer"]
-    composer = ["Attach documents", "Message", "Runs on", "Reasoning effort", "Send"]
-    expected = [*sidebar, *turn, *turn, "Write this answer again", *composer]
+    # Edit shows once the keyboard is on the message: Tab goes from the message to it.
+    question = ["Your message", "Edit this message and send it again"]
+    answer = ["Show reasoning", "Answer", "Copy the answer"]
+    prompt = "Show the prompt this answer's model received"
+    composer = ["Message", "Attach documents", "Runs on", "Reasoning effort", "Send"]
+    expected = [*sidebar, *question, *answer, prompt, *question, *answer, "Write this answer again", prompt, *composer]
     uid = window.session.uid
     for opened_from_history in (False, True):
         if opened_from_history:
@@ -372,7 +427,7 @@ def test_tab_order_follows_the_layout(make_window: WindowFactory, qtbot: QtBot, 
             window.session.open(uid)
             qtbot.waitUntil(lambda: len(questions(window)) == 2 and not window.session.loading)
         met = focus_cycle(qtbot, window.sidebar.new_button)
-        assert [w.accessibleName() for w in met] == expected
+        assert [w.accessibleName() for w in met] == expected, [w.accessibleName() for w in met]
         owners = [i for w in met for i, t in enumerate(window.chat_view.turns) if t.isAncestorOf(w)]
         assert owners == sorted(owners)  # turn by turn, top to bottom
 

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QTextCursor
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QTextCursor, QTextDocumentFragment
 from PySide6.QtWidgets import QApplication, QLabel, QToolButton
 from pytestqt.qtbot import QtBot
 
@@ -65,13 +65,18 @@ def test_dropped_documents_are_read_listed_and_answered_from(
     drop_files(window, lease, photo)  # into a new conversation: it is stored first, titled after the file
     qtbot.waitUntil(lambda: len(window.document_strip.chips) == 2, timeout=20_000)
     labels = [chip.findChild(QLabel) for chip in window.document_strip.chips]
-    assert [label.text() for label in labels if label is not None] == ["lease.md ✓", "photo.txt ✗"]
-    assert "not a text file" in (labels[1].toolTip() if labels[1] is not None else "")
+    assert [shown_text(label) for label in labels if label is not None] == [
+        "lease.md ✓",
+        "photo.txt ✗ is not a text file",  # why, beside it, in red
+    ]
+    assert labels[1] is not None and "#b3261e" in labels[1].text()
     qtbot.waitUntil(lambda: listed(window) == ["About lease.md"])
     ask(qtbot, window, "How much is the rent?")
     turn = window.chat_view.turns[-1]
     assert isinstance(turn, AssistantTurn)
-    assert "Answered from the whole of the documents." in turn.notice.text()
+    assert turn.notice.text() == (
+        "Answered from the whole of the documents that could be read. Not used: photo.txt is not a text file."
+    )
 
     remove = window.document_strip.chips[1].findChild(QToolButton)
     assert remove is not None and remove.accessibleName() == "Remove photo.txt"
@@ -123,24 +128,30 @@ def test_cited_sources_come_back_with_the_conversation(
     window.services.chat.event_received.connect(report_sources)
     ask(qtbot, window, "What is 12 + 7?")
     assert "[1] lease.pdf, page 2" in window.chat_view.turns[-1].sources.text()  # type: ignore[union-attr]
+    conversation_uid = window.session.uid
     close_window(qtbot, window)
 
     again = make_window(trained_model)
-    qtbot.waitUntil(lambda: again.sidebar.list.count() == 1)
-    again.session.open(again.sidebar.list.item(0).data(Qt.ItemDataRole.UserRole))
+    qtbot.waitUntil(lambda: listed(again) == ["What is 12 + 7?"])
+    again.session.open(conversation_uid)
     qtbot.waitUntil(lambda: answers(again) == ["19"])
     turn = again.chat_view.turns[-1]
     assert isinstance(turn, AssistantTurn) and turn.sources.isVisible()
     assert "[1] lease.pdf, page 2" in turn.sources.text()
 
 
+def shown_text(label: QLabel) -> str:
+    """A label's text as a person reads it (rich text without its markup)."""
+    return QTextDocumentFragment.fromHtml(label.text()).toPlainText()
+
+
 def chips(window: MainWindow) -> dict[str, tuple[str, str]]:
-    """What the strip shows of each document: its mark (✓ ✗ …) and its tooltip (the reason, for a failure)."""
+    """What the strip shows of each document: its mark (✓ ✗ …) and its tooltip (the whole reason, for a failure)."""
     out = {}
     for chip in window.document_strip.chips:
         label = chip.findChild(QLabel)
         assert label is not None
-        name, _, mark = label.text().rpartition(" ")
+        name, mark = shown_text(label).split(" ")[:2]
         out[name] = (mark, label.toolTip())
     return out
 
@@ -194,7 +205,8 @@ def test_every_bad_file_says_why_and_the_good_ones_are_answered_from(
     ask(qtbot, window, "How much is the rent?")
     turn = window.chat_view.turns[-1]
     assert isinstance(turn, AssistantTurn) and turn.answer.toPlainText()
-    assert "Answered from the whole of the documents." in turn.notice.text()
+    assert "Answered from the whole of the documents that could be read. Not used: " in turn.notice.text()
+    assert "salary.pdf is password-protected" in turn.notice.text()  # the answer says what it did not read
     window.new_chat()
     ask(qtbot, window, "What is 12 + 7?")  # the app keeps going
     assert answers(window) == ["19"]

@@ -6,7 +6,16 @@ from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import QObject, QPoint, Qt, QUrl, Slot
-from PySide6.QtGui import QColor, QDesktopServices, QPalette, QTextCharFormat, QTextCursor, QTextFormat, QTextTable
+from PySide6.QtGui import (
+    QColor,
+    QDesktopServices,
+    QPalette,
+    QTextBlock,
+    QTextCharFormat,
+    QTextCursor,
+    QTextFormat,
+    QTextTable,
+)
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -328,3 +337,46 @@ def test_a_code_block_left_open_is_finished_with_the_answer(qtbot: QtBot) -> Non
     stream(view, "Here:\n\n```python\ndef f():\n    return 'x'")
     assert view.code_blocks() == ["def f():\n    return 'x'"]
     assert len(set(code_colours(view).values())) >= 2
+
+
+def test_code_streams_as_code_in_its_box_before_its_block_closes(qtbot: QtBot) -> None:
+    view = StreamingMarkdownView()
+    qtbot.addWidget(view)
+    view.append_text("Here:\n\n```python\ndef f():\n    return 'x'")
+    assert "```" not in view.toPlainText()  # no literal fence while it streams
+    assert "python" in view.toPlainText()  # its language heads it, as it will once finished
+    code = [fmt for text, fmt in fragments(view) if "def f():" in text]
+    assert code and code[0].fontFixedPitch()  # monospace already
+    boxes = [frame for frame in view.document().rootFrame().childFrames() if not isinstance(frame, QTextTable)]
+    assert len(boxes) == 1 and boxes[0].frameFormat().padding() > 0
+    changes: list[tuple[int, int]] = []
+    view.document().contentsChange.connect(lambda _pos, removed, added: changes.append((removed, added)))
+    view.append_text(" + 'y'")
+    assert changes == [(0, 6)]  # streaming code adds only what came
+    view.append_text("\n```\n\nDone.")
+    view.finish()
+    assert view.code_blocks() == ["def f():\n    return 'x' + 'y'"]
+    boxes = [frame for frame in view.document().rootFrame().childFrames() if not isinstance(frame, QTextTable)]
+    assert len(boxes) == 1  # the finished block's box replaced the streaming one
+    assert blocks(view)[-1][0] == "Done."
+
+
+def test_a_long_code_line_wraps_inside_its_box_instead_of_being_cut_off(qtbot: QtBot) -> None:
+    view = shown(qtbot, "```python\nx = [" + ", ".join(str(n) for n in range(200)) + "]\n```\n")
+    line = next(b for b in iter_blocks(view) if b.text().startswith("x = ["))
+    assert not line.blockFormat().nonBreakableLines()
+    assert line.layout().lineCount() > 1  # wrapped at the view's width
+    assert view.horizontalScrollBar().maximum() == 0  # nothing to scroll sideways to
+    header = next(b for b in iter_blocks(view) if b.text().startswith("python"))
+    label = next(f for t, f in fragments(view) if t.startswith("python"))
+    assert not label.hasProperty(QTextFormat.Property.FontSizeAdjustment)  # full size, not tiny
+    assert header.next() == line
+
+
+def iter_blocks(view: StreamingMarkdownView) -> list[QTextBlock]:
+    out = []
+    block = view.document().firstBlock()
+    while block.isValid():
+        out.append(block)
+        block = block.next()
+    return out

@@ -34,13 +34,14 @@ def run_app(home: Path, hook: str) -> subprocess.CompletedProcess[str]:
 
 def test_the_app_shows_its_window_and_exits_cleanly_when_asked(tmp_path: Path) -> None:
     done = run_app(tmp_path / "home", "1")
-    assert done.stdout.strip() == "shown: gpt-oss desktop 1120x760 visible"
+    # A first window is 1180x800, but never larger than the screen (the offscreen one is 800x800).
+    assert done.stdout.strip() == "shown: gpt-oss desktop 800x800 visible"
     assert (tmp_path / "home" / "data" / "conversations.db").is_file(), "the window really started (its history)"
 
 
 def test_asked_for_about_it_prints_what_the_about_dialog_shows(tmp_path: Path) -> None:
     lines = run_app(tmp_path / "home", "about").stdout.splitlines()
-    assert lines[0] == "shown: gpt-oss desktop 1120x760 visible"
+    assert lines[0] == "shown: gpt-oss desktop 800x800 visible"
     assert lines[1] == f"about: Version {version('gptoss-desktop')}, icon"
     assert f"about: llama.cpp (llama-cpp-python) | {version('llama-cpp-python')} | MIT" in lines
     assert len(lines) == 2 + len(COMPONENTS)

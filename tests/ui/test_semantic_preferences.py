@@ -59,13 +59,13 @@ def test_an_embedding_model_is_chosen_and_turned_off(
 ) -> None:
     dialog = open_preferences(Settings())
     box = dialog.semantic
-    assert box.file.text() == "Off" and not box.off.isEnabled()
-    assert "words only" in box.help.text()
+    assert box.file.text() == "Off." and not box.off.isVisible()  # nothing to turn off: no greyed "Off" beside "Off"
+    assert "searched by their words" in box.help.text()
     assert box.set_path(str(minilm_model)) is None  # what Choose… does with the file picked
-    assert box.file.text() == minilm_model.name and box.off.isEnabled()
+    assert box.file.text() == f"Uses {minilm_model.name}." and box.off.isVisible() and box.off.isEnabled()
     assert dialog.settings().embedding_model_path == str(minilm_model)
     qtbot.mouseClick(box.off, Qt.MouseButton.LeftButton)
-    assert box.file.text() == "Off" and dialog.settings().embedding_model_path is None
+    assert box.file.text() == "Off." and dialog.settings().embedding_model_path is None
 
 
 def test_a_chat_model_is_refused_with_the_reason_and_the_choice_is_kept(
@@ -107,7 +107,7 @@ def test_a_saved_model_that_has_gone_is_shown_with_the_reason(
     gone = tmp_path / "all-MiniLM-L6-v2-Q8_0.gguf"
     dialog = open_preferences(Settings(embedding_model_path=str(gone)))
     box = dialog.semantic
-    assert box.file.text() == gone.name and box.off.isEnabled()
+    assert box.file.text() == f"Uses {gone.name}." and box.off.isEnabled()
     assert box.problem.isVisible() and "Semantic search is off" in box.problem.text()
     qtbot.mouseClick(box.off, Qt.MouseButton.LeftButton)
     assert dialog.settings().embedding_model_path is None and not box.problem.isVisible()
@@ -123,7 +123,7 @@ def test_download_fetches_the_model_into_the_hub_cache_and_ok_turns_it_on(
     assert box.download.text() == "&Cancel Download" and not box.choose.isEnabled()
     qtbot.waitUntil(lambda: box.path is not None, timeout=20_000)
     assert box.path is not None and "blobs" in str(Path(box.path).resolve())  # shared with other tools
-    assert box.file.text() == DEFAULT_EMBEDDING_SOURCE.filename
+    assert box.file.text() == f"Uses {DEFAULT_EMBEDDING_SOURCE.filename}."
     assert box.status.text().startswith("Downloaded and verified")
     assert not box.progress.isVisible() and box.choose.isEnabled()
     assert not box.download.isVisible()  # nothing left to download; Off brings it back
@@ -141,7 +141,7 @@ def test_corrupted_bytes_are_refused_and_semantic_search_stays_off(
     qtbot.mouseClick(box.download, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: box.problem.isVisible(), timeout=20_000)
     assert "SHA-256" in box.problem.text() or "corrupt" in box.problem.text().lower()
-    assert box.file.text() == "Off" and dialog.settings().embedding_model_path is None
+    assert box.file.text() == "Off." and dialog.settings().embedding_model_path is None
     assert box.download.text() == "&Download" and box.choose.isEnabled()
 
 

@@ -84,7 +84,10 @@ def in_reading_order(widgets: list[QWidget], dialog: QDialog) -> list[QWidget]:
 
 def assert_nothing_clipped(dialog: QDialog) -> None:
     for widget in dialog.findChildren(QWidget):
-        if isinstance(widget, (QLabel, QAbstractButton)) and widget.isVisibleTo(dialog):
+        if isinstance(widget, QLabel) and widget.wordWrap() and widget.isVisibleTo(dialog):
+            # A wrapping label needs its height at the width it has.
+            assert widget.heightForWidth(widget.width()) <= widget.height(), (widget, widget.size())
+        elif isinstance(widget, (QLabel, QAbstractButton)) and widget.isVisibleTo(dialog):
             hint = widget.sizeHint()
             assert hint.width() <= widget.width() and hint.height() <= widget.height(), (widget, hint, widget.size())
 
@@ -136,9 +139,9 @@ def test_font_size_offers_the_system_default(models: ModelSetupService, app: QAp
     dialog = show(qtbot, SettingsDialog(Settings(font_size=None), models))
     assert isinstance(dialog, SettingsDialog)
     assert dialog.font_size.text() == "System default"
-    dialog.font_size.stepUp()  # starts from the size people already see, not the smallest
-    assert dialog.font_size.value() == system_font_size()
-    assert dialog.settings().font_size == system_font_size()
+    dialog.font_size.stepUp()  # one point larger than what people already see (not the smallest, not the same)
+    assert dialog.font_size.value() == system_font_size() + 1
+    assert dialog.settings().font_size == system_font_size() + 1
     dialog.font_size.setValue(dialog.font_size.minimum())
     assert dialog.settings().font_size is None
 
@@ -216,11 +219,14 @@ def test_cancel_reports_rejection(app: QApplication, qtbot: QtBot) -> None:
 def test_conversation_tab_order_follows_the_layout(app: QApplication, qtbot: QtBot) -> None:
     dialog = show(qtbot, ConversationSettingsDialog(ConversationSettings()))
     assert isinstance(dialog, ConversationSettingsDialog)
+    shown = {label.text(): label.buddy() for label in dialog.findChildren(QLabel) if label.isVisibleTo(dialog)}
+    assert shown["&Instructions (system prompt):"] is dialog.instructions  # each field is named where it is
+    assert shown["&Maximum reply tokens:"] is dialog.max_tokens
     box = dialog.findChild(QDialogButtonBox)
     assert box is not None
     buttons: list[QWidget] = list(box.buttons())
-    fields: list[QWidget] = [dialog.instructions, dialog.effort, dialog.temperature, dialog.top_p]
-    fields += [dialog.max_tokens, dialog.seed, dialog.reset_button]
+    fields: list[QWidget] = [dialog.instructions, dialog.effort, dialog.temperature, dialog.top_p, dialog.top_k]
+    fields += [dialog.min_p, dialog.repeat_penalty, dialog.max_tokens, dialog.seed, dialog.reset_button]
     assert in_reading_order(fields, dialog) == fields  # the expected order is the one on screen
     assert tab_cycle(qtbot, dialog.instructions) == [*fields, *in_reading_order(buttons, dialog)]
 

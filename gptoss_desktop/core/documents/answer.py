@@ -28,6 +28,7 @@ from .prompting import (
     condense_request,
     group_for_map,
     map_request,
+    passage_sources,
     question_with_sources,
     reduce_request,
 )
@@ -39,6 +40,8 @@ TOP_K = 8
 MAP_REPLY_TOKENS = 512
 #: Tokens reserved for the quoted sources' numbers, names and delimiters, per passage.
 QUOTE_OVERHEAD = 16
+#: Passages listed under an answer that cites none (of those it was given, in the order given).
+GIVEN_LISTED = 3
 
 
 class PassageSource(Protocol):
@@ -76,9 +79,11 @@ class PartRead:
 
 @dataclass(frozen=True)
 class SourcesCited:
-    """Comes right before Done: the passages the answer cites, numbered as in the answer."""
+    """Comes right before Done: the passages the answer cites, numbered as in the answer. When it cites none,
+    `cited` is False and these are the first passages it was given, so a person can still check them."""
 
     sources: tuple[Source, ...]
+    cited: bool = True
 
 
 DocumentEvent = EngineEvent | DocumentsUsed | PartRead | SourcesCited
@@ -115,7 +120,12 @@ def answer_with_documents(
         if isinstance(event, AnswerDelta):
             answer.append(event.text)
         if isinstance(event, Done):
-            yield SourcesCited(tuple(cited_sources("".join(answer), passages)))
+            cited = cited_sources("".join(answer), passages)
+            if cited or strategy == "map_reduce":  # map-reduce read everything: no first few to name
+                yield SourcesCited(tuple(cited))
+            else:
+                given = range(1, min(len(passages), GIVEN_LISTED) + 1)
+                yield SourcesCited(tuple(passage_sources(passages, given)), cited=False)
         yield event
 
 

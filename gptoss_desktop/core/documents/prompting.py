@@ -164,22 +164,26 @@ def citation_marks(text: str) -> Iterator[CitationMark]:
 def cited_sources(answer: str, passages: Sequence[Passage], snippet_chars: int = 240) -> list[Source]:
     """The sources the answer cites, in number order; numbers that match no passage are ignored."""
     numbers = {mark.number for mark in citation_marks(answer)}
+    return passage_sources(passages, sorted(n for n in numbers if 1 <= n <= len(passages)), snippet_chars)
+
+
+def passage_sources(passages: Sequence[Passage], numbers: Sequence[int], snippet_chars: int = 240) -> list[Source]:
+    """Passages `numbers` (counted from 1, as quoted) as sources, each with the start of its text."""
     sources = []
-    for number in sorted(numbers):
-        if 1 <= number <= len(passages):
-            passage = passages[number - 1]
-            text = " ".join(passage.chunk.text.split())
-            snippet = text if len(text) <= snippet_chars else text[: snippet_chars - 1].rstrip() + "…"
-            sources.append(
-                Source(
-                    number,
-                    passage.document_uid,
-                    passage.document_name,
-                    passage.chunk.ordinal,
-                    passage.chunk.anchor,
-                    snippet,
-                )
+    for number in numbers:
+        passage = passages[number - 1]
+        text = " ".join(passage.chunk.text.split())
+        snippet = text if len(text) <= snippet_chars else text[: snippet_chars - 1].rstrip() + "…"
+        sources.append(
+            Source(
+                number,
+                passage.document_uid,
+                passage.document_name,
+                passage.chunk.ordinal,
+                passage.chunk.anchor,
+                snippet,
             )
+        )
     return sources
 
 

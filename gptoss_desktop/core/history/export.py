@@ -2,8 +2,10 @@
 
 What the app shows as plain text (the person's messages, the model's reasoning) goes into
 fenced code blocks, verbatim, so no line of it can become a heading or close a block; answers
-are Markdown already and go in as they are. Pure functions: the UI calls them on its storage
-thread, the CLI on its only one.
+are Markdown already and go in as they are. The conversation is exported as the window shows
+it (the versions chosen last); the other versions of a regenerated answer or an edited question
+follow it, folded in Markdown, and in JSON every message names the one it follows, so the whole
+tree can be rebuilt. Pure functions: the UI calls them on its storage thread, the CLI on its only one.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ from typing import Any, Literal
 
 from ..files import WriteRefusedError, write_file
 from .store import StoredConversation, StoredMessage
+from .transcript import Transcript
 
 ExportFormat = Literal["md", "json"]
 FORMATS: tuple[ExportFormat, ...] = ("md", "json")
 JSON_FORMAT_NAME = "gptoss-desktop.conversation"
-JSON_VERSION = 1
+JSON_VERSION = 2  # 2: messages carry their id and the id they follow; other versions listed apart
 UNTITLED = "Untitled conversation"
 
 _NOTES = {
@@ -41,24 +44,70 @@ def export_markdown(conversation: StoredConversation, messages: list[StoredMessa
     """Readable as plain text and rendered by GitHub; reasoning folded in <details> when included."""
     created = datetime.fromtimestamp(conversation.created_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
     parts = [f"# {_one_line(conversation.title) or UNTITLED}", f"*Exported from gptoss-desktop. Started {created}.*"]
-    for message in messages:
-        parts.append(_heading(message))
-        if message.role == "user":
-            parts.append(_fenced(message.content))
-        else:
-            if include_reasoning and message.reasoning.strip():
-                parts.append(f"<details>\n<summary>Reasoning</summary>\n\n{_fenced(message.reasoning)}\n\n</details>")
-            if message.content.strip():
-                parts.append(_closed(message.content.strip("\n")))
-            if message.sources:
-                parts.append(_sources_markdown(message))
-        if message.state in _NOTES:
-            parts.append(_NOTES[message.state])
+    shown, others = _branches(conversation, messages)
+    for message in shown:
+        versions = [message, *others.get(message.uid, [])]
+        parts.append(
+            _heading(message)
+            + (f" · version {_version(message, versions)} of {len(versions)}" if len(versions) > 1 else "")
+        )
+        parts += _body(message, include_reasoning)
+        if len(versions) > 1:
+            parts.append(_other_versions(message, versions, include_reasoning))
     return "\n\n".join(parts) + "\n"
 
 
+def _body(message: StoredMessage, include_reasoning: bool) -> list[str]:
+    parts = []
+    if message.role == "user":
+        parts.append(_fenced(message.content))
+    else:
+        if include_reasoning and message.reasoning.strip():
+            parts.append(f"<details>\n<summary>Reasoning</summary>\n\n{_fenced(message.reasoning)}\n\n</details>")
+        if message.content.strip():
+            parts.append(_closed(message.content.strip("\n")))
+        if message.sources:
+            parts.append(_sources_markdown(message))
+    if message.state in _NOTES:
+        parts.append(_NOTES[message.state])
+    return parts
+
+
+def _other_versions(shown: StoredMessage, versions: list[StoredMessage], include_reasoning: bool) -> str:
+    """The versions not shown, folded: what Regenerate or Edit replaced (or what replaced it)."""
+    kind = "question" if shown.role == "user" else "answer"
+    lines = [f"<details>\n<summary>Other versions of this {kind}</summary>"]
+    for message in versions:
+        if message is not shown:
+            lines.append(f"**Version {_version(message, versions)}**")
+            lines += _body(message, include_reasoning)
+    return "\n\n".join(lines) + "\n\n</details>"
+
+
+def _version(message: StoredMessage, versions: list[StoredMessage]) -> int:
+    """Its number among its versions, counted in the order they were made."""
+    return sorted(versions, key=lambda m: m.id).index(message) + 1
+
+
+def _branches(
+    conversation: StoredConversation, messages: list[StoredMessage]
+) -> tuple[list[StoredMessage], dict[str, list[StoredMessage]]]:
+    """The messages shown, and for each of them its other versions (oldest first)."""
+    by_uid = {m.uid: m for m in messages}
+    transcript = Transcript.from_stored(conversation, messages)
+    shown = [by_uid[m.uid] for m in transcript.messages]
+    others = {m.uid: [by_uid[v.uid] for v in transcript.versions(m.uid) if v.uid != m.uid] for m in transcript.messages}
+    return shown, {uid: versions for uid, versions in others.items() if versions}
+
+
 def export_json(conversation: StoredConversation, messages: list[StoredMessage], include_reasoning: bool) -> str:
-    """Everything stored, for other tools (and a future import); `reasoning` keys only when included."""
+    """Everything stored, for other tools (and a future import); `reasoning` keys only when included.
+
+    `messages` is the conversation as shown; `other_versions` the messages that Regenerate and Edit
+    replaced, and what followed them. Each message has an `id` and names the one it follows in `parent`.
+    """
+    shown, _ = _branches(conversation, messages)
+    on_branch = {m.uid for m in shown}
     document = {
         "format": JSON_FORMAT_NAME,
         "version": JSON_VERSION,
@@ -66,7 +115,8 @@ def export_json(conversation: StoredConversation, messages: list[StoredMessage],
         "created_at": _iso(conversation.created_at),
         "updated_at": _iso(conversation.updated_at),
         "settings": _settings(conversation.settings),
-        "messages": [_message_json(message, include_reasoning) for message in messages],
+        "messages": [_message_json(message, include_reasoning) for message in shown],
+        "other_versions": [_message_json(m, include_reasoning) for m in messages if m.uid not in on_branch],
     }
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 
@@ -145,7 +195,12 @@ def _settings(stored: str) -> dict[str, Any]:
 
 
 def _message_json(message: StoredMessage, include_reasoning: bool) -> dict[str, Any]:
-    fields: dict[str, Any] = {"role": message.role, "content": message.content}
+    fields: dict[str, Any] = {
+        "id": message.uid,
+        "parent": message.parent_uid or None,
+        "role": message.role,
+        "content": message.content,
+    }
     if include_reasoning:
         fields["reasoning"] = message.reasoning
     fields.update(
@@ -163,12 +218,14 @@ def _message_json(message: StoredMessage, include_reasoning: bool) -> dict[str, 
             {"number": s.number, "document": s.document_name, "place": s.anchor, "snippet": s.snippet}
             for s in message.sources
         ]
+        if not message.sources_cited:
+            fields["sources_cited"] = False
     return fields
 
 
 def _sources_markdown(message: StoredMessage) -> str:
     """The cited sources as a list: number, document and place, and the start of the passage quoted."""
-    lines = ["**Sources**", ""]
+    lines = ["**Sources**" if message.sources_cited else "**Not cited; the answer was given**", ""]
     for source in message.sources:
         place = ", ".join(part for part in (_one_line(source.document_name), source.anchor) if part)
         lines.append(f"- [{source.number}] {place}: {_one_line(source.snippet)}")  # [n] as cited, not renumbered

@@ -201,6 +201,33 @@ def _create_api_responses(db: sqlite3.Connection) -> None:
     )
 
 
+def _add_answer_versions(db: sqlite3.Connection) -> None:
+    """Regenerate and edit keep what they replace: each message names the one it follows (its versions share
+    it), and `chosen_at` says which version was shown last. Existing conversations become one line each."""
+    _run(
+        db,
+        "ALTER TABLE messages ADD COLUMN parent_id INTEGER REFERENCES messages(id) ON DELETE CASCADE",
+        "ALTER TABLE messages ADD COLUMN chosen_at REAL",
+        """UPDATE messages SET parent_id = (
+            SELECT max(earlier.id) FROM messages earlier
+            WHERE earlier.conversation_id = messages.conversation_id AND earlier.id < messages.id
+        )""",
+        "UPDATE messages SET chosen_at = created_at",
+        "CREATE INDEX messages_by_parent ON messages(parent_id)",
+    )
+
+
+def _add_answer_details(db: sqlite3.Connection) -> None:
+    """What the window shows about an answer after a restart: how long it reasoned, the exact prompt it got
+    (compressed), and whether a listed source was cited or only given to the model."""
+    _run(
+        db,
+        "ALTER TABLE messages ADD COLUMN reasoning_seconds REAL",
+        "ALTER TABLE messages ADD COLUMN prompt BLOB",
+        "ALTER TABLE message_sources ADD COLUMN cited INTEGER NOT NULL DEFAULT 1",
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     ("0001_conversations_and_messages", _create_conversations),
     ("0002_full_text_search", _create_search),
@@ -209,6 +236,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     ("0005_source_anchors", _add_source_anchors),
     ("0006_chunk_vectors", _create_chunk_vectors),
     ("0007_api_responses", _create_api_responses),
+    ("0008_answer_versions", _add_answer_versions),
+    ("0009_answer_details", _add_answer_details),
 )
 
 

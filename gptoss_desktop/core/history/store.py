@@ -28,8 +28,9 @@ State = Literal["complete", "stopped", "interrupted", "error", "streaming"]
 
 _CONVERSATION_COLUMNS = "id, uid, title, settings, created_at, updated_at"
 _MESSAGE_COLUMNS = (
-    "id, uid, conversation_id, role, content, reasoning, state, effort, model, "
-    "prompt_tokens, completion_tokens, reasoning_tokens, seconds, created_at"
+    "m.id, m.uid, m.conversation_id, m.role, m.content, m.reasoning, m.state, m.effort, m.model, "
+    "m.prompt_tokens, m.completion_tokens, m.reasoning_tokens, m.seconds, m.created_at, "
+    "coalesce(p.uid, ''), coalesce(m.chosen_at, m.created_at), m.reasoning_seconds"
 )
 
 
@@ -68,7 +69,11 @@ class StoredMessage:
     reasoning_tokens: int | None = None
     seconds: float | None = None
     created_at: float = 0.0
+    parent_uid: str = ""  # the message this one follows ("" for the first); versions share it
+    chosen_at: float = 0.0  # when this version was made or last shown: the newest among its versions shows
+    reasoning_seconds: float | None = None
     sources: tuple[Source, ...] = ()  # what the answer cited from the conversation's documents
+    sources_cited: bool = True  # False: the answer cited nothing, these are the passages it was given
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,7 @@ class MessageStats:
     completion_tokens: int
     reasoning_tokens: int
     seconds: float
+    reasoning_seconds: float | None = None  # None: not recorded (answers stored before it was)
 
 
 #: Around each matched word in `SearchHit.snippet`: private-use characters, so brackets in the text stay text.
@@ -221,14 +227,21 @@ class Store:
         uid: str | None = None,
         effort: str | None = None,
         model: str | None = None,
+        parent: str | None = None,
     ) -> int:
-        """Append a turn; an answer starts as `streaming` and is updated as it grows."""
+        """Add a turn after `parent` (a message uid; "" for a first message, None for the conversation's latest
+        message); an answer starts as `streaming` and is updated as it grows."""
         now = time.time()
         with write_transaction(self._db):
+            if parent is None:
+                row = self._db.execute("SELECT max(id) FROM messages WHERE conversation_id = ?", (conversation_id,))
+                parent_id = row.fetchone()[0]
+            else:
+                parent_id = self.message_id(parent) if parent else None
             cursor = self._db.execute(
-                "INSERT INTO messages (uid, conversation_id, role, content, state, effort, model, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (uid or new_uid(), conversation_id, role, content, state, effort, model, now),
+                "INSERT INTO messages (uid, conversation_id, role, content, state, effort, model, created_at, "
+                "parent_id, chosen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (uid or new_uid(), conversation_id, role, content, state, effort, model, now, parent_id, now),
             )
             self._db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id))
         return int(cursor.lastrowid or 0)
@@ -245,7 +258,7 @@ class Store:
             return
         self._db.execute(
             "UPDATE messages SET content = ?, reasoning = ?, state = ?, prompt_tokens = ?, completion_tokens = ?, "
-            "reasoning_tokens = ?, seconds = ? WHERE id = ?",
+            "reasoning_tokens = ?, seconds = ?, reasoning_seconds = ? WHERE id = ?",
             (
                 content,
                 reasoning,
@@ -254,16 +267,23 @@ class Store:
                 stats.completion_tokens,
                 stats.reasoning_tokens,
                 stats.seconds,
+                stats.reasoning_seconds,
                 message_id,
             ),
         )
 
-    def delete_messages_from(self, conversation_id: int, message_id: int) -> int:
-        """Drop a message and every later one (regenerate, edit and resend); returns how many went."""
-        cursor = self._db.execute(
-            "DELETE FROM messages WHERE conversation_id = ? AND id >= ?", (conversation_id, message_id)
-        )
-        return cursor.rowcount
+    def choose_message(self, message_id: int, chosen_at: float) -> None:
+        """The person flipped to this version (of a message and what follows it): it shows from now on."""
+        self._db.execute("UPDATE messages SET chosen_at = ? WHERE id = ?", (chosen_at, message_id))
+
+    def set_prompt(self, message_id: int, prompt: bytes) -> None:
+        """Keep the exact prompt an answer's model received (PromptSent.to_bytes)."""
+        self._db.execute("UPDATE messages SET prompt = ? WHERE id = ?", (prompt, message_id))
+
+    def prompt_of(self, message_id: int) -> bytes | None:
+        """The prompt kept with an answer, if any (read only when a person asks to see it)."""
+        row = self._db.execute("SELECT prompt FROM messages WHERE id = ?", (message_id,)).fetchone()
+        return bytes(row[0]) if row and row[0] is not None else None
 
     def conversations(self) -> list[StoredConversation]:
         """Newest first, without deleted ones."""
@@ -276,39 +296,50 @@ class Store:
     def messages(self, conversation_id: int) -> list[StoredMessage]:
         """The turns of a conversation, in order."""
         rows = self._db.execute(
-            f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY id", (conversation_id,)
+            f"SELECT {_MESSAGE_COLUMNS} FROM messages m LEFT JOIN messages p ON p.id = m.parent_id "
+            "WHERE m.conversation_id = ? ORDER BY m.id",
+            (conversation_id,),
         )
         messages = [StoredMessage(*row) for row in rows]
-        cited = self._sources_of(conversation_id)
-        return [dataclasses.replace(m, sources=cited[m.id]) if m.id in cited else m for m in messages]
+        listed = self._sources_of(conversation_id)
+        return [
+            dataclasses.replace(m, sources=listed[m.id][0], sources_cited=listed[m.id][1]) if m.id in listed else m
+            for m in messages
+        ]
 
-    def set_sources(self, message_id: int, sources: Sequence[Source]) -> None:
-        """Keep the sources an answer cited with it (they outlive the document's removal)."""
+    def set_sources(self, message_id: int, sources: Sequence[Source], cited: bool = True) -> None:
+        """Keep the sources an answer cited with it (they outlive the document's removal); `cited` False: it
+        cited none, and these are passages it was given."""
         with write_transaction(self._db):
             self._db.execute("DELETE FROM message_sources WHERE message_id = ?", (message_id,))
             self._db.executemany(
                 "INSERT INTO message_sources (message_id, number, document_uid, document_name, chunk_ordinal, "
-                "snippet, anchor) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "snippet, anchor, cited) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (message_id, s.number, s.document_uid, s.document_name, s.chunk_ordinal, s.snippet, s.anchor)
+                    (message_id, s.number, s.document_uid, s.document_name, s.chunk_ordinal, s.snippet, s.anchor, cited)
                     for s in sources
                 ],
             )
 
-    def _sources_of(self, conversation_id: int) -> dict[int, tuple[Source, ...]]:
+    def _sources_of(self, conversation_id: int) -> dict[int, tuple[tuple[Source, ...], bool]]:
         rows = self._db.execute(
-            "SELECT s.message_id, s.number, s.document_uid, s.document_name, s.chunk_ordinal, s.anchor, s.snippet "
-            "FROM message_sources s JOIN messages m ON m.id = s.message_id WHERE m.conversation_id = ? "
+            "SELECT s.message_id, s.cited, s.number, s.document_uid, s.document_name, s.chunk_ordinal, s.anchor, "
+            "s.snippet FROM message_sources s JOIN messages m ON m.id = s.message_id WHERE m.conversation_id = ? "
             "ORDER BY s.message_id, s.number",
             (conversation_id,),
         )
-        cited: dict[int, list[Source]] = {}
-        for message_id, *fields in rows:
-            cited.setdefault(message_id, []).append(Source(*fields))
-        return {message_id: tuple(sources) for message_id, sources in cited.items()}
+        listed: dict[int, list[Source]] = {}
+        cited: dict[int, bool] = {}
+        for message_id, was_cited, *fields in rows:
+            listed.setdefault(message_id, []).append(Source(*fields))
+            cited[message_id] = bool(was_cited)
+        return {message_id: (tuple(sources), cited[message_id]) for message_id, sources in listed.items()}
 
-    def search(self, text: str, include_reasoning: bool = False, limit: int = 50) -> list[SearchHit]:
-        """Messages containing every word of `text` (prefix match on the last one), best first."""
+    def search(
+        self, text: str, include_reasoning: bool = False, limit: int = 50, per_conversation: bool = False
+    ) -> list[SearchHit]:
+        """Messages containing every word of `text` (prefix match on the last one), best first; with
+        `per_conversation`, only the best match of each conversation."""
         words = [w.replace('"', '""') for w in text.split()]
         if not words:
             return []
@@ -319,10 +350,19 @@ class Store:
             "SELECT m.conversation_id, m.id, snippet(messages_fts, -1, ?, ?, '…', 12), c.uid, c.title, m.uid "
             "FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid "
             "JOIN conversations c ON c.id = m.conversation_id "
-            "WHERE messages_fts MATCH ? AND c.deleted_at IS NULL ORDER BY rank LIMIT ?",
-            (MATCH_START, MATCH_END, query, limit),
+            "WHERE messages_fts MATCH ? AND c.deleted_at IS NULL ORDER BY rank",
+            (MATCH_START, MATCH_END, query),
         )
-        return [SearchHit(*row) for row in rows]
+        hits: list[SearchHit] = []
+        seen: set[int] = set()
+        for row in rows:  # best first: the first hit of a conversation is its best
+            if per_conversation and row[0] in seen:
+                continue
+            seen.add(row[0])
+            hits.append(SearchHit(*row))
+            if len(hits) >= limit:
+                break
+        return hits
 
     def close(self) -> None:
         """Close the connection (the WAL is checkpointed by SQLite)."""

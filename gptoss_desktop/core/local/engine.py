@@ -8,6 +8,7 @@ thread they like and cancel it from any other through a CancelFlag.
 
 from __future__ import annotations
 
+import codecs
 import os
 import random
 import time
@@ -23,11 +24,14 @@ from ..engine import ChatRequest, ModelInfo, ModelLoadError
 from ..events import AnswerDelta, ContextTrimmed, Done, EngineEvent, Failed, ParserEvent, Stats
 from ..harmony import Conversation, HarmonyStreamParser, Message, Special, Text, message_segments, render_segments
 from ..harmony import tokens as harmony_tokens
+from ..prompt_record import describe_prompt, left_out_summary
+from ..sampling import model_sampling
 from .gguf_file import read_gguf
 from .header_checks import check_header
 from .llama_log import route_llama_logs
 from .machine import Machine, read_machine
 from .memory_plan import ENGINE_FLASH_ATTN, ModelShape, engine_plan
+from .model_name import readable_model_name
 from .reply_rules import ReplyRules
 from .stop_text import StopText
 from .template_prompt import TemplatePrompt
@@ -130,11 +134,12 @@ class LocalEngine:
         is_harmony = architecture == "gpt-oss" and all(t in self.vocabulary.special_ids for t in required)
         self.info = ModelInfo(
             path=path,
-            name=metadata.get("general.name") or path.stem,
+            name=readable_model_name(metadata, path),
             architecture=architecture,
             is_harmony=is_harmony,
             context_size=self._llama.n_ctx(),
             plan_message=plan.message,
+            sampling=model_sampling(metadata, is_harmony),
         )
         self._template = None if is_harmony else TemplatePrompt(self._llama, metadata)
         #: The last run's prompt and tokens when it ended on <|call|> (for continue_after_call), else None.
@@ -204,6 +209,8 @@ class LocalEngine:
             return
         if window.dropped:
             yield ContextTrimmed(window.dropped, len(window.conversation.messages))
+        left_out = [left_out_summary(m.role, m.content) for m in request.conversation.messages[: window.dropped]]
+        yield describe_prompt(prompt, self.vocabulary, n_ctx, left_out)
         yield from _Run(self, prompt, request, cancel).events()
 
     def continue_after_call(
@@ -267,6 +274,8 @@ class _Run:
         self.grammar = self.rules.without_harmony() if self.parser is None else None
         self.in_call = False  # a call bound by the request is being written: its end of generation is <|call|>
         self.generated: list[int] = []
+        # Other models' text is decoded here: a character split across tokens waits for its last byte.
+        self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
         self.message_start = 0  # where in `generated` the message being written began
         self.completion = 0
         self.reasoning_tokens = 0
@@ -324,6 +333,8 @@ class _Run:
             engine._abort_decodes_on(None)
         if self.parser is not None:
             yield from self._stop_at_stop_text(self.parser.finish())
+        elif rest := self.decoder.decode(b"", final=True):
+            yield from self._stop_at_stop_text([AnswerDelta(rest)])
         held = self.stop_text.flush()
         if held:
             yield AnswerDelta(held)
@@ -335,11 +346,11 @@ class _Run:
         grammar = LlamaGrammar.from_string(self.grammar) if self.grammar is not None else None
         return self.engine._llama.generate(
             self.prompt + self.generated,
-            top_k=0,
+            top_k=self.sampling.top_k,
             top_p=self.sampling.top_p,
-            min_p=0.0,
+            min_p=self.sampling.min_p,
             temp=self.sampling.temperature,
-            repeat_penalty=1.0,
+            repeat_penalty=self.sampling.repeat_penalty,
             grammar=grammar,
         )
 
@@ -384,7 +395,8 @@ class _Run:
         if self.parser is None:
             if vocabulary.is_end_of_generation(token):
                 return [], "eos"
-            return [AnswerDelta(vocabulary.piece(token).decode("utf-8", errors="replace"))], None
+            text = self.decoder.decode(vocabulary.piece(token))
+            return ([AnswerDelta(text)] if text else []), None
         stop = None
         if self.in_call and self.parser.recipient is not None and vocabulary.is_end_of_generation(token):
             token = vocabulary.special_ids[harmony_tokens.CALL]  # a bound call ends when its arguments do

@@ -13,13 +13,16 @@ import llama_cpp
 
 logger = logging.getLogger("gptoss_desktop.llama_cpp")
 _GGML_ERROR = 4
+#: What llama.cpp logs as an error when a decode was aborted on purpose (Stop): not an error here.
+_ABORTED = b"failed to decode, ret = 2"
 
 
 @llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]
 def _log(level: int, text: bytes, _user_data: ctypes.c_void_p) -> None:
     # ggml's levels: 1 debug, 2 info, 3 warn, 4 error, 5 continuation. Warnings here are expected
     # noise (e.g. "using full-size SWA cache"), so only errors are logged above debug.
-    logger.log(logging.ERROR if level == _GGML_ERROR else logging.DEBUG, "%s", text.decode("utf-8", "replace").rstrip())
+    error = level == _GGML_ERROR and _ABORTED not in text
+    logger.log(logging.ERROR if error else logging.DEBUG, "%s", text.decode("utf-8", "replace").rstrip())
 
 
 def route_llama_logs() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx2
 from huggingface_hub import constants
 from huggingface_hub.errors import (
@@ -84,7 +86,7 @@ def hub_error(exc: BaseException, repo_id: str, filename: str | None = None, rev
         return HubUnreachableError(f"The proxy refused the connection to {hub}: {exc}. Check the proxy settings.")
     if isinstance(exc, httpx2.TransportError):
         return HubUnreachableError(
-            f"Could not reach {hub} ({exc or type(exc).__name__}). Check the network connection and try again."
+            f"Could not reach {hub} ({_transport_reason(exc)}). Check the network connection and try again."
         )
     if isinstance(exc, HfHubHTTPError):
         status = exc.response.status_code if exc.response is not None else 0
@@ -96,6 +98,18 @@ def hub_error(exc: BaseException, repo_id: str, filename: str | None = None, rev
     if isinstance(exc, FileMetadataError):
         return DownloadError(f"The server at {hub} does not answer like a Hugging Face hub: {exc}")
     return DownloadError(f"Could not get {filename or repo_id} from {repo_id}: {exc}")
+
+
+#: What the system's name lookup says when there is no network or no DNS (Linux, macOS, Windows).
+_NAME_NOT_FOUND = ("Name or service not known", "nodename nor servname", "getaddrinfo failed", "Temporary failure")
+
+
+def _transport_reason(exc: BaseException) -> str:
+    """Why the connection failed, in words: no "[Errno -2]" codes."""
+    text = str(exc) or type(exc).__name__
+    if any(words in text for words in _NAME_NOT_FOUND):
+        return "its name could not be looked up: this computer seems to be offline"
+    return re.sub(r"\[Errno -?\d+\]\s*", "", text)
 
 
 def format_size(n: float) -> str:

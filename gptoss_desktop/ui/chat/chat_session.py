@@ -2,7 +2,8 @@
 
 The Transcript (core) is the one record of what was said. This object applies the engine's
 events to it, renders each change in the ChatView, and tells the history service what to store;
-the next prompt is built from the transcript, never from the widgets.
+the next prompt is built from the transcript, never from the widgets. Regenerate and edit add
+versions; flipping between them re-renders the branch from the message flipped.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import assert_never, cast
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from ...core.conversation_settings import ConversationSettings
 from ...core.documents.answer import DocumentsUsed, PartRead, SourcesCited
@@ -26,6 +27,7 @@ from ...core.events import (
     Failed,
     MalformedMessage,
     MessageEnded,
+    PromptSent,
     ReasoningDelta,
     ToolApproval,
     ToolCall,
@@ -34,28 +36,20 @@ from ...core.events import (
 from ...core.harmony import Effort
 from ...core.history.store import StoredConversation, StoredMessage, new_uid
 from ...core.history.titles import title_from
-from ...core.history.transcript import Transcript, TranscriptMessage
+from ...core.history.transcript import Transcript
+from ...core.sampling import SamplingParams
 from ...services.chat_service import ChatEvent, ChatService
 from ...services.chat_worker import DocumentsRef
 from ...services.history_service import HistoryService
 from .chat_view import ChatView
 from .message_widgets import AssistantTurn, UserMessage
+from .turn_builder import STOP_NOTICES, TurnBuilder
 
-STOP_NOTICES = {
-    "cancelled": "Stopped.",
-    "length": "The reply reached the token limit and was cut short.",
-    "call": "The model asked to call a tool; tools are not available in this app yet.",
-}
-STORED_NOTICES = {
-    "stopped": "Stopped.",
-    "interrupted": "The app closed before this answer was finished; this is what had been written.",
-    "error": "This answer failed.",
-}
 #: Under an answer on a server that was not given the conversation's documents.
 WITHOUT_DOCUMENTS = "Answered without the documents: they were not sent to the server."
-#: Messages built before the first paint when a conversation opens (the newest exchange); older ones
-#: follow, newest first, a few at a time between paints, so the window answers input all along.
-FIRST_MESSAGES = 2
+
+
+__all__ = ["STOP_NOTICES", "ChatSession"]
 
 
 class ChatSession(QObject):
@@ -66,6 +60,8 @@ class ChatSession(QObject):
     context_notice = Signal(str)
     edit_requested = Signal(UserMessage)
     source_requested = Signal(Source)  # a cited source was clicked
+    #: The prompt of an answer is known (or known not to have been kept): the window shows it.
+    prompt_ready = Signal(object)  # TranscriptMessage
 
     def __init__(
         self, chat: ChatService, history: HistoryService, view: ChatView, parent: QObject | None = None
@@ -74,7 +70,6 @@ class ChatSession(QObject):
         self.chat = chat
         self.history = history
         self.view = view
-        self.transcript = Transcript()
         self.show_reasoning_by_default = True
         #: The history database, where the documents of a conversation are found (None: no documents).
         self.documents_database: Path | None = None
@@ -83,16 +78,34 @@ class ChatSession(QObject):
         #: Asked before documents first go to the conversation's server: True send them, False answer
         #: without them this time, None send nothing. Without it, documents never go to a server.
         self.documents_consent: Callable[[], bool | None] | None = None
+        #: Documents of this conversation that could not be read ("report.pdf: it is password-protected"),
+        #: named when an answer says how the documents were used (the window keeps it current).
+        self.refused_documents: list[str] = []
+        #: What the model samples with where the conversation's settings leave it to the model.
+        self.model_sampling: Callable[[], SamplingParams] = SamplingParams
         self._turn: AssistantTurn | None = None  # the widget of the answer streaming now
-        self._unbuilt = 0  # transcript messages [0, _unbuilt) have no widget yet (older ones, built on idle)
         self._scroll_target = ""
-        self._loader = QTimer(self)
-        self._loader.setInterval(0)
-        self._loader.timeout.connect(self._load_older)
+        self.turns = TurnBuilder(view, self)
+        self.turns.edit_requested.connect(self.edit_requested)
+        self.turns.version_requested.connect(self.show_version)
+        self.turns.prompt_requested.connect(self.show_prompt)
+        self.turns.regenerate_requested.connect(self.regenerate)
+        self.turns.source_requested.connect(self.source_requested)
         chat.event_received.connect(self._on_event)
         history.conversation_loaded.connect(self._show_stored)
+        history.prompt_loaded.connect(self._on_prompt_loaded)
+        self._reveal = ""  # words a search matched: an opened hit found only in the reasoning unfolds it
 
     # --- conversations -------------------------------------------------------------------
+
+    @property
+    def transcript(self) -> Transcript:
+        """The conversation shown (the turn builder renders it)."""
+        return self.turns.transcript
+
+    @transcript.setter
+    def transcript(self, transcript: Transcript) -> None:
+        self.turns.transcript = transcript
 
     @property
     def uid(self) -> str:
@@ -107,16 +120,17 @@ class ChatSession(QObject):
     def new(self, settings: ConversationSettings) -> None:
         """An empty conversation; it is stored when the first message is sent."""
         self._end_streaming()
-        self._loader.stop()
-        self.transcript = Transcript(settings=settings)
+        self.turns.show_all(Transcript(settings=settings))
         self.has_documents = False
-        self.view.clear()
+        self.refused_documents = []
         self.settings_changed.emit(settings)
         self.opened.emit("")
 
-    def open(self, uid: str, message_uid: str = "") -> None:
-        """Show a stored conversation (scrolled to `message_uid` if given)."""
+    def open(self, uid: str, message_uid: str = "", matched: str = "") -> None:
+        """Show a stored conversation (scrolled to `message_uid` if given, on whichever version it is; its
+        reasoning unfolded when the `matched` words are there and not in the answer)."""
         self._scroll_target = message_uid
+        self._reveal = matched
         if uid == self.uid and not message_uid:
             return
         self._end_streaming()
@@ -153,12 +167,12 @@ class ChatSession(QObject):
         if with_documents is None:
             return False
         if replacing is not None:
-            self._drop_from(replacing.uid)
+            self._branch_before(replacing.uid)
         if effort != self.settings.effort:
             self.update_settings(self.settings.with_changes(effort=effort))
         self.ensure_saved(title_from(text))
         message = self.transcript.add_user(text)
-        self._add_widget(message)
+        self.turns.add(message)
         self.history.add_user_message(self.uid, message)
         self._answer(cast(Effort, effort), with_documents)
         return True
@@ -171,8 +185,37 @@ class ChatSession(QObject):
         with_documents = self._documents_may_go()
         if with_documents is None:
             return
-        self._drop_from(last.uid)
+        self._branch_before(last.uid)
         self._answer(self.settings.effort, with_documents)
+
+    @Slot(str, int)
+    def show_version(self, uid: str, step: int) -> None:
+        """Flip message `uid` to its version before (-1) or after (+1): the branch from there is shown instead;
+        the history remembers the choice."""
+        if self.transcript.answer is not None or self.turns.loading:
+            return  # not while an answer streams (it belongs to the branch shown) or older turns are built
+        versions = self.transcript.versions(uid)
+        index = next((i for i, m in enumerate(versions) if m.uid == uid), None)
+        if index is None or not 0 <= index + step < len(versions):
+            return
+        target = versions[index + step].uid
+        chosen = self.transcript.choose(target)
+        if self.uid:
+            self.history.choose(chosen)
+        position = self.transcript.index_of(target)
+        if position is not None:
+            self.turns.rebuild_from(position)
+
+    @Slot(str)
+    def show_prompt(self, uid: str) -> None:
+        """The prompt answer `uid` received: prompt_ready follows (at once if it is in memory)."""
+        message = self.transcript.find(uid)
+        if message is None:
+            return
+        if message.prompt is not None or not self.uid:
+            self.prompt_ready.emit(message)
+        else:
+            self.history.load_prompt(uid)
 
     def stop(self) -> None:
         """Stop the answer; what was written stays."""
@@ -181,7 +224,7 @@ class ChatSession(QObject):
     def close(self) -> None:
         """The window is closing: a running answer is stored as stopped, with what it had."""
         self._end_streaming()
-        self._loader.stop()
+        self.turns.stop()
 
     def _documents_may_go(self) -> bool | None:
         """Whether this answer may use the documents: always here; on a server once the person agreed."""
@@ -198,29 +241,21 @@ class ChatSession(QObject):
         else:
             assert info is not None
             shows_reasoning, model_name = info.is_harmony, info.name
-        for turn in self.view.turns:
-            if isinstance(turn, AssistantTurn):
-                turn.set_regenerate_visible(False)
         conversation = self.transcript.prompt(effort, dt.date.today().isoformat())
         answer = self.transcript.begin_answer(effort, model_name)
-        self._turn = self.view.add_assistant_turn(
-            show_reasoning=shows_reasoning, uid=answer.uid, expand_reasoning=self.show_reasoning_by_default
-        )
-        self._turn.regenerate_requested.connect(self.regenerate)
-        self._turn.source_requested.connect(self.source_requested)
+        self._turn = self.turns.add_streaming(answer, shows_reasoning, self.show_reasoning_by_default)
         self.history.begin_answer(self.uid, answer)
         # Documents go to a server only with the person's consent for this conversation and that server.
         allowed = with_documents and (server is None or self.settings.documents_may_go_to_server)
         documents = DocumentsRef(self.documents_database, self.uid) if self.documents_database and allowed else None
         if self.has_documents and documents is None:
             self._turn.show_notice(WITHOUT_DOCUMENTS)
-        self.chat.send(ChatRequest(conversation, self.settings.sampling()), documents, server)
+        sampling = self.settings.sampling(self.model_sampling())
+        self.chat.send(ChatRequest(conversation, sampling), documents, server)
 
-    def _drop_from(self, uid: str) -> None:
-        """Forget message `uid` and every later one: in the transcript, on screen and in the history."""
-        if self.uid:
-            self.history.delete_messages_from(self.uid, uid)
-        self.transcript.truncate_from(uid)
+    def _branch_before(self, uid: str) -> None:
+        """The branch shown ends before message `uid` (kept as a version): in the transcript and on screen."""
+        self.transcript.branch_before(uid)
         index = next((i for i, turn in enumerate(self.view.turns) if turn.uid == uid), None)
         if index is not None:
             self.view.remove_from(index)
@@ -233,12 +268,6 @@ class ChatSession(QObject):
             if answer is not None:
                 self.history.end_answer(answer)
         self._turn = None
-
-    @Slot()
-    def _on_edit_requested(self) -> None:
-        sender = self.sender()
-        if isinstance(sender, UserMessage):
-            self.edit_requested.emit(sender)
 
     # --- the stream ------------------------------------------------------------------------
 
@@ -256,8 +285,8 @@ class ChatSession(QObject):
             case AnswerDelta(text=text):
                 turn.append_answer(text)
                 self.history.answer_grew(answer)
-            case ChannelDelta() | MessageEnded():
-                pass  # other channels and whole messages: nothing to show yet
+            case ChannelDelta() | MessageEnded() | PromptSent():
+                pass  # other channels and whole messages: nothing to show yet; the prompt is in the transcript
             case ToolCall() | MalformedMessage() | ToolResult():
                 pass  # tool steps are not shown in the window yet (its conversations declare no tools)
             case ToolApproval(decide=decide):
@@ -270,12 +299,12 @@ class ChatSession(QObject):
                 turn.show_notice(notice)
                 self.context_notice.emit(notice)
             case DocumentsUsed(note=note):
-                turn.show_notice(note)
+                turn.show_notice(self._with_refused(note))
             case PartRead():
                 pass  # the window's status line says it
-            case SourcesCited(sources=sources):
+            case SourcesCited(sources=sources, cited=cited):
                 if sources:
-                    turn.show_sources(sources)
+                    turn.show_sources(sources, cited)
             case Done(stop_reason=reason, stats=stats):
                 self._turn = None
                 self.history.end_answer(answer)
@@ -291,67 +320,35 @@ class ChatSession(QObject):
 
     @Slot(StoredConversation, list)
     def _show_stored(self, record: StoredConversation, messages: list[StoredMessage]) -> None:
-        self._loader.stop()
-        self.transcript = Transcript.from_stored(record, messages)
+        transcript = Transcript.from_stored(record, messages)
+        target, matched = self._scroll_target, self._reveal
+        self._scroll_target = self._reveal = ""
+        if target and transcript.index_of(target) is None:
+            self.history.choose(transcript.choose(target))  # a search hit on another version: show that one
         self.has_documents = False  # until the documents thread lists them
-        self.view.clear()
+        self.refused_documents = []
+        self.turns.show_all(transcript, keep=transcript.index_of(target) if target else None)
         self.settings_changed.emit(self.settings)
         self.opened.emit(self.uid)
-        # The newest turns first, so the window paints at once; older ones follow on idle.
-        shown = self.transcript.messages
-        first = len(shown) - FIRST_MESSAGES
-        if self._scroll_target:
-            target = self.transcript.index_of(self._scroll_target)
-            first = min(first, target if target is not None else first)
-        self._unbuilt = max(first, 0)
-        for message in shown[self._unbuilt :]:
-            self._add_widget(message)
-        last = self.transcript.last_answer
-        for turn in self.view.turns:
-            if isinstance(turn, AssistantTurn):
-                turn.set_regenerate_visible(last is not None and turn.uid == last.uid)
-        if self._scroll_target:
-            widget = next((t for t in self.view.turns if t.uid == self._scroll_target), None)
-            if widget is not None:
-                QTimer.singleShot(0, lambda: self.view.scroll_to(widget))
-            self._scroll_target = ""
-        if self._unbuilt:
-            self._loader.start()
+        widget = self.turns.widget_of(target) if target else None
+        if widget is not None:
+            self.turns.unfold_if_found_in_reasoning(target, matched)
+            QTimer.singleShot(0, self.view, lambda: self.view.scroll_to(widget))
 
-    @Slot()
-    def _load_older(self) -> None:
-        """One idle step: show the message the last step built, or build the next older one.
+    def _with_refused(self, note: str) -> str:
+        """How the documents were used, naming those that could not be read (they were not)."""
+        if not self.refused_documents:
+            return note
+        return f"{note.rstrip('.')} that could be read. Not used: {'; '.join(self.refused_documents)}."
 
-        Building a stored answer (Markdown, highlighting) and showing it (style, layout) each
-        cost 5-15 ms here; one per step, with its layout done inside the step rather than
-        merged into the next one, keeps every pause short while a long conversation loads.
-        """
-        if self.view.reveal_older():
-            QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
-        elif self._unbuilt:
-            self._unbuilt -= 1
-            self._add_widget(self.transcript.messages[self._unbuilt], at_top=True)
-            QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
-        if not self._unbuilt and not self.view.has_hidden():
-            self._loader.stop()
-
-    def _add_widget(self, message: TranscriptMessage, at_top: bool = False) -> None:
-        """The widget for a message that is not streaming."""
-        if message.role == "user":
-            user = self.view.add_user_message(message.content, uid=message.uid, at_top=at_top)
-            user.edit_requested.connect(self._on_edit_requested)
-            return
-        turn = self.view.add_assistant_turn(
-            show_reasoning=bool(message.reasoning), uid=message.uid, expand_reasoning=False, at_top=at_top
-        )
-        turn.regenerate_requested.connect(self.regenerate)
-        turn.source_requested.connect(self.source_requested)
-        turn.set_regenerate_visible(False)
-        turn.show_stored(message.reasoning, message.content, STORED_NOTICES.get(message.state, ""))
-        if message.sources:
-            turn.show_sources(message.sources)
+    @Slot(str, object)
+    def _on_prompt_loaded(self, uid: str, prompt: PromptSent | None) -> None:
+        message = self.transcript.find(uid)
+        if message is not None:
+            message.prompt = prompt
+            self.prompt_ready.emit(message)
 
     @property
     def loading(self) -> bool:
         """True while older turns of an opened conversation are still being added."""
-        return self._loader.isActive()
+        return self.turns.loading

@@ -1,9 +1,10 @@
-"""The scrolling conversation: turns stacked top to bottom, following the stream."""
+"""The scrolling conversation: turns stacked top to bottom in a centred reading column, following the stream."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from .message_widgets import AssistantTurn, UserMessage
 
@@ -11,6 +12,42 @@ from .message_widgets import AssistantTurn, UserMessage
 _FOLLOW_SLACK = 24
 #: Turns deleted per idle step after leaving a conversation (about 0.25 ms each).
 _DELETE_PER_STEP = 20
+#: The reading column is at most this many average characters wide (about 750 px at 9 pt), whatever the window.
+COLUMN_CHARS = 125
+#: The composer lines up with the column's text: its own margins added to the column's width.
+COMPOSER_MARGIN = 8
+
+
+def column_width(widget: QWidget) -> int:
+    """The widest the reading column (and the composer under it) grows in `widget`'s font."""
+    return widget.fontMetrics().averageCharWidth() * COLUMN_CHARS
+
+
+class CentredColumn(QWidget):
+    """Holds one widget, centred, no wider than its maximum width: the rest of the width is margin."""
+
+    def __init__(self, column: QWidget, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)  # the style sheet's background fills the margins
+        self.column = column
+        self._layout = QHBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.addWidget(column)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        """Margins take what the column cannot use."""
+        self._centre(event.size().width())
+        super().resizeEvent(event)
+
+    def recentre(self) -> None:
+        """The column's maximum width changed (the text size did)."""
+        self._centre(self.width())
+
+    def _centre(self, width: int) -> None:
+        side = max(0, (width - self.column.maximumWidth()) // 2)
+        if self._layout.contentsMargins().left() != side:
+            self._layout.setContentsMargins(side, 0, side, 0)
+            self._layout.activate()  # now, not on the next pass: the column never shows at a stale width
 
 
 def _focusable(widget: QWidget) -> list[QWidget]:
@@ -27,13 +64,18 @@ class ChatView(QScrollArea):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("chatView")
+        self.setFrameShape(QScrollArea.Shape.NoFrame)
+        # Tab reaches it (keys scroll it); a click on a turn's button does not move the keyboard out of the message box.
+        self.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self.setWidgetResizable(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        container = QWidget()
+        self.column = QWidget()
+        self.column.setObjectName("readingColumn")
+        container = CentredColumn(self.column)
         container.setObjectName("chatContainer")
-        self._layout = QVBoxLayout(container)
+        self._layout = QVBoxLayout(self.column)
         self._layout.setContentsMargins(16, 16, 16, 16)
-        self._layout.setSpacing(12)
+        self._layout.setSpacing(6)
         self.placeholder = QLabel()
         self.placeholder.setObjectName("placeholder")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -42,6 +84,7 @@ class ChatView(QScrollArea):
         self._layout.addWidget(self.placeholder, 1)
         self._layout.addStretch(0)
         self.setWidget(container)
+        self.column.setMaximumWidth(column_width(self))
         self.turns: list[UserMessage | AssistantTurn] = []
         self._hidden: list[UserMessage | AssistantTurn] = []  # older turns added at the top, not yet shown
         self._doomed: list[UserMessage | AssistantTurn] = []  # out of view, deleted a few per idle step
@@ -52,6 +95,18 @@ class ChatView(QScrollArea):
         bar = self.verticalScrollBar()
         bar.valueChanged.connect(self._on_scrolled)
         bar.rangeChanged.connect(self._on_range_changed)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
+        """The column follows the font size."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit_column()
+
+    def _fit_column(self) -> None:
+        self.column.setMaximumWidth(column_width(self))
+        container = self.widget()
+        if isinstance(container, CentredColumn):
+            container.recentre()
 
     def set_placeholder(self, html: str) -> None:
         """What the empty conversation says (e.g. how to load a model)."""
@@ -120,7 +175,7 @@ class ChatView(QScrollArea):
             # turn costs as much as building it: two steps, two short pauses). Sized to the view's
             # width first, so its text is laid out once, at the width it will have.
             widget.setVisible(False)
-            widget.resize(self._layout.contentsRect().width() or self.viewport().width(), widget.height())
+            widget.resize(self._layout.contentsRect().width() or self.column.width(), widget.height())
             if (inner := widget.layout()) is not None:
                 inner.activate()
             self._layout.insertWidget(1, widget)

@@ -1,18 +1,28 @@
-"""The conversation's documents above the message box: each with its state, removable; Attach adds more."""
+"""The conversation's documents above the message box: each with its state, why it was refused, removable.
+
+The Attach button lives on the composer's row; this strip shows only when there is something to show
+(documents, or files being read).
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QToolButton, QWidget
+import html
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QToolButton, QVBoxLayout, QWidget
 
 from ...services.document_service import StoredDocument
+from ..style import problem_color
+from .flow_layout import FlowLayout
 
 #: What each state looks like in the strip.
 MARKS = {"ready": "✓", "indexing": "…", "failed": "✗"}
+#: A refusal's reason is shown up to this many characters (all of it in the tooltip).
+REASON_CHARS = 40
 
 
 class DocumentStrip(QWidget):
-    """One chip per document ("lease.pdf ✓ ×"); a failed one says why in its tooltip and accessible name."""
+    """One chip per document ("lease.pdf ✓ ×"); a refused one says why beside it, in red."""
 
     attach_requested = Signal()
     remove_requested = Signal(str)  # document uid
@@ -20,26 +30,32 @@ class DocumentStrip(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("documentStrip")
-        self._layout = QHBoxLayout(self)
-        self._layout.setContentsMargins(12, 4, 12, 0)
-        self._layout.setSpacing(6)
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)  # the conversation's background, not the window's
+        chips = QWidget()
+        self._flow = FlowLayout(chips, spacing=10)
         self.attach_button = QPushButton("Attach…")
         self.attach_button.setAccessibleName("Attach documents")
         self.attach_button.setToolTip("Add documents to ask about (or drop them onto the window)")
         self.attach_button.clicked.connect(self.attach_requested)
         self.reading = QLabel()
         self.reading.setObjectName("documentReading")
+        self.reading.setWordWrap(True)
         self.progress = QProgressBar()
         self.progress.setObjectName("documentProgress")
         self.progress.setAccessibleName("Reading documents")
         self.progress.setTextVisible(False)
         self.progress.setMaximumWidth(160)
         self.progress.setVisible(False)
-        self._layout.addWidget(self.attach_button)
-        self._layout.addStretch(1)
-        self._layout.addWidget(self.reading)
-        self._layout.addWidget(self.progress)
+        reading = QHBoxLayout()
+        reading.addWidget(self.reading, 1)
+        reading.addWidget(self.progress)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(20, 4, 20, 0)
+        layout.setSpacing(2)
+        layout.addWidget(chips)
+        layout.addLayout(reading)
         self.chips: list[QWidget] = []
+        self.setVisible(False)
 
     def show_documents(self, documents: list[StoredDocument]) -> None:
         """Show these documents, in the order they were added."""
@@ -49,8 +65,9 @@ class DocumentStrip(QWidget):
         self.chips = []
         for document in documents:
             chip = self._chip(document)
-            self._layout.insertWidget(len(self.chips), chip)
+            self._flow.insert_widget(len(self.chips), chip)
             self.chips.append(chip)
+        self._show_if_needed()
 
     def show_reading(self, name: str, number: int = 0, count: int = 0) -> None:
         """Say which file is being read now, as file `number` of `count` ("" when none): a bar moves
@@ -65,6 +82,10 @@ class DocumentStrip(QWidget):
             self.progress.setValue(number - 1)
         else:
             self.progress.setRange(0, 0)  # one file: busy, for as long as it takes
+        self._show_if_needed()
+
+    def _show_if_needed(self) -> None:
+        self.setVisible(bool(self.chips or self.reading.text()))
 
     def _chip(self, document: StoredDocument) -> QWidget:
         chip = QWidget()
@@ -73,9 +94,18 @@ class DocumentStrip(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(2)
         mark = MARKS.get(document.status, "")
-        label = QLabel(f"{document.name} {mark}")
-        detail = document.error if document.status == "failed" else f"{document.chunk_count} passages"
-        label.setToolTip(detail or "")
+        failed = document.status == "failed"
+        detail = (document.error or "it could not be read") if failed else f"{document.chunk_count} passages"
+        label = QLabel()
+        if failed:
+            red = problem_color(self.palette()).name()
+            reason = detail.removeprefix(document.name).strip()  # "photo.txt is not a text file" follows the name
+            reason = reason if len(reason) <= REASON_CHARS else reason[: REASON_CHARS - 1].rstrip() + "…"
+            label.setTextFormat(Qt.TextFormat.RichText)
+            label.setText(f"{html.escape(document.name)} <span style='color:{red}'>{mark} {html.escape(reason)}</span>")
+        else:
+            label.setText(f"{document.name} {mark}")
+        label.setToolTip(detail)
         label.setAccessibleName(f"{document.name}: {detail}")
         remove = QToolButton()
         remove.setText("×")

@@ -1,9 +1,12 @@
 """An answer view that renders Markdown incrementally while it streams.
 
 Finished blocks are converted once (QTextDocument.setMarkdown, then inserted as
-a fragment); until a block finishes, its text is appended as plain text. A code
-block is shaded, coloured and given a "Copy" link when it finishes, and a table
-striped, once. So an update costs what it adds, not what came before it.
+a fragment); until a block finishes, its text is appended as plain text, except
+inside a code block, which streams as code already (monospace, in its shaded
+box, under its language). A finished code block is coloured and given a "Copy"
+link in a padded box (a text frame), and a table striped, once. So an update
+costs what it adds, not what came before it. Long code lines wrap (Copy copies
+them as written), so nothing is cut off and nothing needs sideways scrolling.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from PySide6.QtGui import (
     QTextDocument,
     QTextDocumentFragment,
     QTextFormat,
+    QTextFrame,
     QTextTable,
 )
 from PySide6.QtWidgets import QTextBrowser, QWidget
@@ -32,6 +36,7 @@ from ...core.documents.prompting import citation_marks
 from ...core.markdown_blocks import MarkdownBlocks, fenced_code
 from ..style import text_background
 from .auto_height import make_auto_height
+from .code_boxes import box_code, box_format, code_format, open_live_box, write_header
 from .code_highlight import CodeHighlighter
 
 #: Scheme of the "Copy" links above code blocks: `copy-code:N` copies block N.
@@ -40,18 +45,20 @@ COPY_SCHEME = "copy-code"
 CITATION_SCHEME = "source"
 #: Links the system may open; anything else (file:, relative paths) an answer cannot make us open.
 EXTERNAL_SCHEMES = frozenset({"http", "https", "mailto"})
-_HEADER_GAP = 6.0  # px above a code block's header line
 
 
 @dataclass
 class _CodeBlock:
-    """A finished code block: its header line (language, Copy), then `lines` blocks of code."""
+    """A finished code block: a frame holding its header line (language, Copy), then its lines of code."""
 
-    header: QTextBlock
-    lines: int
+    frame: QTextFrame
     language: str
     text: str  # as the model wrote it: what Copy copies
     shown: str  # as the document holds it (Qt expands tabs): what the colours are laid on
+
+    @property
+    def header(self) -> QTextBlock:
+        return self.frame.firstCursorPosition().block()
 
 
 def _mix(base: QColor, other: QColor, share: float) -> QColor:
@@ -85,6 +92,7 @@ class StreamingMarkdownView(QTextBrowser):
         self._code: list[_CodeBlock] = []
         self._tables: list[QTextTable] = []
         self._citations: dict[int, str] = {}
+        self._live: QTextFrame | None = None  # the code block streaming now, in its box
         self._highlighter = CodeHighlighter(self.palette())
         self._palette_key = self._key(self.palette())
         self._ready = True
@@ -113,19 +121,28 @@ class StreamingMarkdownView(QTextBrowser):
         tables_from = None
         if not finished:
             # Nothing became final: only the new text is added, whatever the tail's length.
-            cursor.clearSelection()
-            cursor.insertText(text, QTextCharFormat())
+            if self._live is not None:
+                cursor = self._live.lastCursorPosition()
+                cursor.insertText(text, code_format())
+            else:
+                cursor.clearSelection()
+                cursor.insertText(text, QTextCharFormat())
         else:
+            self._live = None  # in the tail, which is replaced
             tables_from = self._render(cursor, finished)
-            # The tail gets a fresh, unformatted block of its own after the rendered ones.
-            cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+            # The tail gets a fresh, unformatted block of its own after the rendered ones: at the very end,
+            # outside a code box the rendering may have ended in (Qt keeps an empty block after a frame).
+            self._new_block_at_end(cursor)
             self._tail_start = cursor.position()
             cursor.insertText(self._blocks.tail, QTextCharFormat())
+        if self._live is None and self._blocks.in_code:
+            self._stream_as_code()
         cursor.endEditBlock()
         self._style_new_tables(tables_from)
 
     def finish(self) -> None:
         """The stream ended: render the tail as Markdown too."""
+        self._live = None
         rest = self._blocks.finish()
         cursor = self._tail_cursor()
         cursor.beginEditBlock()
@@ -209,13 +226,23 @@ class StreamingMarkdownView(QTextBrowser):
         tables_from = None
         for index, block in enumerate(blocks):
             if index:
-                cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+                self._new_block_at_end(cursor)
             start = cursor.position()
             markdown = block.strip("\n")
             if self._insert_markdown(cursor, markdown) and tables_from is None:
                 tables_from = start
             self._finish_code_blocks(start, cursor.position(), markdown)
         return tables_from
+
+    @staticmethod
+    def _new_block_at_end(cursor: QTextCursor) -> None:
+        """Put `cursor` in a fresh, unformatted block at the end of the document: outside a code box that the
+        last block may have ended in (Qt keeps an empty block after a frame, which is used then)."""
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        if cursor.block().length() > 1:
+            cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+        else:
+            cursor.setBlockFormat(QTextBlockFormat())
 
     def _insert_markdown(self, cursor: QTextCursor, markdown: str) -> bool:
         """Insert Markdown into the empty block at `cursor`, keeping the first block's look; True if it has a table.
@@ -280,15 +307,21 @@ class StreamingMarkdownView(QTextBrowser):
         cursor.endEditBlock()
 
     def _add_code_block(self, lines: list[QTextBlock], source: str | None) -> None:
-        """Colour a finished code block, head it with its language and a Copy link, shade it."""
+        """Colour a finished code block, then box it under its language and a Copy link."""
         language = self._language(lines[0])
         shown = "\n".join(line.text() for line in lines)
         self._highlighter.highlight(self.document(), lines[0].position(), shown, language)
-        header = self._insert_header(lines[0])
-        code = _CodeBlock(header, len(lines), language, shown if source is None else source, shown)
+        frame = box_code(lines, self.palette())
+        code = _CodeBlock(frame, language, shown if source is None else source, shown)
         self._code.append(code)
-        self._write_header(code, len(self._code) - 1)
-        self._shade(code)
+        write_header(code.header, language, f"{COPY_SCHEME}:{len(self._code) - 1}", self.palette())
+
+    def _stream_as_code(self) -> None:
+        """The tail has become an open code block: show it as code from now on, in its box under its language,
+        without its fence (the rest of it streams into the box)."""
+        cursor = self._tail_cursor()
+        cursor.removeSelectedText()
+        self._live = open_live_box(cursor, self._blocks.tail, self.palette())
 
     def _style_table(self, table: QTextTable) -> None:
         """Shaded header and striped rows instead of Qt's collapsed borders, which cost every
@@ -314,46 +347,6 @@ class StreamingMarkdownView(QTextBrowser):
     def _language(block: QTextBlock) -> str:
         return str(block.blockFormat().property(QTextFormat.Property.BlockCodeLanguage) or "")
 
-    def _insert_header(self, first: QTextBlock) -> QTextBlock:
-        """Open an empty line above the code block's first line; it becomes the header."""
-        code_format = first.blockFormat()
-        cursor = QTextCursor(first)
-        # Splitting at the block's start keeps `first` (now empty) above and moves the code
-        # into a new block below: this works at position 0 and inside any frame.
-        cursor.insertBlock(code_format, first.charFormat())
-        header_format = QTextBlockFormat()
-        header_format.setIndent(code_format.indent())
-        header_format.setTopMargin(_HEADER_GAP)
-        QTextCursor(first).setBlockFormat(header_format)
-        return first
-
-    def _write_header(self, code: _CodeBlock, index: int) -> None:
-        """The header's text: the language, then a `copy-code:N` link."""
-        cursor = QTextCursor(code.header)
-        cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock, QTextCursor.MoveMode.KeepAnchor)
-        palette = self.palette()
-        small = QTextCharFormat()
-        small.setProperty(QTextFormat.Property.FontSizeAdjustment, -1)
-        label = QTextCharFormat(small)
-        label.setForeground(palette.color(QPalette.ColorRole.PlaceholderText))
-        link = QTextCharFormat(small)
-        link.setAnchor(True)
-        link.setAnchorHref(f"{COPY_SCHEME}:{index}")
-        link.setForeground(palette.color(QPalette.ColorRole.Link))
-        link.setToolTip("Copy this code to the clipboard")
-        name = code.language.split()[:1]  # a fence's info string may say more than the language
-        cursor.insertText(f"{name[0]}\u2003" if name else "", label)
-        cursor.insertText("Copy", link)
-
-    def _shade(self, code: _CodeBlock) -> None:
-        """Give the header and the code a background: Qt's Markdown import only changes code's font."""
-        shade = QTextBlockFormat()
-        shade.setBackground(self.palette().color(QPalette.ColorRole.AlternateBase))
-        block = code.header
-        for _ in range(code.lines + 1):
-            QTextCursor(block).mergeBlockFormat(shade)
-            block = block.next()
-
     def _restyle(self) -> None:
         """Shade, colours and headers of every finished code block, again, for the current palette."""
         self._highlighter = CodeHighlighter(self.palette())
@@ -362,8 +355,10 @@ class StreamingMarkdownView(QTextBrowser):
         for index, code in enumerate(self._code):
             first = code.header.next().position()
             self._highlighter.highlight(self.document(), first, code.shown, code.language, reset=True)
-            self._write_header(code, index)
-            self._shade(code)
+            write_header(code.header, code.language, f"{COPY_SCHEME}:{index}", self.palette())
+            code.frame.setFrameFormat(box_format(self.palette()))
+        if self._live is not None:
+            self._live.setFrameFormat(box_format(self.palette()))
         for table in self._tables:
             self._style_table(table)
         cursor.endEditBlock()

@@ -1,65 +1,49 @@
-"""One widget per turn: the person's message, and the assistant's reasoning and answer."""
+"""The assistant's turn: its reasoning (folded once done), the answer as Markdown, its sources and actions.
+
+The person's message is in user_message.py; both are re-exported here for the conversation view.
+"""
 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QGuiApplication, QPalette, QResizeEvent, QTextCharFormat, QTextCursor
+from PySide6.QtGui import QGuiApplication, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QTextEdit, QToolButton, QVBoxLayout, QWidget
 
 from ...core.documents.prompting import Source
 from ...core.events import Stats
+from ...core.history.transcript import TranscriptMessage
 from .auto_height import make_auto_height
 from .markdown_view import StreamingMarkdownView
+from .turn_parts import VersionSwitcher, action_button
+from .user_message import UserMessage
+
+__all__ = ["AssistantTurn", "ReasoningPanel", "UserMessage", "plain_snippet", "reasoning_summary"]
+
+_MARKDOWN_MARKS = re.compile(
+    r"^(?:#{1,6}|>+|[-*+]|\d+[.)])\s+|(?<=\s)(?:#{1,6}|>+)\s+|(?<!\w)[*_`~]{1,3}(?=\S)|(?<=\S)[*_`~]{1,3}(?!\w)"
+)
+_MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 
 
-def _action_button(text: str, tip: str) -> QToolButton:
-    """A small flat button under a message (Copy, Edit, Regenerate)."""
-    button = QToolButton()
-    button.setObjectName("turnAction")
-    button.setText(text)
-    button.setToolTip(tip)
-    button.setAccessibleName(tip)
-    button.setAutoRaise(True)
-    return button
+def plain_snippet(text: str) -> str:
+    """The start of a passage as a person reads it: headings, quotes, list marks, emphasis and links of its
+    Markdown taken out ("# Notice" reads "Notice")."""
+    text = _MARKDOWN_LINK.sub(r"\1", text)
+    return _MARKDOWN_MARKS.sub("", " ".join(text.split()))
 
 
-class UserMessage(QWidget):
-    """The person's message, as they typed it (plain text, never interpreted), in a bubble on the right."""
-
-    #: The bubble never takes more than this share of the conversation's width.
-    MAX_WIDTH_SHARE = 0.75
-
-    edit_requested = Signal()
-
-    def __init__(self, text: str, parent: QWidget | None = None, uid: str = "") -> None:
-        super().__init__(parent)
-        self.uid = uid
-        self.text = text
-        self.bubble = QFrame()
-        self.bubble.setObjectName("userMessage")
-        self.label = QLabel(text)
-        self.label.setTextFormat(Qt.TextFormat.PlainText)
-        self.label.setWordWrap(True)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.label.setAccessibleName("Your message")
-        inner = QVBoxLayout(self.bubble)
-        inner.setContentsMargins(12, 8, 12, 8)
-        inner.addWidget(self.label)
-        self.edit_button = _action_button("Edit", "Edit this message and send it again")
-        self.edit_button.clicked.connect(self.edit_requested)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addStretch(1)
-        row.addWidget(self.edit_button, 0, Qt.AlignmentFlag.AlignBottom)
-        row.addWidget(self.bubble)
-
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
-        """Wrap long messages at a share of the width instead of letting the bubble fill the row."""
-        self.bubble.setMaximumWidth(int(event.size().width() * self.MAX_WIDTH_SHARE))
-        super().resizeEvent(event)
+def reasoning_summary(seconds: float | None, tokens: int | None) -> str:
+    """ "Thought for 4 s · 120 tokens"; parts not known are left out (answers stored before the time was)."""
+    if seconds is None and not tokens:
+        return "Reasoning"
+    took = ""
+    if seconds is not None:
+        took = f" for {round(seconds)} s" if seconds >= 1 else " for under a second"
+    return f"Thought{took}" + (f" · {tokens:,} tokens" if tokens else "")
 
 
 class ReasoningPanel(QWidget):
@@ -74,16 +58,15 @@ class ReasoningPanel(QWidget):
         self.toggle.setCheckable(True)
         self.toggle.setChecked(True)
         self.toggle.setAutoRaise(True)
+        self.toggle.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # a click leaves the keyboard in the message box
         self.toggle.setText("Thinking…")
         self.toggle.toggled.connect(self.set_expanded)
         self.text = QTextEdit()
         self.text.setObjectName("reasoningText")
         self.text.setReadOnly(True)
         self.text.setAcceptRichText(False)
+        # Its colour comes from the style sheet (placeholder text), so a theme switch recolours it.
         make_auto_height(self.text)
-        palette = self.text.palette()
-        palette.setColor(QPalette.ColorRole.Text, palette.color(QPalette.ColorRole.PlaceholderText))
-        self.text.setPalette(palette)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
@@ -107,25 +90,25 @@ class ReasoningPanel(QWidget):
         self.toggle.setArrowType(Qt.ArrowType.DownArrow if expanded else Qt.ArrowType.RightArrow)
         self.text.setVisible(expanded)
 
-    def finish(self, stats: Stats | None) -> None:
+    def finish(self, summary: str) -> None:
         """Fold the reasoning and say how long it took."""
-        if stats is not None:
-            seconds = round(stats.reasoning_seconds)
-            took = f"{seconds} s" if seconds >= 1 else "under a second"
-            self.toggle.setText(f"Thought for {took} · {stats.reasoning_tokens} tokens")
-        else:
-            self.toggle.setText("Thoughts")
+        self.toggle.setText(summary)
         self.set_expanded(False)
 
 
 class AssistantTurn(QFrame):
-    """Reasoning (gpt-oss only) above the answer, which is rendered as Markdown, then Copy / Regenerate."""
+    """Reasoning (gpt-oss only) above the answer, which is rendered as Markdown; sources, a notice, then
+    "‹ 1 / 2 ›", Copy, Regenerate (the last answer) and Prompt."""
 
     regenerate_requested = Signal()
     #: A cited source was clicked: show its passage.
     source_requested = Signal(Source)
     #: What was put on the clipboard ("Answer copied", "Code copied"), for the status line.
     copied = Signal(str)
+    #: Show the version before (-1) or after (+1) this answer.
+    version_requested = Signal(int)
+    #: Show the prompt this answer's model received.
+    prompt_requested = Signal()
 
     def __init__(
         self, show_reasoning: bool, parent: QWidget | None = None, uid: str = "", expand_reasoning: bool = True
@@ -153,22 +136,30 @@ class AssistantTurn(QFrame):
         self.sources.linkActivated.connect(self._on_source_link)
         self.sources.setVisible(False)
         self._cited: dict[int, Source] = {}
-        self.copy_button = _action_button("Copy", "Copy the answer")
+        self.versions = VersionSwitcher("answer")
+        self.versions.step_requested.connect(self.version_requested)
+        self.copy_button = action_button("Copy", "Copy the answer")
         self.copy_button.clicked.connect(self.copy_answer)
         self.answer.code_copied.connect(lambda _index: self.copied.emit("Code copied"))
         self.answer.citation_clicked.connect(self._on_citation_clicked)
         self._finished = False  # citations become links once the answer is rendered whole
-        self.regenerate_button = _action_button("Regenerate", "Write this answer again")
+        self.regenerate_button = action_button("Regenerate", "Write this answer again")
         self.regenerate_button.clicked.connect(self.regenerate_requested)
+        self.prompt_button = action_button("Prompt", "Show the prompt this answer's model received")
+        self.prompt_button.clicked.connect(self.prompt_requested)
         self.action_row = QWidget()
         row = QHBoxLayout(self.action_row)
         row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(2)
+        row.addWidget(self.versions)
         row.addWidget(self.copy_button)
         row.addWidget(self.regenerate_button)
+        row.addWidget(self.prompt_button)
         row.addStretch(1)
         self.action_row.setVisible(False)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setContentsMargins(0, 2, 0, 6)
+        layout.setSpacing(4)
         layout.addWidget(self.reasoning)
         layout.addWidget(self.answer)
         layout.addWidget(self.sources)
@@ -206,37 +197,50 @@ class AssistantTurn(QFrame):
         self._finished = True
         self._link_citations()
         if not self.reasoning.isHidden():
-            self.reasoning.finish(stats)
+            self.reasoning.finish(
+                reasoning_summary(stats.reasoning_seconds, stats.reasoning_tokens) if stats else "Reasoning"
+            )
         if notice:
             self.show_notice(notice)
         self.action_row.setVisible(True)
 
-    def show_stored(self, reasoning: str, answer: str, notice: str) -> None:
-        """Fill the turn from history: everything rendered at once, reasoning folded."""
-        if reasoning and self._show_reasoning:
+    def show_stored(self, message: TranscriptMessage, notice: str) -> None:
+        """Fill the turn from history: everything rendered at once, reasoning folded with its summary."""
+        if message.reasoning and self._show_reasoning:
             self.reasoning.setVisible(True)
-            self.reasoning.append(reasoning)
-        self.answer.append_text(answer)
-        if not self.reasoning.isHidden():
-            self.reasoning.toggle.setText("Thoughts")
+            self.reasoning.append(message.reasoning)
+        self.answer.append_text(message.content)
         self.answer.finish()
         self._finished = True
-        self.reasoning.set_expanded(False)
+        if not self.reasoning.isHidden():
+            stats = message.stats
+            self.reasoning.finish(
+                reasoning_summary(stats.reasoning_seconds, stats.reasoning_tokens) if stats else "Reasoning"
+            )
         if notice:
             self.show_notice(notice)
+        if message.sources:
+            self.show_sources(message.sources, message.sources_cited)
         self.action_row.setVisible(True)
 
-    def show_sources(self, sources: Sequence[Source]) -> None:
-        """The sources the answer cites, under it: number, document, page or lines, and the start of the passage."""
+    def show_sources(self, sources: Sequence[Source], cited: bool = True) -> None:
+        """The sources the answer cites (or, citing none, the first it was given), under it: number, document,
+        page or lines, and the start of the passage."""
         self._cited = {source.number: source for source in sources}
         lines = []
         for source in sources:
             place = ", ".join(html.escape(part) for part in (source.document_name, source.anchor) if part)
-            snippet = html.escape(source.snippet)
+            snippet = html.escape(plain_snippet(source.snippet))
             lines.append(f"<a href='source:{source.number}'>[{source.number}] {place}</a> — {snippet}")
-        self.sources.setText("<b>Sources</b><br>" + "<br>".join(lines) if lines else "")
+        heading = "Sources" if cited else "Cites no source; it was given"
+        self.sources.setText(f"<b>{heading}</b><br>" + "<br>".join(lines) if lines else "")
         self.sources.setVisible(bool(lines))
-        self._link_citations()
+        if cited:
+            self._link_citations()
+
+    def show_version(self, number: int, count: int) -> None:
+        """This answer is version `number` of `count` (Regenerate makes more)."""
+        self.versions.show_version(number, count)
 
     def _link_citations(self) -> None:
         """The [n] markers in the answer open source n, as the list under it does."""

@@ -18,14 +18,12 @@ from ...core.models.downloads.progress import Progress, progress_text
 from ...core.models.errors import format_size
 from ...services.model_setup import ModelSetupService
 
-#: Short lines rather than word wrap: the dialog grows to fit them at any text size.
 SEMANTIC_HELP = (
-    "Finds passages worded differently\n"
-    "from your question, with a small\n"
-    f"embedding model ({DEFAULT_EMBEDDING_SOURCE.label.split(' (')[0]}).\n"
-    "Off: documents are searched by\n"
-    "their words only."
+    "Finds passages of your documents worded differently from your question, with a small embedding model "
+    f"({DEFAULT_EMBEDDING_SOURCE.label.split(' (')[0]}). Without one, documents are searched by their words."
 )
+#: The box keeps room for this many characters a line, so its text wraps into a few lines, not a column.
+LINE_CHARS = 48
 DOWNLOAD_TIP = (
     f"Download {DEFAULT_EMBEDDING_SOURCE.label} (about 25 MB) from the Hugging Face hub\n"
     f"({DEFAULT_EMBEDDING_SOURCE.repo_id}) into the Hugging Face cache, checked against the hub's SHA-256."
@@ -61,7 +59,7 @@ class SemanticSearchBox(QGroupBox):
         self.choose = QPushButton("C&hoose…")
         self.choose.setAccessibleName("Choose an embedding model")
         self.choose.setToolTip("An embedding model in GGUF already on this computer, such as all-MiniLM-L6-v2")
-        self.off = QPushButton("&Off")
+        self.off = QPushButton("Turn &Off")
         self.off.setAccessibleName("Turn semantic search off")
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
@@ -75,6 +73,9 @@ class SemanticSearchBox(QGroupBox):
         self.problem.setAccessibleName("Why the model cannot be used")
         self.problem.setVisible(False)
         self.help = QLabel(SEMANTIC_HELP)
+        self.help.setWordWrap(True)
+        self.file.setWordWrap(True)
+        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * LINE_CHARS)
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.file, 1)
@@ -82,11 +83,11 @@ class SemanticSearchBox(QGroupBox):
         row.addWidget(self.choose)
         row.addWidget(self.off)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.help)
         layout.addLayout(row)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addWidget(self.problem)
-        layout.addWidget(self.help)
         # Methods, not lambdas: a lambda holding self would keep the box in a reference cycle.
         self.download.clicked.connect(self._download_or_cancel)
         self.choose.clicked.connect(self._choose)
@@ -125,9 +126,10 @@ class SemanticSearchBox(QGroupBox):
 
     def _show(self, path: str | None) -> None:
         self.path = path
-        self.file.setText(Path(path).name if path else "Off")
+        self.file.setText(f"Uses {Path(path).name}." if path else "Off.")
         self.file.setToolTip(path or "Documents are searched by their words only")
-        self.off.setEnabled(path is not None and not self.downloading)
+        self.off.setVisible(path is not None)  # nothing to turn off otherwise
+        self.off.setEnabled(not self.downloading)
         self._offer_download()
 
     def _show_problem(self, problem: str | None) -> None:
@@ -147,7 +149,7 @@ class SemanticSearchBox(QGroupBox):
         self.download.setText("&Cancel Download" if downloading else "&Download")
         self.download.setAccessibleName("Cancel the download" if downloading else "Download the embedding model")
         self.choose.setEnabled(not downloading)
-        self.off.setEnabled(self.path is not None and not downloading)
+        self.off.setEnabled(not downloading)
         self.progress.setVisible(downloading)
 
     @Slot()

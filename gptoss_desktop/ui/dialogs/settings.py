@@ -74,9 +74,10 @@ class FontSizeSpin(QSpinBox):
         self.setValue(self.minimum() if size is None else size)
 
     def stepBy(self, steps: int) -> None:  # noqa: N802 (Qt's name)
-        """From "System default", one step up lands on the system's size rather than the smallest."""
+        """From "System default", one step up is one point larger than the system's size (so the text does
+        grow), rather than the smallest size."""
         if self.value() == self.minimum() and steps > 0:
-            self.setValue(min(max(system_font_size(), MIN_FONT_SIZE), MAX_FONT_SIZE))
+            self.setValue(min(max(system_font_size() + steps, MIN_FONT_SIZE), MAX_FONT_SIZE))
         else:
             super().stepBy(steps)
 

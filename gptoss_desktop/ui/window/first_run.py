@@ -5,9 +5,8 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QEvent, Qt, Signal, Slot
 from PySide6.QtWidgets import (
-    QComboBox,
     QFileDialog,
     QGroupBox,
     QHBoxLayout,
@@ -16,6 +15,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -27,15 +27,20 @@ from ...core.models.discovery import FoundModel
 from ...core.models.downloads.progress import Progress, format_duration, progress_text
 from ...core.models.errors import format_size
 from ...services.model_setup import ModelSetupService
+from ..chat.chat_view import CentredColumn
+from ..chat.composer import ShrinkingComboBox
 
 #: What a gpt-oss-20b GGUF weighs, to judge the fit before the hub is asked (which only an
 #: explicit download does); the download itself uses the hub's exact size.
 TYPICAL_SIZE = 12_100_000_000
 TYPICAL_LINK = 100e6 / 8  # bytes per second of a 100 Mbit/s connection
+#: The screen's text is at most this many average characters wide.
+COLUMN_CHARS = 100
 
 
-class FirstRunPanel(QWidget):
-    """Emits model_chosen(path) once a file is ready to load."""
+class FirstRunPanel(QScrollArea):
+    """Emits model_chosen(path) once a file is ready to load. Its text wraps and it scrolls, so it fits a
+    small window at any text size."""
 
     model_chosen = Signal(str)
     #: "Use a server instead…": the person wants to chat with a model on a server.
@@ -44,17 +49,25 @@ class FirstRunPanel(QWidget):
     def __init__(self, setup: ModelSetupService, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("firstRun")
+        self.setWidgetResizable(True)
+        self.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        content = self._content = QWidget()
+        content.setMaximumWidth(self.fontMetrics().averageCharWidth() * COLUMN_CHARS)
+        self._column = CentredColumn(content)
+        self.setWidget(self._column)
         self.setup = setup
         self.problem = QLabel()
         self.problem.setObjectName("firstRunProblem")
         self.problem.setWordWrap(True)
         self.problem.setVisible(False)
         title = QLabel("<h2>Get gpt-oss-20b onto this computer</h2>")
+        title.setWordWrap(True)
         intro = QLabel("The model runs here, offline. Nothing you type or drop in leaves this computer.")
         intro.setWordWrap(True)
 
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(32, 24, 32, 24)
+        layout = QVBoxLayout(content)
+        layout.setContentsMargins(24, 24, 24, 24)
         layout.setSpacing(14)
         for widget in (title, intro, self.problem, self._download_box(), self._found_box()):
             layout.addWidget(widget)
@@ -82,7 +95,7 @@ class FirstRunPanel(QWidget):
 
     def _download_box(self) -> QGroupBox:
         box = QGroupBox("Download")
-        self.source = QComboBox()
+        self.source = ShrinkingComboBox()
         self.source.setObjectName("sourceBox")
         for source in SOURCES:
             self.source.addItem(source.label, source)
@@ -129,12 +142,20 @@ class FirstRunPanel(QWidget):
         self.use_button.setObjectName("useButton")
         self.use_button.clicked.connect(lambda: self._use_item(self.found.currentItem()))
         self.found_empty = QLabel("Looking in the Hugging Face cache, LM Studio and Ollama…")
+        self.found_empty.setWordWrap(True)
         layout = QVBoxLayout(box)
         layout.addWidget(self.found_empty)
         layout.addWidget(self.found)
         layout.addWidget(self.use_button, 0, Qt.AlignmentFlag.AlignLeft)
         self._update_use_button()
         return box
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
+        """The text column follows the text size."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._content.setMaximumWidth(self.fontMetrics().averageCharWidth() * COLUMN_CHARS)
+            self._column.recentre()
 
     def show_problem(self, message: str) -> None:
         """Say why the last model could not be used (empty hides it)."""

@@ -1,59 +1,52 @@
-"""The main window: conversation list, conversation, composer and status line."""
+"""The main window: conversation list, conversation, composer and status line.
+
+The panes and the window's size are panes.py's, the status line's figures status_line.py's; this
+module wires the parts to the services and to each other.
+"""
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QTimer, Slot
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import (
-    QApplication,
-    QFileDialog,
-    QLabel,
-    QMainWindow,
-    QPushButton,
-    QSplitter,
-    QStackedWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QEvent, QTimer, Slot
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QResizeEvent
+from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QSplitter, QStackedWidget, QVBoxLayout, QWidget
 
 from ...core.conversation_settings import ConversationSettings
 from ...core.documents.answer import PartRead
 from ...core.engine import ModelInfo
 from ...core.events import Done, Failed
-from ...core.history.export import ExportFormat, suggested_filename
-from ...core.history.store import StoredConversation
+from ...core.history.export import ExportFormat
 from ...core.paths import app_paths
 from ...core.remote.profile import ServerProfile
+from ...core.sampling import SamplingParams
 from ...core.settings import Settings, save_settings
 from ...services.app_services import AppServices
 from ...services.chat_service import ChatEvent
 from ..chat.chat_session import STOP_NOTICES, ChatSession
-from ..chat.chat_view import ChatView
+from ..chat.chat_view import COMPOSER_MARGIN, CentredColumn, ChatView, column_width
 from ..chat.code_highlight import LexerWarmUp
 from ..chat.composer import Composer
 from ..chat.document_strip import DocumentStrip
 from ..chat.message_widgets import UserMessage
 from ..dialogs.about import show_about
-from ..dialogs.conversation_settings import ConversationSettingsDialog
 from ..dialogs.settings import SettingsDialog
 from ..style import apply_appearance
 from .api_status import ApiStatus
-from .elided_label import ElidedLabel
+from .conversation_dialogs import ConversationDialogs
+from .conversation_records import ConversationRecords
 from .first_run import FirstRunPanel
 from .menus import build_menus
-from .sidebar import UNTITLED, ConversationSidebar
+from .model_loading import ModelLoading, dropped_model
+from .panes import Panes, place_window, saved_geometry
+from .sidebar import ConversationSidebar
 from .source_viewer import SourceViewer
+from .status_line import StatusLine
 from .where_it_runs import Presentation, WhereItRuns
 from .window_documents import WindowDocuments
 
 __all__ = ["STOP_NOTICES", "MainWindow"]
-
-#: How long "Deleted … Undo" stays in the status bar.
-UNDO_MS = 10_000
 
 
 class MainWindow(QMainWindow):
@@ -64,13 +57,11 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setAcceptDrops(True)
         self.setWindowTitle("gpt-oss desktop")
-        self.resize(1120, 760)
         self.services = services
         self._can_close = False  # until every thread has ended (closeEvent)
         services.stopped.connect(self._on_services_stopped)
         self.settings = settings
         self._settings_path = settings_path
-        self.include_reasoning_in_exports = False
 
         self.first_run = FirstRunPanel(self.services.models)
         self.first_run.model_chosen.connect(self.load_model)
@@ -87,48 +78,60 @@ class MainWindow(QMainWindow):
         self.session.transcript.settings = ConversationSettings(effort=settings.effort)
         self.where = WhereItRuns(self, services.chat, self.session, services.servers, settings.servers)
         self.composer.add_control(self.where.combo)
+        self.composer.add_control(self.document_strip.attach_button, first=True)
+        bottom = QWidget()  # the documents' strip and the composer, lined up with the conversation's column
+        below = QVBoxLayout(bottom)
+        below.setContentsMargins(0, 0, 0, 0)
+        below.setSpacing(0)
+        below.addWidget(self.document_strip)
+        below.addWidget(self.composer)
+        self._composer_column = CentredColumn(bottom)
+        self._composer_column.setObjectName("composerColumn")
         chat_page = QWidget()
+        chat_page.setObjectName("chatPage")
         layout = QVBoxLayout(chat_page)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.where.banner)
         layout.addWidget(self.chat_view, 1)
-        layout.addWidget(self.document_strip)
-        layout.addWidget(self.composer)
+        layout.addWidget(self._composer_column)
         self.pages = QStackedWidget()
         self.pages.addWidget(self.first_run)
         self.pages.addWidget(chat_page)
         self.splitter = QSplitter()
-        self.splitter.addWidget(self.sidebar)
-        self.splitter.addWidget(self.pages)
-        self.splitter.addWidget(self.source_viewer)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([260, 860])
+        self.panes = Panes(self.splitter, self.sidebar, self.pages, self.source_viewer)
         self.setCentralWidget(self.splitter)
         self.documents = WindowDocuments(
-            self, services.documents, self.session, self.document_strip, self.source_viewer, self.splitter
+            self, services.documents, self.session, self.document_strip, self.source_viewer
         )
-        self.model_label = ElidedLabel("No model")
-        self.speed_label = QLabel()
-        self.undo_button = QPushButton("Undo")
-        self.undo_button.setAccessibleName("Undo delete")
-        self.undo_button.setVisible(False)
-        self.statusBar().addWidget(self.model_label, 1)
-        self.statusBar().addPermanentWidget(self.undo_button)
-        self.statusBar().addPermanentWidget(self.speed_label)
+        self.documents.source_shown.connect(self.panes.open_source)
+        self.status = StatusLine(self.statusBar())
         self.api_status = ApiStatus(services.api, self.statusBar())
         self.api_status.problem.connect(self._show_problem)
         self.api_status.apply(settings)
-        self._deleted: tuple[str, str] | None = None  # (uid, title) of the last delete, for undo
-        self._undo_timer = QTimer(self)
-        self._undo_timer.setSingleShot(True)
-        self._undo_timer.setInterval(UNDO_MS)
-        self._undo_timer.timeout.connect(self._forget_undo)
-        self._conversations: dict[str, StoredConversation] = {}  # by uid, as the history lists them
+        self.dialogs = ConversationDialogs(self, services.chat, self.session, self.where, self.status)
+        self.model_label, self.speed_label, self.undo_button = (
+            self.status.model_label,
+            self.status.speed_label,
+            self.status.undo_button,
+        )
+        self._fit_composer()
+        place_window(self, settings.window_geometry)
         self.menu_actions = build_menus(self.menuBar(), self, self._menu_handlers())
+        self.records = ConversationRecords(
+            self,
+            services.history,
+            self.session,
+            self.sidebar,
+            self.status,
+            self.menu_actions["undo_delete"],
+            self.new_chat,
+        )
         self._connect()
-        self.menu_actions["export_reasoning"].toggled.connect(self._include_reasoning_in_exports)
+        self.menu_actions["export_reasoning"].toggled.connect(self.records.include_reasoning)
         self.menu_actions["stop"].setEnabled(False)
+        self.menu_actions["sidebar"].setChecked(True)
+        self.menu_actions["sidebar"].toggled.connect(self._want_sidebar)
         self.services.chat.busy_changed.connect(self.menu_actions["stop"].setEnabled)
         self.composer.setEnabled(False)
         self.services.models.find_models()
@@ -150,9 +153,10 @@ class MainWindow(QMainWindow):
             "preferences": self.edit_preferences,
             "stop": session.stop,
             "regenerate": session.regenerate,
-            "rename": self.rename_conversation,
+            "rename": lambda: self.records.rename(),
             "delete": lambda: self.delete_conversation(session.uid),
             "settings": self.edit_conversation_settings,
+            "prompt": lambda: self.dialogs.show_last_prompt(),
             "about": lambda: show_about(self),
         }
 
@@ -162,9 +166,9 @@ class MainWindow(QMainWindow):
         self.composer.stop_requested.connect(session.stop)
         self.composer.effort.currentIndexChanged.connect(self._on_effort_chosen)
         self.composer.edit_cancelled.connect(self._cancel_edit)
-        service.model_loading.connect(self._on_model_loading)
-        service.model_loaded.connect(self._on_model_loaded)
-        service.model_failed.connect(self._on_model_failed)
+        self.model_loading = ModelLoading(
+            self, service, self.where, self.first_run, self.pages, self.status, self._on_model_loaded
+        )
         self.first_run.server_requested.connect(self.where.connect_to_server)
         self.where.presented.connect(self._show_where)
         self.where.chosen.connect(self._show_conversation_page)
@@ -181,11 +185,11 @@ class MainWindow(QMainWindow):
         sidebar.rename_requested.connect(history.rename)
         sidebar.delete_requested.connect(self.delete_conversation)
         sidebar.search_requested.connect(lambda text, reasoning: history.search(text, reasoning))
-        history.conversations_listed.connect(self._on_conversations)
+        self.records.listed.connect(self.documents.conversations_stored)
+        self.records.title_changed.connect(self._show_title)
         history.search_finished.connect(lambda _request, hits: sidebar.show_results(hits))
         history.failed.connect(self._show_problem)
         history.exported.connect(lambda path: self.statusBar().showMessage(f"Exported to {path}", 8000))
-        self.undo_button.clicked.connect(self.undo_delete)
         self.services.documents.failed.connect(self._show_problem)
         self.documents.status_message.connect(self.statusBar().showMessage)
         self.services.documents.set_embedding_model(self.settings.embedding_model_path)
@@ -195,84 +199,40 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def new_chat(self) -> None:
-        """Start an empty conversation with the app's default effort."""
+        """Start an empty conversation with the app's default effort and the model's own sampling."""
         self._cancel_edit()
         self.session.new(ConversationSettings(effort=self.settings.effort))
         self.composer.edit.setFocus()
 
+    def model_sampling(self) -> SamplingParams:
+        """What the shown conversation's model samples with unless the person chose otherwise."""
+        return self.dialogs.model_sampling()
+
     @Slot(str)
     def delete_conversation(self, uid: str) -> None:
-        """Delete a conversation; Undo in the status bar brings it back."""
-        if not uid:
-            return
-        title = self._title(uid) or UNTITLED
-        self.services.history.delete(uid)
-        if uid == self.session.uid:
-            self.new_chat()
-        self._deleted = (uid, title)
-        self.statusBar().showMessage(f"Deleted “{title}”.", UNDO_MS)
-        self.undo_button.setVisible(True)
-        self._undo_timer.start()
+        """Delete a conversation; Undo brings it back."""
+        self.records.delete(uid)
 
     @Slot()
     def undo_delete(self) -> None:
         """Bring back the conversation deleted last."""
-        if self._deleted is None:
-            return
-        uid, title = self._deleted
-        self.services.history.restore(uid)
-        self._forget_undo()
-        self.statusBar().showMessage(f"Restored “{title}”.", 4000)
-
-    @Slot()
-    def _forget_undo(self) -> None:
-        self._deleted = None
-        self.undo_button.setVisible(False)
-        self._undo_timer.stop()
-
-    def _title(self, uid: str) -> str:
-        conversation = self._conversations.get(uid)
-        return conversation.title if conversation is not None else ""
-
-    @Slot(list)
-    def _on_conversations(self, conversations: list[StoredConversation]) -> None:
-        self._conversations = {c.uid: c for c in conversations}
-        self.documents.conversations_stored(set(self._conversations))
-        self.sidebar.set_conversations(conversations)
-        self._update_title()
+        self.records.undo_delete()
 
     @Slot(str)
     def _on_opened(self, uid: str) -> None:
+        self.status.clear_figures()  # the last answer's figures were another conversation's
         self.sidebar.set_current(uid)
-        self._update_title()
+        self.records.update_title()
         if self.session.can_answer:
             self.pages.setCurrentIndex(1)
 
-    def _update_title(self) -> None:
-        title = self._title(self.session.uid) if self.session.uid else ""
+    @Slot(str)
+    def _show_title(self, title: str) -> None:
         self.setWindowTitle(f"{title} — gpt-oss desktop" if title else "gpt-oss desktop")
-
-    @Slot(bool)
-    def _include_reasoning_in_exports(self, include: bool) -> None:
-        self.include_reasoning_in_exports = include
-
-    @Slot()
-    def rename_conversation(self) -> None:
-        """Edit the current conversation's title in the list."""
-        self.sidebar.set_current(self.session.uid)
-        self.sidebar.rename_current()
 
     def export_conversation(self, kind: ExportFormat) -> None:
         """Save the conversation as Markdown ("md") or JSON ("json")."""
-        if not self.session.uid:
-            self.statusBar().showMessage("Nothing to export yet: send a message first.", 5000)
-            return
-        conversation = self._conversations.get(self.session.uid)
-        name = suggested_filename(conversation, kind) if conversation is not None else f"conversation.{kind}"
-        filters = "Markdown (*.md)" if kind == "md" else "JSON (*.json)"
-        path, _ = QFileDialog.getSaveFileName(self, "Export conversation", name, filters)
-        if path:
-            self.services.history.export(self.session.uid, path, kind, self.include_reasoning_in_exports)
+        self.records.export(kind)
 
     # --- settings ------------------------------------------------------------------------------
 
@@ -299,9 +259,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def edit_conversation_settings(self) -> None:
         """This conversation's instructions, effort and sampling."""
-        dialog = ConversationSettingsDialog(self.session.settings, self)
-        if dialog.exec():
-            self.session.update_settings(dialog.conversation_settings())
+        self.dialogs.edit_settings()
 
     @Slot(object)
     def _on_conversation_settings(self, settings: ConversationSettings) -> None:
@@ -351,7 +309,7 @@ class MainWindow(QMainWindow):
         self.composer.setEnabled(shown.can_send)
         self.composer.set_reasoning_supported(shown.reasoning_supported)
         self.composer.set_placeholder_model(shown.model_name)
-        self.model_label.setText(shown.status)
+        self.status.show_where(shown.status)
         if shown.empty_conversation and not self.chat_view.turns:
             self.chat_view.set_placeholder(shown.empty_conversation)
 
@@ -370,12 +328,9 @@ class MainWindow(QMainWindow):
         """The status line's part of an answer: its speed and context use once done, map-reduce progress."""
         match event:
             case Done(stats=stats):
-                self.speed_label.setText(
-                    f"{stats.tokens_per_second:.1f} tok/s · context {stats.context_used:,} / "
-                    f"{stats.context_size:,} tokens"
-                )
+                self.status.show_answer(stats)
             case Failed():
-                self.speed_label.clear()
+                self.status.clear_figures()
             case PartRead(part=part, parts=parts):
                 self.statusBar().showMessage(f"Reading the documents: part {part} of {parts}…", 4000)
             case _:
@@ -385,7 +340,7 @@ class MainWindow(QMainWindow):
     def _on_busy_changed(self, busy: bool) -> None:
         self.composer.set_busy(busy)
         if busy:
-            self.speed_label.setText("Generating…")
+            self.status.show_generating()
 
     @Slot(str)
     def _show_problem(self, message: str) -> None:
@@ -404,31 +359,9 @@ class MainWindow(QMainWindow):
         if path:
             self.load_model(path)
 
-    @Slot(str)
-    def _on_model_loading(self, path: str) -> None:
-        self.pages.setCurrentIndex(1)
-        self.where.local_label = f"Loading {Path(path).name}…"
-        self.where.local_placeholder = f"<h3>Loading {html.escape(Path(path).name)}…</h3>"
-        self.where.update()
-
-    @Slot(object)
     def _on_model_loaded(self, info: ModelInfo) -> None:
-        kind = "gpt-oss" if info.is_harmony else f"{info.architecture}, answer only"
-        self.where.local_label = f"{info.name} ({kind}) · context {info.context_size:,} tokens"
-        self.where.local_placeholder = (
-            f"<h3>{html.escape(info.name)} is ready</h3><p>Ask anything. Nothing leaves this computer.</p>"
-            f"<p>Memory: {html.escape(info.plan_message)}</p>"
-        )
-        self.where.update()
         self.composer.edit.setFocus()
         self.store_settings(self.settings.with_changes(model_path=str(info.path)))
-
-    @Slot(str)
-    def _on_model_failed(self, message: str) -> None:
-        self.where.local_label = "No model"
-        self.where.update()
-        self.first_run.show_problem(message)
-        self.pages.setCurrentIndex(0)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt's name)
         """Accept a dragged GGUF file (a model) or other local files and folders (documents)."""
@@ -437,7 +370,7 @@ class MainWindow(QMainWindow):
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt's name)
         """A dropped GGUF file is loaded as the model; other files become the conversation's documents."""
-        path = _dropped_model(event.mimeData())
+        path = dropped_model(event.mimeData())
         if path is not None:
             event.acceptProposedAction()
             self.load_model(path)
@@ -456,6 +389,7 @@ class MainWindow(QMainWindow):
         event.ignore()
         if self.services.stopping:
             return
+        self.store_settings(self.settings.with_changes(window_geometry=saved_geometry(self)))
         self.session.close()
         self.setEnabled(False)
         self.statusBar().showMessage("Closing…")
@@ -468,10 +402,24 @@ class MainWindow(QMainWindow):
         # Qt ignores a nested close.
         QTimer.singleShot(0, self.close)
 
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        """The message box grows with its text up to a quarter of the window's height."""
+        super().resizeEvent(event)
+        self.composer.edit.limit_height(event.size().height() // 4)
 
-def _dropped_model(mime: QMimeData) -> str | None:
-    """The first local .gguf file in a drag, if any."""
-    for url in mime.urls():
-        if url.isLocalFile() and url.toLocalFile().lower().endswith(".gguf"):
-            return url.toLocalFile()
-    return None
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
+        """The composer's column follows the text size."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit_composer()
+
+    def _fit_composer(self) -> None:
+        self._composer_column.column.setMaximumWidth(column_width(self.chat_view) + COMPOSER_MARGIN)
+        self._composer_column.recentre()
+
+    @Slot(bool)
+    def _want_sidebar(self, wanted: bool) -> None:
+        """View ▸ Conversation List: shown when there is room beside a usable message box, and said when not."""
+        self.panes.set_sidebar_wanted(wanted)
+        if wanted and not self.sidebar.isVisible():
+            self.statusBar().showMessage("The conversation list shows once the window is wider.", 5000)

@@ -41,12 +41,14 @@ MENUS: tuple[Entry | str, ...] = (
     Entry("&Edit", "undo_delete", "&Undo Delete", _STD.Undo),
     "&Edit",
     Entry("&Edit", "preferences", "&Preferences…", _STD.Preferences),
+    Entry("&View", "sidebar", "&Conversation List", "Ctrl+Shift+L", checkable=True),
     Entry("&Conversation", "stop", "&Stop", "Esc"),
     Entry("&Conversation", "regenerate", "&Regenerate Answer", "Ctrl+R"),
     "&Conversation",
     Entry("&Conversation", "rename", "Re&name…", "F2"),
     Entry("&Conversation", "delete", "&Delete"),
     Entry("&Conversation", "settings", "Conversation &Settings…", "Ctrl+Shift+,"),
+    Entry("&Conversation", "prompt", "Show the &Prompt of the Last Answer", "Ctrl+Shift+P"),
     Entry("&Help", "about", "&About gptoss-desktop"),
 )
 #: Where a system has no standard key for an action, this one.

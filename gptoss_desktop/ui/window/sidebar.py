@@ -1,4 +1,5 @@
-"""The conversation list: newest first, search as you type, rename in place, delete."""
+"""The conversation list: newest first under Today / Yesterday / … headings, search as you type, rename in
+place, delete."""
 
 from __future__ import annotations
 
@@ -6,7 +7,15 @@ import datetime as dt
 import html
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QSize, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAbstractTextDocumentLayout, QKeyEvent, QPainter, QPalette, QTextDocument
+from PySide6.QtGui import (
+    QAbstractTextDocumentLayout,
+    QFont,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPalette,
+    QTextDocument,
+)
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -31,6 +40,9 @@ _UID = Qt.ItemDataRole.UserRole
 _MESSAGE_UID = Qt.ItemDataRole.UserRole + 1
 _Index = QModelIndex | QPersistentModelIndex
 _RICH_TEXT = Qt.ItemDataRole.UserRole + 2  # a search result drawn with its matched words in bold
+_MATCHED = Qt.ItemDataRole.UserRole + 3  # a search result's matched words
+#: True on the Today / Yesterday / … headings between conversations.
+HEADING_ROLE = Qt.ItemDataRole.UserRole + 4
 _RESULT_PADDING = 4  # pixels above and below each search result, so results read as separate
 
 
@@ -84,6 +96,22 @@ class RichTextDelegate(QStyledItemDelegate):
         return document
 
 
+def group_of(timestamp: float, today: dt.date | None = None) -> str:
+    """The heading a conversation last changed at `timestamp` is listed under."""
+    day = dt.datetime.fromtimestamp(timestamp).date()
+    today = today or dt.date.today()
+    age = (today - day).days
+    if age <= 0:
+        return "Today"
+    if age == 1:
+        return "Yesterday"
+    if age < 7:
+        return "Previous 7 days"
+    if age < 30:
+        return "Previous 30 days"
+    return day.strftime("%B %Y")
+
+
 def _when(timestamp: float) -> str:
     """ "14:05" today, "Mon 3 Nov" this year, "3 Nov 2025" before."""
     moment = dt.datetime.fromtimestamp(timestamp)
@@ -112,9 +140,16 @@ class SearchBox(QLineEdit):
 
 
 class ConversationList(QListWidget):
-    """The list itself; Delete deletes, F2 renames."""
+    """The list itself; Delete deletes, F2 renames; a right click opens the menu without selecting."""
 
     delete_pressed = Signal()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt's name)
+        """A right click only asks for the context menu: the conversation shown stays marked."""
+        if event.button() == Qt.MouseButton.RightButton:
+            event.accept()
+            return
+        super().mousePressEvent(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt's name)
         """Delete removes the selected conversation (undo from the status bar)."""
@@ -131,7 +166,7 @@ class ConversationList(QListWidget):
 class ConversationSidebar(QWidget):
     """Lists conversations or search results; says what the person wants through signals."""
 
-    open_requested = Signal(str, str)  # conversation uid, message uid ("" = none in particular)
+    open_requested = Signal(str, str, str)  # conversation uid, message uid ("" = none in particular), matched words
     new_requested = Signal()
     rename_requested = Signal(str, str)  # uid, title
     delete_requested = Signal(str)
@@ -158,6 +193,7 @@ class ConversationSidebar(QWidget):
         self.list.setObjectName("conversationList")
         self.list.setAccessibleName("Conversations")
         self.list.setWordWrap(True)
+        self.list.setSpacing(1)
         self.list.setItemDelegate(RichTextDelegate(self.list))
         self.list.setEditTriggers(QListWidget.EditTrigger.EditKeyPressed)
         self.list.itemActivated.connect(self._on_activated)
@@ -194,12 +230,17 @@ class ConversationSidebar(QWidget):
             self._show_conversations()
 
     def set_current(self, uid: str) -> None:
-        """Mark the conversation shown in the window."""
+        """Mark the conversation shown in the window ("": a new one, not listed yet, so none is marked)."""
         self._current = uid
+        if self.searching:
+            return
         for row in range(self.list.count()):
             item = self.list.item(row)
-            if item.data(_UID) == uid and not self.searching:
+            if uid and item.data(_UID) == uid:
                 self.list.setCurrentItem(item)
+                return
+        self.list.setCurrentRow(-1)
+        self.list.clearSelection()
 
     def show_results(self, hits: list[SearchHit]) -> None:
         """Search results: the conversation's title and where the words matched."""
@@ -213,6 +254,7 @@ class ConversationSidebar(QWidget):
             item.setData(_RICH_TEXT, result_html(title, hit))
             item.setData(_UID, hit.conversation_uid)
             item.setData(_MESSAGE_UID, hit.message_uid)
+            item.setData(_MATCHED, " ".join(text for text, matched in hit.runs() if matched))
             item.setToolTip(hit.plain_snippet)
             self.list.addItem(item)
         if not hits:
@@ -235,7 +277,12 @@ class ConversationSidebar(QWidget):
     def _show_conversations(self) -> None:
         self._filling = True
         self.list.clear()
+        heading = ""
         for conversation in self._conversations:
+            group = group_of(conversation.updated_at)
+            if group != heading:
+                heading = group
+                self.list.addItem(self._heading(group))
             item = QListWidgetItem(conversation.title or UNTITLED)
             item.setData(_UID, conversation.uid)
             item.setData(_MESSAGE_UID, "")
@@ -245,6 +292,19 @@ class ConversationSidebar(QWidget):
             if conversation.uid == self._current:
                 self.list.setCurrentItem(item)
         self._filling = False
+
+    def _heading(self, text: str) -> QListWidgetItem:
+        """A group's heading: not a conversation, so it cannot be opened, selected or renamed."""
+        item = QListWidgetItem(text)
+        item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+        font = QFont(self.list.font())
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 0.9)
+        item.setFont(font)
+        item.setForeground(self.palette().color(QPalette.ColorRole.PlaceholderText))
+        item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{text}:")
+        item.setData(HEADING_ROLE, True)
+        return item
 
     @Slot(str)
     def _on_search_text(self, text: str) -> None:
@@ -269,7 +329,7 @@ class ConversationSidebar(QWidget):
     def _on_activated(self, item: QListWidgetItem) -> None:
         uid = item.data(_UID)
         if uid:
-            self.open_requested.emit(uid, item.data(_MESSAGE_UID) or "")
+            self.open_requested.emit(uid, item.data(_MESSAGE_UID) or "", item.data(_MATCHED) or "")
 
     @Slot(QListWidgetItem)
     def _on_item_changed(self, item: QListWidgetItem) -> None:
@@ -288,13 +348,14 @@ class ConversationSidebar(QWidget):
 
     @Slot(QPoint)
     def _show_menu(self, position: QPoint) -> None:
+        """Open, rename or delete the conversation under the pointer; the one shown stays marked."""
         item = self.list.itemAt(position)
         if item is None or not item.data(_UID):
             return
-        self.list.setCurrentItem(item)
+        uid = item.data(_UID)
         menu = QMenu(self)
         menu.addAction("Open", lambda: self._on_activated(item))
         if not self.searching:
-            menu.addAction("Rename", self.rename_current)
-        menu.addAction("Delete", self._delete_current)
+            menu.addAction("Rename", lambda: self.list.editItem(item))
+        menu.addAction("Delete", lambda: self.delete_requested.emit(uid))
         menu.exec(self.list.viewport().mapToGlobal(position))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCharFormat, QTextCursor
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QTextBrowser, QToolButton, QVBoxLayout, QWidget
 
 from ...core.documents.prompting import Source
 
@@ -19,14 +20,17 @@ class SourceViewer(QFrame):
         self.place = QLabel()
         self.place.setObjectName("sourcePlace")
         self.place.setWordWrap(True)
-        self.close_button = QPushButton("Close")
+        self.close_button = QToolButton()
+        self.close_button.setText("✕")
+        self.close_button.setAutoRaise(True)
+        self.close_button.setToolTip("Close the source")
         self.close_button.setAccessibleName("Close the source")
         self.close_button.clicked.connect(self.hide)
         self.text = QTextBrowser()
         self.text.setAccessibleName("Passage")
         header = QHBoxLayout()
         header.addWidget(self.place, 1)
-        header.addWidget(self.close_button)
+        header.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addLayout(header)

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
-from PySide6.QtWidgets import QComboBox, QLabel, QMessageBox, QWidget
+from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 
 from ...core.remote.profile import ServerProfile
 from ...services.chat_service import ChatService
 from ...services.server_service import ServerService
 from ..chat.chat_session import ChatSession
+from ..chat.composer import ShrinkingComboBox
 from ..dialogs.server import ServerDialog
 
 if TYPE_CHECKING:
@@ -73,17 +74,18 @@ class WhereItRuns(QObject):
         #: What the status line and the empty conversation say about the model on this computer.
         self.local_label = "No model"
         self.local_placeholder = ""
-        self.combo = QComboBox()
+        self.combo = ShrinkingComboBox()
         self.combo.setObjectName("runsOnBox")
         self.combo.setAccessibleName("Runs on")
         self.combo.setToolTip("Where this conversation runs: this computer, or a server")
-        self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.combo.setSizeAdjustPolicy(ShrinkingComboBox.SizeAdjustPolicy.AdjustToContents)
         self.banner = QLabel()
         self.banner.setObjectName("serverBanner")
         self.banner.setAccessibleName("Where this conversation runs")
         self.banner.setWordWrap(True)
         self.banner.setTextFormat(Qt.TextFormat.RichText)
         self.banner.setVisible(False)
+        self.shown = Presentation(False, True, "No model", "gpt-oss", "")
         self._fill()
         self.combo.activated.connect(self._on_activated)
         service.key_saved.connect(self._on_key_saved)
@@ -107,7 +109,7 @@ class WhereItRuns(QObject):
         if server is None:
             local = self._chat.model_info
             self.banner.clear()
-            self.presented.emit(
+            self._present(
                 Presentation(
                     can_send=self._session.can_answer,
                     reasoning_supported=local is None or local.is_harmony,
@@ -124,7 +126,7 @@ class WhereItRuns(QObject):
             f"<b>Runs {where}.</b> Your messages, and any documents you agree to send, go there."
             + (f" {html.escape(note)}" if note else "")
         )
-        self.presented.emit(
+        self._present(
             Presentation(
                 can_send=self._session.can_answer,
                 reasoning_supported=info is None or info.is_harmony,  # unknown until it answers
@@ -138,6 +140,20 @@ class WhereItRuns(QObject):
                 ),
             )
         )
+
+    def _present(self, shown: Presentation) -> None:
+        self.shown = shown
+        self.presented.emit(shown)
+
+    @property
+    def reasoning_supported(self) -> bool:
+        """Whether the shown conversation's model has a reasoning effort."""
+        return self.shown.reasoning_supported
+
+    @property
+    def model_name(self) -> str:
+        """The name of the shown conversation's model (or server)."""
+        return self.shown.model_name
 
     @Slot()
     def connect_to_server(self) -> ServerProfile | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
-from PySide6.QtWidgets import QFileDialog, QSplitter, QWidget
+from PySide6.QtWidgets import QFileDialog, QWidget
 
 from ...core.documents.prompting import Source
 from ...services.document_service import DocumentService, StoredDocument
@@ -17,15 +17,14 @@ from ..chat.chat_session import ChatSession
 from ..chat.document_strip import DocumentStrip
 from .source_viewer import SourceViewer
 
-#: How wide the source pane opens, taken from the conversation.
-SOURCE_PANE_WIDTH = 380
-
 
 class WindowDocuments(QObject):
     """Keeps the document strip and the source pane in step with the shown conversation (GUI thread)."""
 
     #: Something to say in the status line: the text and for how long (ms).
     status_message = Signal(str, int)
+    #: A passage is shown in the source pane: the window makes room for it.
+    source_shown = Signal()
 
     def __init__(
         self,
@@ -34,7 +33,6 @@ class WindowDocuments(QObject):
         session: ChatSession,
         strip: DocumentStrip,
         viewer: SourceViewer,
-        splitter: QSplitter,
     ) -> None:
         super().__init__(parent)
         self._parent = parent
@@ -42,7 +40,6 @@ class WindowDocuments(QObject):
         self._session = session
         self._strip = strip
         self._viewer = viewer
-        self._splitter = splitter
         self._waiting: dict[str, list[str]] = {}  # conversation uid -> files, until the conversation is stored
         documents.documents_listed.connect(self._on_documents)
         documents.reading.connect(self._on_reading)
@@ -85,6 +82,11 @@ class WindowDocuments(QObject):
         if uid == self._session.uid:
             self._strip.show_documents(documents)
             self._session.has_documents = any(document.status == "ready" for document in documents)
+            self._session.refused_documents = [  # each reason names its file: "photo.txt is not a text file"
+                document.error or f"{document.name} could not be read"
+                for document in documents
+                if document.status == "failed"
+            ]
 
     @Slot(str, str, int, int)
     def _on_reading(self, uid: str, name: str, number: int, count: int) -> None:
@@ -93,13 +95,9 @@ class WindowDocuments(QObject):
 
     @Slot(Source, str)
     def _show_source(self, source: Source, text: str) -> None:
-        """Open the source pane beside the conversation, wide enough to read."""
+        """Open the source pane beside the conversation (the window gives it the room it can)."""
         self._viewer.show_passage(source, text)
-        sizes = self._splitter.sizes()
-        if sizes[2] < SOURCE_PANE_WIDTH:
-            sizes[1] = max(sizes[1] - (SOURCE_PANE_WIDTH - sizes[2]), 300)
-            sizes[2] = SOURCE_PANE_WIDTH
-            self._splitter.setSizes(sizes)
+        self.source_shown.emit()
 
     @Slot(str)
     def _on_embedding_model_set(self, name: str) -> None:
