@@ -23,6 +23,7 @@ class ApiBox(QGroupBox):
         self.port.setAccessibleName("API port")
         self.url = QLabel()
         self.url.setAccessibleName("API base URL")
+        self.url.setWordWrap(True)  # never the widest line of Preferences, at any text size
         self.url.setTextInteractionFlags(
             self.url.textInteractionFlags() | self.url.textInteractionFlags().TextSelectableByMouse
         )

@@ -7,6 +7,7 @@ saves what settings() returns after OK.
 
 from __future__ import annotations
 
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -14,6 +15,8 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QFrame,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -82,6 +85,19 @@ class FontSizeSpin(QSpinBox):
             super().stepBy(steps)
 
 
+class _Scrolling(QScrollArea):
+    """A scroll area as large as its contents want (Qt's caps its hint at a few dozen lines): the dialog
+    grows with the text size, and only a screen too small for it makes it scroll."""
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        inner = self.widget()
+        if inner is None:
+            return super().sizeHint()
+        hint = inner.sizeHint()
+        bar = self.verticalScrollBar().sizeHint().width()
+        return QSize(hint.width() + bar, hint.height())
+
+
 class SettingsDialog(QDialog):
     """The Preferences dialog."""
 
@@ -114,13 +130,24 @@ class SettingsDialog(QDialog):
         form.addRow("&Font size:", self.font_size)
         form.addRow("Default reasoning &effort:", self.effort)
         form.addRow(self.show_reasoning)
-        layout = QVBoxLayout(self)
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(form)
         layout.addWidget(self.semantic)
         layout.addWidget(self.servers)
         layout.addWidget(self.api)
         layout.addStretch(1)
-        layout.addWidget(buttons)
+        # Scrolls where the screen is too small for all of it (800x600 at 200 % text); OK stays in view.
+        scroll = _Scrolling()
+        scroll.setWidget(content)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        outer = QVBoxLayout(self)
+        outer.addWidget(scroll, 1)
+        outer.addWidget(buttons)
 
         select_data(self.theme, settings.theme)
         self.font_size.set_point_size(settings.font_size)
