@@ -127,5 +127,8 @@ def _load(llama: llama_cpp.Llama, path: Path) -> Handle:
     if handle is None or not handle:
         reasons = [line.split(": ", 2)[-1] for line in said if "lora" in line.lower()]
         reason = f" ({reasons[-1][:300]})" if reasons else ""
-        raise AdapterError(f"llama.cpp could not load {path.name}{reason}.")
+        raise AdapterError(
+            f"llama.cpp could not load {path.name}{reason}: the file is damaged, or was made by a tool this "
+            "version of llama.cpp does not understand."
+        )
     return handle
