@@ -9,12 +9,13 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
+from pathlib import Path
 from typing import TextIO
 
 from ..core.cancel import CancelFlag
 from ..core.documents.answer import DocumentEvent, DocumentsUsed, PartRead, SourcesCited
 from ..core.documents.prompting import Source
-from ..core.engine import ChatEngine, ChatRequest, ModelLoadError
+from ..core.engine import MAX_ADAPTER_SCALE, ChatEngine, ChatRequest, LoraAdapter, ModelLoadError
 from ..core.events import (
     AnswerDelta,
     ContextTrimmed,
@@ -68,6 +69,14 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="N",
         help="context window in tokens (default 8192; on a server: its context)",
     )
+    chat.add_argument(
+        "--lora",
+        action="append",
+        default=[],
+        type=_lora,
+        metavar="FILE[:SCALE]",
+        help=f"apply a LoRA adapter (GGUF) to the model, at SCALE 0 to {MAX_ADAPTER_SCALE:g} (default 1); repeatable",
+    )
     chat.add_argument("--json", action="store_true", help="one JSON event per line")
     chat.add_argument(
         "--doc", action="append", default=[], metavar="FILE", help="answer from FILE (PDF, DOCX, text…); repeatable"
@@ -101,8 +110,13 @@ def run(args: argparse.Namespace) -> int:
         return _fail(args.json, str(exc))
     if getattr(args, "embedding_model", None) and not args.doc:
         return _fail(args.json, "--embedding-model searches documents: give them with --doc FILE.")
+    adapters: tuple[LoraAdapter, ...] = tuple(getattr(args, "lora", ()))
+    if adapters and getattr(args, "server", None):
+        return _fail(args.json, "--lora changes a model on this computer: use it with --model, not --server.")
+    if len({a.path.expanduser().resolve() for a in adapters}) < len(adapters):
+        return _fail(args.json, "The same adapter is given twice with --lora; give each once, with one scale.")
     try:
-        engine = _open_engine(args)
+        engine = _open_engine(args, adapters)
     except ModelLoadError as exc:
         return _fail(args.json, str(exc))
     except KeyboardInterrupt:  # Ctrl+C while the model loads or the server is asked
@@ -116,12 +130,13 @@ def run(args: argparse.Namespace) -> int:
     status = 0
     if args.doc:
         events: Iterator[Shown] = document_events(
-            args.doc, engine, conversation, sampling, cancel, args.embedding_model
+            args.doc, engine, conversation, sampling, cancel, args.embedding_model, adapters
         )
     elif "python" in args.tools and args.python != "off":
-        events = _with_python(engine, ChatRequest(conversation, sampling), args.python, cancel, stack)
+        request = ChatRequest(conversation, sampling, adapters=adapters)
+        events = _with_python(engine, request, args.python, cancel, stack)
     else:
-        events = engine.generate(ChatRequest(conversation, sampling), cancel)
+        events = engine.generate(ChatRequest(conversation, sampling, adapters=adapters), cancel)
     try:
         for event in events:
             if isinstance(event, ToolApproval):
@@ -178,10 +193,28 @@ def _context_size(text: str) -> int:
     return value
 
 
-def _open_engine(args: argparse.Namespace) -> ChatEngine:
-    """The local model, or the server named by --server (its key from --api-key-env, else the keyring)."""
+def _lora(text: str) -> LoraAdapter:
+    """--lora FILE[:SCALE]: the scale after the last colon when it is a number (a path may hold colons)."""
+    path, colon, scale = text.rpartition(":")
+    try:
+        value = float(scale) if colon and path else None
+    except ValueError:
+        value = None
+    try:
+        return LoraAdapter(Path(path if value is not None else text), 1.0 if value is None else value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _open_engine(args: argparse.Namespace, adapters: tuple[LoraAdapter, ...] = ()) -> ChatEngine:
+    """The local model (checked with its adapters), or the server named by --server (its key from
+    --api-key-env, else the keyring)."""
     if not getattr(args, "server", None):
-        return load_local_engine(args.model, context_size=args.context)
+        local = load_local_engine(args.model, context_size=args.context, adapters=[a.path for a in adapters])
+        for adapter in adapters:
+            lora = local.open_adapter(adapter.path)
+            _say(f"adapter {lora.name} (rank {lora.rank}) at scale {adapter.scale:g}")
+        return local
     from ..core.remote.connect import open_engine
     from ..core.remote.profile import ServerProfile
     from ..core.remote.server_errors import ServerUnavailableError

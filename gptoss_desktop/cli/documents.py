@@ -20,7 +20,7 @@ from ..core.documents.answer import DocumentEvent, answer_with_documents
 from ..core.documents.embeddings import Embedder, EmbeddingModelError
 from ..core.documents.index import DocumentIndex
 from ..core.documents.ingest import ingest
-from ..core.engine import ChatEngine
+from ..core.engine import ChatEngine, LoraAdapter
 from ..core.events import Failed
 from ..core.harmony import Conversation
 from ..core.history.store import Store
@@ -37,9 +37,10 @@ def document_events(
     sampling: SamplingParams,
     cancel: CancelFlag,
     embedding_model: str | None = None,
+    adapters: tuple[LoraAdapter, ...] = (),
 ) -> Iterator[DocumentEvent | DocumentProblem | DocumentReady | SemanticReady | SemanticProblem]:
     """Index each file (a bad one is reported and skipped), then answer from those that could be read;
-    by words and meaning when `embedding_model` is given and usable, by words otherwise."""
+    by words and meaning when `embedding_model` is given and usable, by words otherwise; with `adapters`."""
     remove_abandoned_copies()
     with tempfile.TemporaryDirectory(prefix=f"{COPY_PREFIX}{os.getpid()}-") as folder, ExitStack() as cleanup:
         store = Store(Path(folder) / "documents.db")
@@ -72,9 +73,8 @@ def document_events(
                 model_id, passages = embedded
                 semantic = (embedder, model_id)
                 yield SemanticReady(embedder.info.name, passages)
-        yield from answer_with_documents(
-            engine, conversation, store.document_index.source(conversation_id, *semantic), sampling, cancel
-        )
+        source = store.document_index.source(conversation_id, *semantic)
+        yield from answer_with_documents(engine, conversation, source, sampling, cancel, adapters=adapters)
 
 
 def remove_abandoned_copies() -> None:

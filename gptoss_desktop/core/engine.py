@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,25 @@ class ModelLoadError(Exception):
     """A model (or a server's model) could not be opened; the message is meant for a person."""
 
 
+#: The strongest an adapter may be applied: twice what it was trained to do.
+MAX_ADAPTER_SCALE = 2.0
+
+
+@dataclass(frozen=True)
+class LoraAdapter:
+    """A LoRA adapter (a GGUF file) to apply to the local model, and how strongly.
+
+    `scale` 0 leaves the model as it is, 1 applies the adapter as trained, up to MAX_ADAPTER_SCALE.
+    """
+
+    path: Path
+    scale: float = 1.0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.scale, bool) or not math.isfinite(self.scale) or not 0 <= self.scale <= MAX_ADAPTER_SCALE:
+            raise ValueError(f"An adapter's scale must be 0 to {MAX_ADAPTER_SCALE:g}, not {self.scale}.")
+
+
 @dataclass(frozen=True)
 class ChatRequest:
     """One turn to answer: the conversation so far (ending with the user's message) and sampling.
@@ -42,7 +62,10 @@ class ChatRequest:
     `functions.get_weather`) must match it, from the call's `<|message|>` on.
     `forced_call`: a recipient the reply must call: once the model has reasoned, the engine opens
     that call's message itself (gpt-oss only).
-    Local models only: engines on a server ignore the last three.
+    `adapters`: the LoRA adapters the reply is written with (the conversation's set, at their scales).
+    The engine applies them to its context before the run and, when the set differs from the last
+    run's, computes the prompt afresh: the cache of a prompt is never reused across a change.
+    Local models only: engines on a server ignore the last four.
     """
 
     conversation: Conversation
@@ -51,6 +74,7 @@ class ChatRequest:
     answer_grammar: str | None = None
     call_grammars: tuple[tuple[str, str], ...] = ()
     forced_call: str | None = None
+    adapters: tuple[LoraAdapter, ...] = ()
 
 
 class EngineInfo(Protocol):

@@ -161,7 +161,9 @@ class ChatWorker(Worker):
             ):
                 semantic = self._semantic(store)  # (embedder, model id): by words and meaning; None: by words
                 source = store.document_index.source(conversation_id, *(semantic or ()))
-                yield from answer_with_documents(engine, request.conversation, source, request.sampling, cancel)
+                yield from answer_with_documents(
+                    engine, request.conversation, source, request.sampling, cancel, adapters=request.adapters
+                )
                 return
         yield from engine.generate(request, cancel)
 

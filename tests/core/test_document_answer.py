@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from gptoss_desktop.core.cancel import CancelFlag
 from gptoss_desktop.core.documents.answer import (
     DocumentEvent,
     DocumentsUsed,
@@ -15,10 +16,12 @@ from gptoss_desktop.core.documents.answer import (
     answer_with_documents,
 )
 from gptoss_desktop.core.documents.types import Chunk, Passage
-from gptoss_desktop.core.events import Done
+from gptoss_desktop.core.engine import ChatRequest, LoraAdapter
+from gptoss_desktop.core.events import Done, EngineEvent
 from gptoss_desktop.core.harmony import Conversation, Message
 from gptoss_desktop.core.local.engine import LocalEngine
 from gptoss_desktop.core.sampling import SamplingParams
+from tests.fixtures.lora_gguf import FRENCH_ADAPTER
 
 QUICK = SamplingParams(temperature=0.0, seed=1, max_tokens=24)
 
@@ -89,7 +92,6 @@ def test_summarize_a_long_document_reads_every_part(engine: LocalEngine) -> None
 
 
 def test_stop_during_the_reading_pass_ends_it_without_an_answer(engine: LocalEngine) -> None:
-    from gptoss_desktop.core.cancel import CancelFlag
     from gptoss_desktop.core.events import AnswerDelta
 
     source = ListSource([f"Paragraph {n} says that item {n} costs {n} euros. " * 6 for n in range(60)])
@@ -104,3 +106,23 @@ def test_stop_during_the_reading_pass_ends_it_without_an_answer(engine: LocalEng
     done = events[-1]
     assert isinstance(done, Done) and done.stop_reason == "cancelled"
     assert not any(isinstance(e, SourcesCited) for e in events)
+
+
+def test_every_run_of_a_document_answer_is_written_with_the_adapters(trained_model: Path) -> None:
+    adapters = (LoraAdapter(FRENCH_ADAPTER, 0.5),)
+    seen: list[tuple[LoraAdapter, ...]] = []
+
+    class Recording(LocalEngine):
+        def generate(self, request: ChatRequest, cancel: CancelFlag | None = None) -> Iterator[EngineEvent]:
+            seen.append(request.adapters)
+            return super().generate(request, cancel)
+
+    engine = Recording(str(trained_model), context_size=1024)
+    try:
+        source = ListSource([f"Paragraph {n} says that item {n} costs {n} euros. " * 6 for n in range(60)])
+        conversation = Conversation(messages=(Message("user", "Summarize these notes."),), effort="low")
+        events = list(answer_with_documents(engine, conversation, source, QUICK, adapters=adapters))
+    finally:
+        engine.close()
+    assert events[0] == DocumentsUsed("map_reduce", 60) and isinstance(events[-1], Done)
+    assert len(seen) >= 3 and set(seen) == {adapters}  # the notes on each part, and the answer

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gptoss_desktop.core.cancel import CancelFlag
-from gptoss_desktop.core.engine import ChatRequest, ModelInfo
+from gptoss_desktop.core.engine import ChatRequest, LoraAdapter, ModelInfo
 from gptoss_desktop.core.events import (
     AnswerDelta,
     Done,
@@ -182,3 +182,12 @@ def test_a_tool_that_fails_is_the_models_to_read() -> None:
     events = list(run_turn(engine, request(), toolbox, CancelFlag()))
     assert engine.results[0].content == "The tool failed: disk on fire"
     assert isinstance(events[-1], Done) and events[-1].stop_reason == "return"
+
+
+def test_the_adapters_of_the_request_write_every_step_of_the_turn() -> None:
+    adapters = (LoraAdapter(Path("french.lora.gguf"), 0.5),)
+    engine = ScriptedEngine([calls_python("print(6 * 7)"), answers("42")])
+    list(
+        run_turn(engine, ChatRequest(request().conversation, adapters=adapters), python_box(Calculator()), CancelFlag())
+    )
+    assert [r.adapters for r in engine.requests] == [adapters, adapters]

@@ -14,7 +14,7 @@ from typing import Protocol
 
 from ..cancel import CancelFlag
 from ..context_window import reply_reserve
-from ..engine import ChatEngine, ChatRequest
+from ..engine import ChatEngine, ChatRequest, LoraAdapter
 from ..events import AnswerDelta, Done, EngineEvent, Failed
 from ..harmony import Conversation, Message
 from ..sampling import SamplingParams
@@ -95,8 +95,10 @@ def answer_with_documents(
     source: PassageSource,
     sampling: SamplingParams | None = None,
     cancel: CancelFlag | None = None,
+    *,
+    adapters: tuple[LoraAdapter, ...] = (),
 ) -> Iterator[DocumentEvent]:
-    """Answer the last user message of `conversation` from the documents of `source`."""
+    """Answer the last user message of `conversation` from the documents of `source` (every run with `adapters`)."""
     sampling = sampling or SamplingParams()
     cancel = cancel or CancelFlag()
     question = conversation.messages[-1].content
@@ -109,14 +111,14 @@ def answer_with_documents(
         passages = _fill(engine, source.search(question, TOP_K), room)
     yield DocumentsUsed(strategy, len(passages))
     if strategy == "map_reduce":
-        notes = yield from _read_parts(engine, base, question, passages, room, sampling, cancel)
+        notes = yield from _read_parts(engine, base, question, passages, room, sampling, cancel, adapters)
         if notes is None:
             return
         final = _with_last_message(base, reduce_request(question, notes))
     else:
         final = _with_last_message(base, question_with_sources(question, passages))
     answer: list[str] = []
-    for event in engine.generate(ChatRequest(final, sampling), cancel):
+    for event in engine.generate(ChatRequest(final, sampling, adapters=adapters), cancel):
         if isinstance(event, AnswerDelta):
             answer.append(event.text)
         if isinstance(event, Done):
@@ -137,6 +139,7 @@ def _read_parts(
     room: int,
     sampling: SamplingParams,
     cancel: CancelFlag,
+    adapters: tuple[LoraAdapter, ...],
 ) -> Generator[DocumentEvent, None, list[str] | None]:
     """The map pass: notes on each part, citing global numbers, condensed until they fit the answer's
     prompt; returns them (None if stopped or failed, the event saying why already yielded)."""
@@ -153,7 +156,7 @@ def _read_parts(
     first = 1
     for number, group in enumerate(groups, start=1):
         note = yield from _quiet_answer(
-            engine, _with_last_message(part, map_request(question, group, first)), quiet, cancel
+            engine, _with_last_message(part, map_request(question, group, first)), quiet, cancel, adapters
         )
         if note is None:
             return None
@@ -164,7 +167,7 @@ def _read_parts(
         merged: list[str] = []
         for batch in _batches(notes, lambda batch: tokens(condense_request(question, batch)) <= room):
             note = yield from _quiet_answer(
-                engine, _with_last_message(part, condense_request(question, batch)), quiet, cancel
+                engine, _with_last_message(part, condense_request(question, batch)), quiet, cancel, adapters
             )
             if note is None:
                 return None
@@ -176,11 +179,15 @@ def _read_parts(
 
 
 def _quiet_answer(
-    engine: ChatEngine, conversation: Conversation, sampling: SamplingParams, cancel: CancelFlag
+    engine: ChatEngine,
+    conversation: Conversation,
+    sampling: SamplingParams,
+    cancel: CancelFlag,
+    adapters: tuple[LoraAdapter, ...],
 ) -> Generator[DocumentEvent, None, str | None]:
     """Run one request without streaming it; its answer text, or None after yielding why it ended early."""
     text: list[str] = []
-    for event in engine.generate(ChatRequest(conversation, sampling), cancel):
+    for event in engine.generate(ChatRequest(conversation, sampling, adapters=adapters), cancel):
         if isinstance(event, AnswerDelta):
             text.append(event.text)
         elif isinstance(event, Failed) or (isinstance(event, Done) and event.stop_reason == "cancelled"):

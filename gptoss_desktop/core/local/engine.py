@@ -26,9 +26,11 @@ from ..harmony import Conversation, HarmonyStreamParser, Message, Special, Text,
 from ..harmony import tokens as harmony_tokens
 from ..prompt_record import describe_prompt, left_out_summary
 from ..sampling import model_sampling
+from .adapters import ModelAdapters
 from .gguf_file import read_gguf
 from .header_checks import check_header
 from .llama_log import route_llama_logs
+from .lora_file import AdapterError, LoraFile
 from .machine import Machine, read_machine
 from .memory_plan import ENGINE_FLASH_ATTN, ModelShape, engine_plan
 from .model_name import readable_model_name
@@ -111,15 +113,19 @@ class LocalEngine:
         n_threads: int | None = None,
         n_gpu_layers: int | None = None,
         machine: Machine | None = None,
+        adapter_bytes: int = 0,
     ) -> None:
-        """Check, plan and load. `context_size` and `n_gpu_layers` override the memory plan."""
+        """Check, plan and load. `context_size` and `n_gpu_layers` override the memory plan.
+
+        `adapter_bytes`: room to plan for LoRA adapters that requests will name (see `ModelAdapters`).
+        """
         path = Path(model_path).expanduser()
         # Read the header first: a truncated download or a model that cannot fit in memory is
         # refused with a reason, before llama.cpp is asked to map 12 GB.
         self._closed = False
         info = read_gguf(path)
         check_header(info)  # values llama.cpp would abort on
-        plan = engine_plan(ModelShape.from_gguf(info), machine or read_machine(), context_size)
+        plan = engine_plan(ModelShape.from_gguf(info), machine or read_machine(), context_size, adapter_bytes)
         if not plan.fits or plan.context_size is None:
             raise ModelLoadError(f"{path.name} {plan.message}")
         route_llama_logs()
@@ -127,6 +133,8 @@ class LocalEngine:
         gpu_layers = plan.n_gpu_layers if n_gpu_layers is None else n_gpu_layers
         self._llama = _open_llama(path, context_size or plan.context_size, threads, gpu_layers)
         self.plan = plan
+        #: The LoRA adapters of this model; each request's set is applied before it runs.
+        self.adapters = ModelAdapters(self._llama, info, plan, read_machine if machine is None else lambda: machine)
         self.vocabulary: Vocabulary = _MemoVocabulary(self._llama)
         metadata = self._llama.metadata
         architecture = metadata.get("general.architecture", "unknown")
@@ -194,6 +202,10 @@ class LocalEngine:
         if request.answer_grammar is not None and not self.grammar_is_valid(request.answer_grammar):
             yield Failed("The answer's grammar is not valid GBNF (llama.cpp could not parse it).")
             return
+        problem = self._use_adapters(request)
+        if problem is not None:
+            yield Failed(problem)
+            return
         try:
             window, prompt = self._fit(request)
         except ValueError as exc:
@@ -228,6 +240,10 @@ class LocalEngine:
         if written is None:
             yield Failed("There is no tool call to answer: the last reply did not end with one.")
             return
+        problem = self._use_adapters(request)
+        if problem is not None:
+            yield Failed(problem)
+            return
         segments = [segment for result in results for segment in message_segments(result)]
         prompt = written + self.vocabulary.encode([*segments, Special(harmony_tokens.START), Text("assistant")])
         n_ctx = self.info.context_size
@@ -238,6 +254,23 @@ class LocalEngine:
             )
             return
         yield from _Run(self, prompt, request, cancel).events()
+
+    def open_adapter(self, path: str | os.PathLike[str]) -> LoraFile:
+        """Check a LoRA adapter against this model and load it, so requests can name it (AdapterError if not)."""
+        return self.adapters.open(Path(path))
+
+    def _use_adapters(self, request: ChatRequest) -> str | None:
+        """Apply the request's adapters; why not, if they cannot be.
+
+        A changed set drops the cached prompt: what llama.cpp computed under the old set is never reused.
+        """
+        try:
+            if self.adapters.apply(request.adapters):
+                self._llama.reset()  # type: ignore[no-untyped-call]
+        except AdapterError as exc:
+            self._llama.reset()  # type: ignore[no-untyped-call]
+            return str(exc)
+        return None
 
     def _fit(self, request: ChatRequest) -> tuple[Window, list[int]]:
         """The part of the conversation that fits with room for the reply, and its prompt ids."""
@@ -254,6 +287,9 @@ class LocalEngine:
     def close(self) -> None:
         """Free the model and context now rather than at garbage collection."""
         llama = getattr(self, "_llama", None)
+        adapters = getattr(self, "adapters", None)
+        if adapters is not None and not self._closed:
+            adapters.close()  # before the model they belong to
         self._closed = True
         if llama is not None:
             llama.close()

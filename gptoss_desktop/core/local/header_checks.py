@@ -24,6 +24,11 @@ _F32_ONLY = (".bias", "attn_sinks.weight", "_norm.weight")
 
 def check_header(info: GGUFInfo) -> None:
     """Raise CorruptGGUFError when the header could not load, or would abort llama.cpp."""
+    if info.metadata.get("general.type") == "adapter":
+        raise CorruptGGUFError(
+            f"{info.path.name} is a LoRA adapter, not a model: load the model it was made for, and apply the "
+            "adapter to it (chat --model MODEL --lora ADAPTER)."
+        )
     if not info.tensors and (info.get_int("split.count") or 1) == 1:
         raise CorruptGGUFError(f"{info.path.name} is damaged: it holds no weights (its tensor list is empty).")
     if info.architecture == "gpt-oss":

@@ -19,6 +19,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -85,14 +86,19 @@ def known_problem(path: Path, verdicts: Path | None = None) -> str | None:
     return problem if isinstance(problem, str) else None
 
 
-def load_local_engine(path: str | os.PathLike[str], context_size: int | None = None) -> LocalEngine:
+def load_local_engine(
+    path: str | os.PathLike[str], context_size: int | None = None, adapters: Sequence[str | os.PathLike[str]] = ()
+) -> LocalEngine:
     """A LocalEngine for `path` once the header is sane, the model fits, and a child process loaded it.
 
     The way the app (not its tests) loads a model a person chose: ModelLoadError says why not.
+    `adapters`: LoRA files requests will name; each is checked against the model before it loads,
+    and the memory plan makes room for them.
     """
     from .engine import LocalEngine
     from .gguf_file import read_gguf
     from .header_checks import check_header
+    from .lora_file import check_lora_matches, read_lora
     from .machine import read_machine
     from .memory_plan import ModelShape, engine_plan
 
@@ -104,11 +110,16 @@ def load_local_engine(path: str | os.PathLike[str], context_size: int | None = N
         raise ModelLoadError(
             f"{model.name} was trained for a context of {trained:,} tokens; {context_size:,} is more than it can use."
         )
-    plan = engine_plan(ModelShape.from_gguf(info), read_machine(), context_size)
+    loras = [read_lora(adapter) for adapter in adapters]
+    for lora in loras:
+        check_lora_matches(lora, info)
+    adapter_bytes = sum(lora.tensor_bytes for lora in loras)
+    plan = engine_plan(ModelShape.from_gguf(info), read_machine(), context_size, adapter_bytes)
     if not plan.fits:  # said by LocalEngine too; checked here so a model too big is never probed
-        raise ModelLoadError(f"{model.name} {plan.message}")
+        with_adapters = " with its adapters" if loras else ""
+        raise ModelLoadError(f"{model.name}{with_adapters} {plan.message}")
     check_loads(model)
-    return LocalEngine(model, context_size=context_size)
+    return LocalEngine(model, context_size=context_size, adapter_bytes=adapter_bytes)
 
 
 def probe_command(path: Path) -> list[str]:

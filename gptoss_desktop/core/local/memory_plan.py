@@ -159,6 +159,7 @@ class MemoryPlan:
     compute_bytes: int
     weight_bytes: int
     flash_attn: bool
+    adapter_bytes: int = 0  # LoRA adapters planned for (resident beside the weights, on the GPU with them)
 
     @property
     def fits(self) -> bool:
@@ -215,7 +216,9 @@ def context_steps(model: ModelShape, max_context: int | None = None) -> list[int
 
 
 def _gpu_layers(model: ModelShape, machine: Machine, n_ctx: int, swa_full: bool, compute: int) -> int:
-    """How many layers Metal can hold: -1 for all (output too), else the last k layers, as llama.cpp offloads."""
+    """How many layers Metal can hold: -1 for all (output too), else the last k layers, as llama.cpp offloads.
+
+    `compute` is what the GPU holds beside the layers: the compute buffer and any adapters."""
     if not machine.apple_silicon:
         return 0
     limit = machine.metal_working_set or default_metal_working_set(machine.total_ram)
@@ -238,10 +241,12 @@ def plan_memory(
     flash_attn: bool = False,
     swa_full: bool = True,
     max_context: int | None = None,
+    adapter_bytes: int = 0,
 ) -> MemoryPlan:
     """The largest context that fits with margins to spare, or a refusal saying what to change.
 
-    `flash_attn` and `swa_full` must be what the engine will pass to llama.cpp. On
+    `flash_attn` and `swa_full` must be what the engine will pass to llama.cpp; `adapter_bytes`, the
+    LoRA adapters to be applied (llama.cpp keeps them where the weights they change are). On
     Apple Silicon a context of at least 8k that keeps every layer on the GPU wins
     over a larger one that would push layers to the slower CPU.
     """
@@ -253,13 +258,23 @@ def plan_memory(
     def plan_at(verdict: Verdict, n_ctx: int) -> MemoryPlan:
         kv = kv_cache_bytes(model, n_ctx, swa_full=swa_full)
         compute = compute_bytes(model, n_ctx, flash_attn=flash_attn)
-        gpu_layers = _gpu_layers(model, machine, n_ctx, swa_full, compute)
+        gpu_layers = _gpu_layers(model, machine, n_ctx, swa_full, compute + adapter_bytes)
         # Metal's buffers are wired whole; on the CPU only what is written becomes resident.
         held = compute if gpu_layers else written_compute_bytes(model, n_ctx, flash_attn=flash_attn)
-        resident = model.weight_bytes + kv + held + APP_OVERHEAD
+        resident = model.weight_bytes + adapter_bytes + kv + held + APP_OVERHEAD
         context = n_ctx if verdict is Verdict.FITS else None
         return MemoryPlan(
-            verdict, "", context, gpu_layers, resident, kv // n_ctx, kv, compute, model.weight_bytes, flash_attn
+            verdict,
+            "",
+            context,
+            gpu_layers,
+            resident,
+            kv // n_ctx,
+            kv,
+            compute,
+            model.weight_bytes,
+            flash_attn,
+            adapter_bytes,
         )
 
     steps = context_steps(model, max_context)
@@ -315,6 +330,41 @@ ENGINE_FLASH_ATTN = True
 DEFAULT_MAX_CONTEXT = 32768
 
 
-def engine_plan(model: ModelShape, machine: Machine, max_context: int | None = None) -> MemoryPlan:
+def engine_plan(
+    model: ModelShape, machine: Machine, max_context: int | None = None, adapter_bytes: int = 0
+) -> MemoryPlan:
     """The plan the engine loads with, so the window, the CLI and the engine give the same verdict."""
-    return plan_memory(model, machine, flash_attn=ENGINE_FLASH_ATTN, max_context=max_context or DEFAULT_MAX_CONTEXT)
+    return plan_memory(
+        model,
+        machine,
+        flash_attn=ENGINE_FLASH_ATTN,
+        max_context=max_context or DEFAULT_MAX_CONTEXT,
+        adapter_bytes=adapter_bytes,
+    )
+
+
+def adapter_room(plan: MemoryPlan, machine: Machine, adapter_bytes: int, in_use_bytes: int = 0) -> str | None:
+    """Why an adapter of `adapter_bytes` cannot be added to a model loaded as `plan`; None if it can.
+
+    `in_use_bytes`: adapters added before. `machine` is read now, with the model and those adapters
+    loaded: what is available already excludes them, so only what the plan did not set aside for
+    adapters is weighed against it, under the same ceiling as a model, and on the GPU against what
+    Metal can wire beside the model.
+    """
+    need = adapter_bytes - max(0, plan.adapter_bytes - in_use_bytes)
+    if need <= 0:
+        return None
+    ceiling = machine.total_ram - system_reserve(machine.total_ram)
+    if plan.resident_bytes + max(0, in_use_bytes - plan.adapter_bytes) + need > ceiling:
+        return f"needs about {_gb(need)} more than this computer can give the model ({_gb(ceiling)} in all)"
+    if machine.available_ram is not None and need > machine.available_ram - FREE_MEMORY_MARGIN:
+        return (
+            f"needs about {_gb(need + FREE_MEMORY_MARGIN)} of free memory, {_gb(machine.available_ram)} is free now; "
+            "close other apps"
+        )
+    if machine.apple_silicon and plan.n_gpu_layers < 0:
+        limit = machine.metal_working_set or default_metal_working_set(machine.total_ram)
+        on_gpu = plan.weight_bytes + plan.kv_cache_bytes + plan.compute_bytes + max(in_use_bytes, plan.adapter_bytes)
+        if on_gpu + need > limit - GPU_MARGIN:
+            return "does not fit in the GPU's memory beside the model; load the model with a smaller context"
+    return None

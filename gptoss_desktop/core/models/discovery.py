@@ -101,7 +101,10 @@ def check_model(
         arch = read_architecture(path)
         problem = _architecture_problem(label, arch, architecture)
         if problem is None:
-            problem = _split_problem(path, label, read_gguf(path).get_int("split.count"))
+            header = read_gguf(path)
+            problem = _split_problem(path, label, header.get_int("split.count"))
+            if header.metadata.get("general.type") == "adapter":
+                problem = f"{label} is a LoRA adapter, not a model: apply it to the model it was made for."
     except GGUFError as exc:
         problem = str(exc)
     return FoundModel(path, source, label, size, arch, problem)

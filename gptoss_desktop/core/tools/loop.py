@@ -73,7 +73,7 @@ class Toolbox:
 
 def run_turn(engine: ChatEngine, request: ChatRequest, toolbox: Toolbox, cancel: CancelFlag) -> Iterator[EngineEvent]:
     """Answer `request` with `toolbox`'s tools: the engine's events, each tool step's, one Done at the end."""
-    request = ChatRequest(toolbox.declare(request.conversation), request.sampling)
+    request = ChatRequest(toolbox.declare(request.conversation), request.sampling, adapters=request.adapters)
     turn: list[Message] = []  # what this turn wrote and was answered, for an engine that re-renders
     steps: list[Stats] = []
     calls, tool_seconds = 0, 0.0
@@ -103,7 +103,7 @@ def run_turn(engine: ChatEngine, request: ChatRequest, toolbox: Toolbox, cancel:
             events = engine.continue_after_call([answer], request, cancel)
         else:
             conversation = replace(request.conversation, messages=(*request.conversation.messages, *turn))
-            events = engine.generate(ChatRequest(conversation, request.sampling), cancel)
+            events = engine.generate(ChatRequest(conversation, request.sampling, adapters=request.adapters), cancel)
 
 
 class _Step:
