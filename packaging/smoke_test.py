@@ -12,6 +12,8 @@ base installation, are hidden under empty folders: the bundle must bring everyth
   chat     `chat --json` with the tiny trained gpt-oss answers 12 + 7 = 19 through the bundled llama.cpp
   docs     `chat --doc` reads a PDF (bundled PDFium) and a DOCX (python-docx, lxml) into the answer
   models   `models list --json` runs model discovery and the hub catalogue (huggingface_hub, offline)
+  serve    `serve --port 0` starts the local API (Starlette on uvicorn); a chat completion over HTTP on
+           127.0.0.1 answers 19; SIGTERM stops it with exit 0
   python   `tools python` runs a cell in the python tool's sandbox through the executable's hidden kernel
            mode: numpy and standard-library modules the app itself does not use, a file written, the
            sandbox's isolation (on Linux: no network, /mnt/data)
@@ -33,11 +35,13 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 import tomllib
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -168,6 +172,45 @@ class Smoke:
         print(f"  models: {len(downloads)} downloads offered, {len(listing.get('on_disk', []))} on disk")
         self.expect(any(d.get("default") for d in downloads), "models: no default download offered")
 
+    def check_serve(self) -> None:
+        work = Path(tempfile.mkdtemp(prefix="serve-", dir=self.scratch))
+        argv = [str(self.program), "--home", str(work / "home"), "serve", "--model", str(self.model), "--port", "0"]
+        started = time.monotonic()
+        server = subprocess.Popen(
+            self.command(argv), cwd=work, env=clean_environment(work), stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        answer = ""
+        try:
+            assert server.stdout is not None
+            base_url = server.stdout.readline().strip()
+            print(f"  serve: listening at {base_url!r} after {time.monotonic() - started:.1f} s")
+            self.expect(base_url.startswith("http://127.0.0.1:"), "serve: no address printed")
+            if base_url.startswith("http://127.0.0.1:"):
+                body = {"model": "local", "messages": [{"role": "user", "content": "What is 12 + 7?"}],
+                        "temperature": 0, "seed": 1}  # fmt: skip
+                request = urllib.request.Request(
+                    f"{base_url}/chat/completions", data=json.dumps(body).encode(),
+                    headers={"Content-Type": "application/json"},
+                )  # fmt: skip
+                with urllib.request.urlopen(request, timeout=120) as response:
+                    reply = json.loads(response.read())
+                answer = reply["choices"][0]["message"]["content"] or ""
+        except (OSError, ValueError, KeyError, IndexError) as exc:
+            self.expect(False, f"serve: request failed: {exc}")
+        finally:
+            server.send_signal(signal.SIGTERM)
+            try:
+                _, errors = server.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                _, errors = server.communicate()
+        print(f"  serve: answer {answer!r}, exit {server.returncode}")
+        self.expect("19" in answer, f"serve: answer {answer!r} does not say 19")
+        self.expect(server.returncode == 0, f"serve: exit code {server.returncode} after SIGTERM")
+        noise = [line for line in errors.splitlines() if line.strip() and "gptoss-desktop: serving" not in line]
+        self.expect(not noise, "serve: stderr: " + " | ".join(noise[:10]))
+
     def check_python(self) -> None:
         cell = (
             "import fractions, statistics, numpy as np\n"
@@ -288,7 +331,8 @@ def main() -> int:
         print(f"  hidden from the app: {', '.join(smoke.hidden)}")
     else:
         print("  the build's Python stays visible (hiding it needs Linux, root and unshare); PATH and cwd are clean")
-    checks = (smoke.check_version, smoke.check_chat, smoke.check_documents, smoke.check_models, smoke.check_python,
+    checks = (smoke.check_version, smoke.check_chat, smoke.check_documents, smoke.check_models, smoke.check_serve,
+              smoke.check_python,
               smoke.check_window)  # fmt: skip
     try:
         for check in (*checks, smoke.check_about, smoke.check_x11, smoke.check_licences, smoke.check_install):

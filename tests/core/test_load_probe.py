@@ -64,3 +64,17 @@ def test_the_window_and_the_cli_load_through_the_probe(trained_model: Path, app_
     engine.close()
     (verdict,) = json.loads((app_home / "cache" / "model-load-verdicts.json").read_text()).values()
     assert verdict == {"path": str(trained_model), "problem": None}
+
+
+def test_the_packaged_entry_point_runs_the_probe_child(trained_model: Path) -> None:
+    """The frozen app has no `python -m`: it starts itself with PROBE_FLAG, which packaging/entry.py
+    must turn into the probe (before it parses a command line that knows no such flag)."""
+    import sys
+
+    from gptoss_desktop.core.local.load_probe import PROBE_FLAG, PROBE_OK
+
+    entry = Path(__file__).resolve().parents[2] / "packaging" / "entry.py"
+    done = subprocess.run(
+        [sys.executable, str(entry), PROBE_FLAG, str(trained_model)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0 and PROBE_OK in done.stdout, done.stderr
