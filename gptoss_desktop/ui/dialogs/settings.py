@@ -1,5 +1,5 @@
 """Preferences: theme, font size, default reasoning effort, whether reasoning starts open, semantic search,
-saved servers, the local API for other programs.
+the Python that runs the model's code, saved servers, the local API for other programs.
 
 Theme and font size preview live while the dialog is open and are undone by Cancel; the caller
 saves what settings() returns after OK.
@@ -7,6 +7,7 @@ saves what settings() returns after OK.
 
 from __future__ import annotations
 
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -24,6 +25,7 @@ from ...core.settings import MAX_FONT_SIZE, MIN_FONT_SIZE, Settings, Theme
 from ...services.model_setup import ModelSetupService
 from ..style import apply_appearance, system_font_size
 from .api_box import ApiBox
+from .python_box import PythonBox
 from .semantic_search_box import SemanticSearchBox
 from .servers_box import ServersBox
 
@@ -105,6 +107,7 @@ class SettingsDialog(QDialog):
         self.show_reasoning.setAccessibleName("Show reasoning by default")
         self.show_reasoning.setToolTip("Open each reply's reasoning panel instead of folding it away")
         self.semantic = SemanticSearchBox(settings.embedding_model_path, models)
+        self.python = PythonBox(settings.python_interpreter)
         self.servers = ServersBox(settings.servers)
         self.api = ApiBox(settings)
         buttons = ok_cancel_buttons(self)
@@ -114,6 +117,7 @@ class SettingsDialog(QDialog):
         form.addRow("&Font size:", self.font_size)
         form.addRow("Default reasoning &effort:", self.effort)
         form.addRow(self.show_reasoning)
+        form.addRow("P&ython for code:", self.python)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.semantic)
@@ -142,7 +146,18 @@ class SettingsDialog(QDialog):
             servers=self.servers.servers,
             api_enabled=self.api.enabled.isChecked(),
             api_port=self.api.port.value(),
+            python_interpreter=self.python.interpreter,
         )
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        """Never shorter than its wrapped texts need at this width (Qt's minimum leaves them out, and at large
+        text sizes the rows above them were squeezed)."""
+        super().resizeEvent(event)
+        layout = self.layout()
+        if layout is not None and layout.hasHeightForWidth():
+            needed = layout.totalHeightForWidth(event.size().width())
+            if needed != self.minimumHeight():
+                self.setMinimumHeight(needed)
 
     def done(self, result: int) -> None:
         """However the dialog ends, a download it started pauses (keeping its bytes for the next try)."""
