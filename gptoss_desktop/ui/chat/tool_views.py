@@ -162,13 +162,15 @@ class ToolStepView(QFrame):
             self.output.setVisible(bool(step.output))
         elif step.status == "waiting":
             self.toggle.setText(f"{step.tool_name[:1].upper()}{step.tool_name[1:]}: waiting for your Run or Skip")
+            self.set_expanded(False)  # the question under the reasoning shows the code
         else:
             self._tick()
         self.setAccessibleName(self.title)
 
     def mark_running(self) -> None:
-        """The person pressed Run: the step runs from now on (its result follows)."""
+        """The person pressed Run: the step runs from now on (its result follows), its code in view."""
         self.show_step(ToolStep(self.step.recipient, self.step.arguments, self.step.at))
+        self.set_expanded(True)
 
     def set_expanded(self, expanded: bool) -> None:
         """Show or fold the code and output."""
