@@ -14,6 +14,10 @@
     ... --regenerate                  # then write the last answer again (its versions show "‹ 2 / 2 ›")
     ... --prompt                      # then open the last answer's prompt inspector and shoot that instead
     ... --settings                    # then open Conversation Settings and shoot that instead
+    ... --tool-demo                   # store a conversation whose answer ran Python (tools/demo_tools.py), open it
+    ... --unfold                      # unfold the last answer's reasoning and each of its tool steps
+    ... --ask-python CODE             # the model calls python with CODE (scripted, tests/fixtures/scripted_tools.py)
+                                      # and the picture is taken while the window asks Run or Skip
 
 Runs against a temporary home. The picture is taken when the last reply finishes,
 or with --mid-answer as soon as its answer starts to stream.
@@ -57,6 +61,9 @@ def main() -> None:
     parser.add_argument("--regenerate", action="store_true", help="write the last answer again")
     parser.add_argument("--prompt", action="store_true", help="shoot the last answer's prompt inspector")
     parser.add_argument("--settings", action="store_true", help="shoot Conversation Settings")
+    parser.add_argument("--tool-demo", action="store_true", help="store and open a conversation that ran Python")
+    parser.add_argument("--unfold", action="store_true", help="unfold the last answer's reasoning and tool steps")
+    parser.add_argument("--ask-python", metavar="CODE", help="the model calls python with CODE; shoot the question")
     args = parser.parse_args()
 
     from gptoss_desktop.core.paths import app_paths, use_home
@@ -70,16 +77,22 @@ def main() -> None:
         write_demo_history(store)
         store.close()
         age_demo_history(app_paths().database)
+    if args.tool_demo:
+        from gptoss_desktop.core.history.store import Store
+        from tools.demo_tools import write_tool_demo
+
+        store = Store(app_paths().database)
+        write_tool_demo(store)
+        store.close()
     from PySide6.QtWidgets import QApplication
 
     from gptoss_desktop.core.events import AnswerDelta
     from gptoss_desktop.core.settings import Settings
-    from gptoss_desktop.ui.app import create_window
     from gptoss_desktop.ui.style import apply_appearance
 
     app = QApplication(sys.argv)
     apply_appearance(app, Settings(theme=args.theme, font_size=args.font_size))
-    window = create_window(None if args.model == "none" else args.model)
+    window = create_window(None if args.model == "none" else args.model, args.ask_python)
     width, height = (int(n) for n in args.size.split("x"))
     window.resize(width, height)
     window.show()
@@ -94,7 +107,7 @@ def main() -> None:
         return
     while window.services.chat.model_info is None:
         app.processEvents()
-    if args.history:
+    if args.history or args.tool_demo:
         while window.sidebar.list.count() == 0:
             app.processEvents()
         first = next(row for row in range(window.sidebar.list.count()) if window.sidebar.list.item(row).data(0x0100))
@@ -115,7 +128,8 @@ def main() -> None:
     if args.exact:
         from gptoss_desktop.core.conversation_settings import ConversationSettings
 
-        window.session.update_settings(ConversationSettings(temperature=0.0, seed=1))
+        python = "ask" if args.ask_python else "off"  # the tiny model was trained without tools
+        window.session.update_settings(ConversationSettings(temperature=0.0, seed=1, python=python))
     elif args.max_tokens:
         from gptoss_desktop.core.conversation_settings import ConversationSettings
 
@@ -139,6 +153,10 @@ def main() -> None:
             window.services.chat.event_received.connect(shoot_mid_answer)
         window.composer.edit.setPlainText(question)
         window.composer._submit()
+        if args.ask_python:
+            shoot_approval(app, window, args.out)
+            close(app, window)
+            return
         while window.services.chat.busy:
             app.processEvents()
     if args.regenerate:
@@ -153,11 +171,62 @@ def main() -> None:
         window.chat_view.turns[-1].answer.citation_clicked.emit(args.open_source)
         while not window.source_viewer.isVisible():
             app.processEvents()
+    if args.unfold:
+        unfold(window)
     for _ in range(20):
         app.processEvents()
     if not shots:
         window.grab().save(args.out)
     close(app, window)
+
+
+def create_window(model: str | None, ask_python: str | None) -> MainWindow:
+    """The app's window; with `ask_python`, on an engine whose first answer calls python with that code."""
+    from gptoss_desktop.ui.app import create_window as app_window
+
+    if ask_python is None:
+        return app_window(model)
+    from gptoss_desktop.core.paths import app_paths
+    from gptoss_desktop.core.settings import load_settings
+    from gptoss_desktop.services.app_services import AppServices
+    from gptoss_desktop.ui.window.main_window import MainWindow
+    from tests.fixtures.scripted_tools import CallsPython
+
+    paths = app_paths()
+    services = AppServices(paths.database, engine_factory=lambda path: CallsPython(path, [[ask_python]]))
+    window = MainWindow(services, load_settings(paths.settings_file), paths.settings_file)
+    services.setParent(window)
+    if model:
+        window.load_model(model)
+    return window
+
+
+def shoot_approval(app: QApplication, window: MainWindow, out: str) -> None:
+    """Wait until the answer asks Run or Skip, shoot, then Skip (the answer ends)."""
+    from gptoss_desktop.ui.chat.message_widgets import AssistantTurn
+
+    turn = window.chat_view.turns[-1]
+    assert isinstance(turn, AssistantTurn)
+    while turn.approval is None:
+        app.processEvents()
+    for _ in range(20):
+        app.processEvents()
+    window.grab().save(out)
+    turn.approval.skip_button.click()
+    while window.services.chat.busy:
+        app.processEvents()
+
+
+def unfold(window: MainWindow) -> None:
+    """The last answer's reasoning unfolded, and each of its tool steps, scrolled into view."""
+    from gptoss_desktop.ui.chat.message_widgets import AssistantTurn
+
+    turn = window.chat_view.turns[-1]
+    assert isinstance(turn, AssistantTurn)
+    turn.reasoning.set_expanded(True)
+    for step in turn.reasoning.steps:
+        step.set_expanded(True)
+    window.chat_view.scroll_to(turn)
 
 
 def shoot_dialog(app: QApplication, window: MainWindow, args: argparse.Namespace) -> None:

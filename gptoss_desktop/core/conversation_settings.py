@@ -1,4 +1,4 @@
-"""What one conversation asks of the model: developer instructions, reasoning effort, sampling.
+"""What one conversation asks of the model: developer instructions, reasoning effort, sampling, tools.
 
 Stored as JSON next to the conversation; damaged or unknown values fall back to defaults one field
 at a time, so an old or hand-edited row never stops a conversation from opening. A sampling value
@@ -12,6 +12,7 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
+from typing import Literal
 
 from .harmony import EFFORTS, Effort
 from .remote.profile import ServerProfile
@@ -28,6 +29,9 @@ FORMAT = 2
 SAMPLING_FIELDS = ("temperature", "top_p", "top_k", "min_p", "repeat_penalty")
 MAX_TOKENS_LIMIT = 131_072  # gpt-oss's context length: no reply can be longer
 MAX_SEED = 2**31 - 1  # what a Qt spin box can show; llama.cpp takes any 32-bit seed
+#: Whether gpt-oss may run Python: after the person's Run ("ask", the default), at once, or never.
+PythonChoice = Literal["ask", "run", "off"]
+PYTHON_CHOICES: tuple[PythonChoice, ...] = ("ask", "run", "off")
 
 
 def _is_number(value: object, low: float, high: float, *, low_open: bool = False) -> bool:
@@ -57,6 +61,8 @@ _CHECKS: dict[str, Callable[[object], bool]] = {
     "seed": lambda value: _is_optional_int(value, 0, MAX_SEED),
     "server": lambda value: value is None or isinstance(value, ServerProfile),
     "documents_to_server": lambda value: isinstance(value, str),
+    "python": lambda value: value in PYTHON_CHOICES,
+    "python_without_network_isolation": lambda value: type(value) is bool,
 }
 
 
@@ -67,6 +73,10 @@ class ConversationSettings:
 
     ``server`` None means the conversation runs on this computer; ``documents_to_server`` is the
     address the person agreed to send this conversation's documents to ("" until they do).
+
+    ``python`` says whether gpt-oss may run Python in the conversation's sandbox: "ask" (Run or Skip
+    each call), "run" or "off"; ``python_without_network_isolation`` is the person's choice to run it
+    where the system cannot cut it off from the network.
     """
 
     instructions: str = ""
@@ -80,6 +90,8 @@ class ConversationSettings:
     top_k: int | None = None
     min_p: float | None = None
     repeat_penalty: float | None = None
+    python: PythonChoice = "ask"
+    python_without_network_isolation: bool = False
 
     def __post_init__(self) -> None:
         for f in fields(self):

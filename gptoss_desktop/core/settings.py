@@ -35,6 +35,7 @@ _CHECKS: dict[str, Callable[[object], bool]] = {
     "api_enabled": lambda value: type(value) is bool,
     "api_port": lambda value: type(value) is int and 1 <= value <= 65535,
     "window_geometry": lambda value: value is None or (isinstance(value, str) and len(value) < 4096),
+    "python_interpreter": lambda value: value is None or (isinstance(value, str) and 0 < len(value) < 4096),
 }
 
 
@@ -50,6 +51,8 @@ class Settings:
     ``api_enabled`` serves the loaded model to other programs (an OpenAI-compatible API on
     127.0.0.1:``api_port``), off unless switched on.
     ``window_geometry`` is where the window was and how large (Qt's saveGeometry, base64).
+    ``python_interpreter`` is another Python for the python tool (one with pandas or matplotlib), run
+    under the same sandbox; None means the app's own.
     """
 
     model_path: str | None = None
@@ -62,6 +65,7 @@ class Settings:
     api_enabled: bool = False
     api_port: int = 8080
     window_geometry: str | None = None
+    python_interpreter: str | None = None
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -41,6 +41,8 @@ class ChatService(ThreadOwner):
     server_ready = Signal(ServerProfile, object)  # the server, its ServerModelInfo: it answered
     api_started = Signal()  # the engine thread began a program's request (the local API)
     api_finished = Signal()
+    #: The server refused OpenAI tools (llama-server without --jinja): python is not offered to it again.
+    tools_refused = Signal(ServerProfile)
 
     def __init__(self, engine_factory: EngineFactory | None = None, parent: QObject | None = None) -> None:
         self._buffer: EventBuffer[Tagged] = EventBuffer()
@@ -58,6 +60,7 @@ class ChatService(ThreadOwner):
         self._worker.server_ready.connect(self.server_ready)
         self._worker.api_started.connect(self.api_started)
         self._worker.api_finished.connect(self.api_finished)
+        self._worker.tools_refused.connect(self.tools_refused)
         self._worker.events_ready.connect(self._on_events_ready)
         self._worker.model_loaded.connect(self._on_model_loaded)
         self._worker.model_failed.connect(self.model_failed)

@@ -29,10 +29,9 @@ from ..core.local.load_probe import load_local_engine
 from ..core.remote.connect import open_engine
 from ..core.remote.profile import ServerProfile
 from ..core.tools.loop import Toolbox, WithTools
-from ..core.tools.python_calls import PythonCalls
-from ..core.tools.python_tool import PythonSession
-from ..core.tools.workspace import conversation_folder
+from ..core.tools.python_tool import SandboxOptions
 from .event_buffer import EventBuffer
+from .python_sessions import PythonSessions
 from .threads import Worker
 
 if TYPE_CHECKING:
@@ -57,6 +56,13 @@ class ToolChoice:
 
     conversation: str  # its uid: the python session's working folder is the conversation's
     python: Literal["ask", "run"]
+    interpreter: str | None = None  # another Python (Preferences), under the same sandbox; None: the app's own
+    network_isolation: bool = True  # False: the person lets python run where the network cannot be cut off
+
+    def sandbox_options(self) -> SandboxOptions:
+        """What the conversation's python session is started with."""
+        interpreter = Path(self.interpreter) if self.interpreter else None
+        return SandboxOptions(interpreter=interpreter, require_network_isolation=self.network_isolation)
 
 
 class ChatWorker(Worker):
@@ -69,6 +75,7 @@ class ChatWorker(Worker):
     server_ready = Signal(ServerProfile, object)  # the server, its ServerModelInfo: connected, before the reply
     api_started = Signal()  # a program's request (the local API) began on this thread
     api_finished = Signal()
+    tools_refused = Signal(ServerProfile)  # the server refused OpenAI tools: its answers come without them
 
     def __init__(self, buffer: EventBuffer[Tagged], engine_factory: EngineFactory = load_local_engine) -> None:
         super().__init__()
@@ -78,7 +85,7 @@ class ChatWorker(Worker):
         self._servers: dict[ServerProfile, ServerEngine] = {}  # connected once, kept for the next turns
         self._stores: dict[Path, Store] = {}  # read connections to history databases, on this thread
         self._embedder: Embedder | None = None  # questions' embedding model, loaded when first needed
-        self._python: dict[str, PythonSession] = {}  # by conversation uid: stateful across its turns
+        self._python = PythonSessions()  # by conversation uid: stateful across its turns
 
     def load(self, path: str) -> None:
         """Replace the current model with the one at `path` (engine thread)."""
@@ -131,6 +138,8 @@ class ChatWorker(Worker):
                 self._push(request_id, event)
         except Exception as exc:  # the worker must survive anything one request does
             self._push(request_id, Failed(f"Generation failed: {exc}"))
+        if server is not None and tools is not None and getattr(self._servers.get(server), "tools_refused", False):
+            self.tools_refused.emit(server)  # the window says python is not available there
 
     def _engine_for(self, server: ServerProfile | None, cancel: CancelFlag) -> ChatEngine | None:
         """The local model, or the conversation's server, connected the first time it is asked."""
@@ -169,12 +178,9 @@ class ChatWorker(Worker):
 
     def _toolbox(self, tools: ToolChoice) -> Toolbox:
         """The conversation's tools; its python session is started on its first call and kept for the next."""
-        session = self._python.get(tools.conversation)
-        if session is None:
-            session = self._python[tools.conversation] = PythonSession(conversation_folder(tools.conversation))
         return Toolbox(
             declarations=(PYTHON,),
-            tools={"python": PythonCalls(session)},
+            tools={"python": self._python.tool(tools.conversation, tools.sandbox_options())},
             ask=frozenset({"python"}) if tools.python == "ask" else frozenset(),
         )
 
@@ -207,9 +213,7 @@ class ChatWorker(Worker):
         for engine in self._servers.values():
             engine.close()
         self._servers.clear()
-        for session in self._python.values():
-            session.close()  # no sandbox process outlives the app
-        self._python.clear()
+        self._python.close()  # no sandbox process outlives the app
         for store in self._stores.values():
             store.close()
         self._stores.clear()

@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from ..core.documents.prompting import Source
 from ..core.history.export import ExportError, export_json, export_markdown, write_export
 from ..core.history.store import MessageStats, SearchHit, State, Store, StoredConversation, StoredMessage
+from ..core.history.tool_steps import ToolStep
 from ..core.history.transcript import TranscriptMessage
 from ..core.prompt_record import PromptSent
 from .threads import ThreadOwner, Worker
@@ -137,6 +138,12 @@ class HistoryWorker(Worker):
         message_id = self._store.message_id(message) if self._store is not None else None
         if message_id is not None:
             self._run("save the answer's sources", False, lambda store: store.set_sources(message_id, sources, cited))
+
+    def set_tool_steps(self, message: str, steps: tuple[ToolStep, ...]) -> None:
+        """Keep an answer's tool steps as they are now."""
+        message_id = self._store.message_id(message) if self._store is not None else None
+        if message_id is not None:
+            self._run("save the answer's tool steps", False, lambda store: store.set_tool_steps(message_id, steps))
 
     def set_prompt(self, message: str, prompt: bytes) -> None:
         """Keep the prompt an answer's model received with it."""
@@ -294,6 +301,11 @@ class HistoryService(ThreadOwner):
             if not self._write_timer.isActive():
                 self._write_timer.start()
 
+    def steps_changed(self, answer: TranscriptMessage) -> None:
+        """The streaming answer called a tool or got a result: its steps are written now (they are few)."""
+        if answer.uid in self._streaming:
+            self.submit(self._worker.set_tool_steps, answer.uid, tuple(answer.steps))
+
     def end_answer(self, answer: TranscriptMessage) -> None:
         """The answer ended (complete, stopped or error): write all of it now, with its cost and sources."""
         if self._streaming.pop(answer.uid, None) is None:
@@ -304,6 +316,8 @@ class HistoryService(ThreadOwner):
         )
         if answer.sources:
             self.submit(self._worker.set_sources, answer.uid, answer.sources, answer.sources_cited)
+        if answer.steps:
+            self.submit(self._worker.set_tool_steps, answer.uid, tuple(answer.steps))
         if answer.prompt is not None:
             self.submit(self._worker.set_prompt, answer.uid, answer.prompt.to_bytes())
 

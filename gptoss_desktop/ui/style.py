@@ -27,6 +27,20 @@ QTextEdit#reasoningText {
     padding-left: 8px;
 }
 QTextBrowser#answerView { background: transparent; }
+QFrame#toolStep { border-left: 3px solid palette(midlight); }
+QToolButton#toolStepToggle { color: palette(placeholder-text); border: none; padding: 1px 0px; }
+QTextEdit#toolCode, QPlainTextEdit#toolOutput {
+    background: palette(alternate-base);
+    border: none;
+    border-radius: 4px;
+}
+QPlainTextEdit#toolOutput { color: palette(placeholder-text); }
+QFrame#toolApproval, QFrame#sandboxProblem {
+    background: palette(base);
+    border: 1px solid palette(highlight);
+    border-radius: 8px;
+}
+QLabel#turnFiles { padding-top: 2px; }
 QLabel#turnNotice { color: palette(placeholder-text); font-style: italic; }
 QLabel#turnSources { padding-top: 2px; }
 QLabel#placeholder { color: palette(placeholder-text); }

@@ -48,10 +48,13 @@ def test_missing_or_unreadable_file_gives_defaults(tmp_path: Path) -> None:
         ("font_size", "12"),
         ("show_reasoning", "yes"),
         ("show_reasoning", 1),
+        ("python_interpreter", ""),
+        ("python_interpreter", ["/usr/bin/python3"]),
     ],
 )
 def test_a_damaged_field_falls_back_alone(tmp_path: Path, field: str, bad: object) -> None:
     good = {"model_path": "/m.gguf", "effort": "low", "theme": "light", "font_size": 20, "show_reasoning": False}
+    good["python_interpreter"] = "/opt/py/bin/python3"
     path = tmp_path / "settings.json"
     path.write_text(json.dumps({**good, field: bad, "from_a_newer_version": 1}), encoding="utf-8")
     loaded = load_settings(path)
@@ -152,10 +155,15 @@ def test_unreadable_conversation_settings_give_defaults(text: str | bytes | None
         ("top_k", 1.5),
         ("min_p", 1.5),
         ("repeat_penalty", 0),
+        ("python", "always"),
+        ("python", True),
+        ("python_without_network_isolation", "yes"),
     ],
 )
 def test_a_damaged_conversation_field_falls_back_alone(field: str, bad: object) -> None:
     good = {
+        "python": "run",
+        "python_without_network_isolation": True,
         "instructions": "Hi",
         "effort": "low",
         "temperature": 0.5,
@@ -169,6 +177,13 @@ def test_a_damaged_conversation_field_falls_back_alone(field: str, bad: object) 
     loaded = ConversationSettings.from_json(json.dumps({**good, field: bad, "unknown": True}))
     assert getattr(loaded, field) == getattr(ConversationSettings(), field)
     assert loaded.with_changes(**{field: good[field]}) == ConversationSettings(**good)  # type: ignore[arg-type]
+
+
+def test_python_asks_first_unless_the_conversation_says_otherwise() -> None:
+    assert ConversationSettings().python == "ask"
+    assert ConversationSettings.from_json('{"effort": "low"}').python == "ask"  # stored before tools: asks too
+    chosen = ConversationSettings(python="off", python_without_network_isolation=True)
+    assert ConversationSettings.from_json(chosen.to_json()) == chosen
 
 
 def test_not_a_number_temperature_is_refused() -> None:

@@ -53,6 +53,8 @@ def test_the_window_serves_programs_while_a_person_chats(
     make_window: WindowFactory, qtbot: QtBot, trained_model: Path
 ) -> None:
     window = make_window(trained_model)
+    # The tiny model was trained without a `# Tools` section: the person's conversation offers none.
+    window.session.update_settings(window.session.settings.with_changes(python="off"))
     port = free_port()
     window.apply_settings(window.settings.with_changes(api_enabled=True, api_port=port))
     base_url = f"http://127.0.0.1:{port}/v1"

@@ -26,7 +26,7 @@ from tests.fixtures.windows import close_window
 from .conftest import WindowFactory
 
 #: The trained model answers these deterministically at temperature 0.
-EXACT = ConversationSettings(temperature=0.0, seed=1)
+EXACT = ConversationSettings(temperature=0.0, seed=1, python="off")
 
 
 def ask(qtbot: QtBot, window: MainWindow, text: str) -> None:

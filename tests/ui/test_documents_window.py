@@ -208,6 +208,7 @@ def test_every_bad_file_says_why_and_the_good_ones_are_answered_from(
     assert "Answered from the whole of the documents that could be read. Not used: " in turn.notice.text()
     assert "salary.pdf is password-protected" in turn.notice.text()  # the answer says what it did not read
     window.new_chat()
+    window.session.update_settings(window.session.settings.with_changes(python="off"))  # trained without tools
     ask(qtbot, window, "What is 12 + 7?")  # the app keeps going
     assert answers(window) == ["19"]
 

@@ -107,6 +107,7 @@ def test_a_conversation_runs_on_a_server_and_remembers_it(
 
     window.new_chat()  # a new conversation runs here, on the loaded model
     assert window.where.combo.currentText() == LOCAL_LABEL and not banner.isVisible()
+    window.session.update_settings(window.session.settings.with_changes(python="off"))  # trained without tools
     ask(qtbot, window, "What is 12 + 7?")
     assert answers(window) == ["19"]
     qtbot.waitUntil(lambda: len(listed(window)) == 2)

@@ -157,6 +157,8 @@ def test_preferences_tab_order_follows_the_layout(models: ModelSetupService, app
         dialog.font_size,
         dialog.effort,
         dialog.show_reasoning,
+        dialog.python.path,
+        dialog.python.browse,
         dialog.semantic.download,
         dialog.semantic.choose,
         dialog.api.enabled,  # its port is disabled while the API is off
@@ -225,7 +227,8 @@ def test_conversation_tab_order_follows_the_layout(app: QApplication, qtbot: QtB
     box = dialog.findChild(QDialogButtonBox)
     assert box is not None
     buttons: list[QWidget] = list(box.buttons())
-    fields: list[QWidget] = [dialog.instructions, dialog.effort, dialog.temperature, dialog.top_p, dialog.top_k]
+    fields: list[QWidget] = [dialog.instructions, dialog.effort, dialog.python, dialog.unisolated, dialog.temperature]
+    fields += [dialog.top_p, dialog.top_k]
     fields += [dialog.min_p, dialog.repeat_penalty, dialog.max_tokens, dialog.seed, dialog.reset_button]
     assert in_reading_order(fields, dialog) == fields  # the expected order is the one on screen
     assert tab_cycle(qtbot, dialog.instructions) == [*fields, *in_reading_order(buttons, dialog)]

@@ -24,6 +24,8 @@ def test_window_puts_reasoning_and_answer_where_they_belong(
     make_window: WindowFactory, qtbot: QtBot, trained_model: Path
 ) -> None:
     window = make_window(trained_model)
+    # The tiny model was trained without a `# Tools` section: this conversation offers none.
+    window.session.update_settings(window.session.settings.with_changes(python="off"))
     window.composer.set_effort("high")
     qtbot.keyClicks(window.composer.edit, "What is 12 + 7?")
     with qtbot.waitSignal(window.services.chat.event_received, check_params_cb=is_done, timeout=30_000) as finished:

@@ -5,7 +5,10 @@ fenced code blocks, verbatim, so no line of it can become a heading or close a b
 are Markdown already and go in as they are. The conversation is exported as the window shows
 it (the versions chosen last); the other versions of a regenerated answer or an edited question
 follow it, folded in Markdown, and in JSON every message names the one it follows, so the whole
-tree can be rebuilt. Pure functions: the UI calls them on its storage thread, the CLI on its only one.
+tree can be rebuilt. An answer's tool steps go where they happened in its reasoning (their code and
+output are part of it, exported with it); without the reasoning only what they did is said: one
+line each, and the files they wrote. Pure functions: the UI calls them on its storage thread, the
+CLI on its only one.
 """
 
 from __future__ import annotations
@@ -18,12 +21,14 @@ from typing import Any, Literal
 
 from ..files import WriteRefusedError, write_file
 from .store import StoredConversation, StoredMessage
+from .tool_steps import ToolStep, interleaved
 from .transcript import Transcript
 
 ExportFormat = Literal["md", "json"]
 FORMATS: tuple[ExportFormat, ...] = ("md", "json")
 JSON_FORMAT_NAME = "gptoss-desktop.conversation"
-JSON_VERSION = 2  # 2: messages carry their id and the id they follow; other versions listed apart
+#: 2: messages carry their id and the id they follow; other versions listed apart. 3: answers' tool steps.
+JSON_VERSION = 3
 UNTITLED = "Untitled conversation"
 
 _NOTES = {
@@ -62,12 +67,16 @@ def _body(message: StoredMessage, include_reasoning: bool) -> list[str]:
     if message.role == "user":
         parts.append(_fenced(message.content))
     else:
-        if include_reasoning and message.reasoning.strip():
-            parts.append(f"<details>\n<summary>Reasoning</summary>\n\n{_fenced(message.reasoning)}\n\n</details>")
+        if include_reasoning and (message.reasoning.strip() or message.tool_steps):
+            parts.append(_reasoning_markdown(message))
+        elif message.tool_steps:
+            parts.append("*Tools: " + "; ".join(_step_title(step) for step in message.tool_steps) + "*")
         if message.content.strip():
             parts.append(_closed(message.content.strip("\n")))
         if message.sources:
             parts.append(_sources_markdown(message))
+        if any(step.files for step in message.tool_steps):
+            parts.append(_files_markdown(message.tool_steps))
     if message.state in _NOTES:
         parts.append(_NOTES[message.state])
     return parts
@@ -156,12 +165,47 @@ def _heading(message: StoredMessage) -> str:
     return " · ".join(["## Assistant", *(d for d in details if d)])
 
 
-def _fenced(text: str) -> str:
+def _fenced(text: str, language: str = "text") -> str:
     """A code block no line of `text` can close: its fence is longer than any backtick run inside."""
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     fence = "`" * max(3, longest + 1)
     body = text if text.endswith("\n") or not text else text + "\n"
-    return f"{fence}text\n{body}{fence}"
+    return f"{fence}{language}\n{body}{fence}"
+
+
+def _reasoning_markdown(message: StoredMessage) -> str:
+    """The reasoning, folded, with each tool step where it happened: its summary, code and output."""
+    calls = len(message.tool_steps)
+    summary = "Reasoning" + (f" · {calls} tool call{'s' if calls != 1 else ''}" if calls else "")
+    parts = [f"<details>\n<summary>{summary}</summary>"]
+    for part in interleaved(message.reasoning, message.tool_steps):
+        if isinstance(part, ToolStep):
+            parts.append(f"**{_step_title(part)}**")
+            parts.append(_fenced(part.arguments, "python" if part.recipient == "python" else "text"))
+            if part.output:
+                parts.append(_fenced(part.output))
+        elif part.strip():
+            parts.append(_fenced(part))
+    return "\n\n".join(parts) + "\n\n</details>"
+
+
+def _step_title(step: ToolStep) -> str:
+    return _one_line(step.summary) or f"Called {step.recipient}"
+
+
+def _files_markdown(steps: tuple[ToolStep, ...]) -> str:
+    """The files the answer's code wrote: name, size and where they are on this computer."""
+    lines = ["**Files written**", ""]
+    for path, file in {f.path: f for step in steps for f in step.files}.items():
+        lines.append(f"- {_one_line(file.name)} ({file.size:,} bytes): {_inline_code(_one_line(path))}")
+    return "\n".join(lines)
+
+
+def _inline_code(text: str) -> str:
+    """`text` as inline code, whatever backticks it holds."""
+    ticks = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    padding = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{padding}{text}{padding}{ticks}"
 
 
 def _closed(markdown: str) -> str:
@@ -213,6 +257,8 @@ def _message_json(message: StoredMessage, include_reasoning: bool) -> dict[str, 
         seconds=message.seconds,
         created_at=_iso(message.created_at),
     )
+    if message.tool_steps:
+        fields["tool_steps"] = [_step_json(step, include_reasoning) for step in message.tool_steps]
     if message.sources:
         fields["sources"] = [
             {"number": s.number, "document": s.document_name, "place": s.anchor, "snippet": s.snippet}
@@ -220,6 +266,17 @@ def _message_json(message: StoredMessage, include_reasoning: bool) -> dict[str, 
         ]
         if not message.sources_cited:
             fields["sources_cited"] = False
+    return fields
+
+
+def _step_json(step: ToolStep, include_reasoning: bool) -> dict[str, Any]:
+    """A tool step: what it did; its code, output and place in the reasoning only with the reasoning."""
+    fields: dict[str, Any] = {"tool": step.recipient, "summary": step.summary, "status": step.status}
+    fields["seconds"] = round(step.seconds, 3)
+    if include_reasoning:
+        fields["reasoning_offset"] = step.at  # where in the answer's reasoning the call was made
+        fields.update(arguments=step.arguments, output=step.output, model_text=step.model_text)
+    fields["files"] = [{"name": f.name, "path": f.path, "size": f.size} for f in step.files]
     return fields
 
 

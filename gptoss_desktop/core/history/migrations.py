@@ -228,6 +228,29 @@ def _add_answer_details(db: sqlite3.Connection) -> None:
     )
 
 
+def _create_tool_steps(db: sqlite3.Connection) -> None:
+    """An answer's tool steps (issue 15): each call and its result, in order, with the length the answer's
+    reasoning had when it was made (so reasoning and steps show in the order they happened), and the files
+    the call wrote (JSON: name, path, size)."""
+    _run(
+        db,
+        """CREATE TABLE tool_steps (
+            message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+            ordinal INTEGER NOT NULL,
+            reasoning_offset INTEGER NOT NULL DEFAULT 0,
+            recipient TEXT NOT NULL,
+            arguments TEXT NOT NULL DEFAULT '',
+            summary TEXT NOT NULL DEFAULT '',
+            output TEXT NOT NULL DEFAULT '',
+            model_text TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'done',
+            seconds REAL NOT NULL DEFAULT 0,
+            files TEXT NOT NULL DEFAULT '[]',
+            PRIMARY KEY (message_id, ordinal)
+        )""",
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     ("0001_conversations_and_messages", _create_conversations),
     ("0002_full_text_search", _create_search),
@@ -238,6 +261,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ("0007_api_responses", _create_api_responses),
     ("0008_answer_versions", _add_answer_versions),
     ("0009_answer_details", _add_answer_details),
+    ("0010_tool_steps", _create_tool_steps),
 )
 
 

@@ -22,6 +22,7 @@ from ..documents.index import DocumentIndex
 from ..documents.prompting import Source
 from ..sqlite_transaction import write_transaction
 from .migrations import MIGRATIONS, Migration, migrate
+from .tool_steps import ToolStep, files_to_json, step_from_row
 
 State = Literal["complete", "stopped", "interrupted", "error", "streaming"]
 
@@ -32,6 +33,12 @@ _MESSAGE_COLUMNS = (
     "m.prompt_tokens, m.completion_tokens, m.reasoning_tokens, m.seconds, m.created_at, "
     "coalesce(p.uid, ''), coalesce(m.chosen_at, m.created_at), m.reasoning_seconds"
 )
+
+
+def _step_row(step: ToolStep) -> tuple[object, ...]:
+    """A tool step's columns after message_id and ordinal."""
+    return (step.at, step.recipient, step.arguments, step.summary, step.output, step.model_text, step.status,
+            step.seconds, files_to_json(step.files))  # fmt: skip
 
 
 def new_uid() -> str:
@@ -74,6 +81,7 @@ class StoredMessage:
     reasoning_seconds: float | None = None
     sources: tuple[Source, ...] = ()  # what the answer cited from the conversation's documents
     sources_cited: bool = True  # False: the answer cited nothing, these are the passages it was given
+    tool_steps: tuple[ToolStep, ...] = ()  # the tools it called, in order
 
 
 @dataclass(frozen=True)
@@ -301,11 +309,36 @@ class Store:
             (conversation_id,),
         )
         messages = [StoredMessage(*row) for row in rows]
-        listed = self._sources_of(conversation_id)
-        return [
-            dataclasses.replace(m, sources=listed[m.id][0], sources_cited=listed[m.id][1]) if m.id in listed else m
-            for m in messages
-        ]
+        listed, steps = self._sources_of(conversation_id), self._steps_of(conversation_id)
+        for index, message in enumerate(messages):
+            sources, cited = listed.get(message.id, ((), True))
+            if sources or message.id in steps:
+                messages[index] = dataclasses.replace(
+                    message, sources=sources, sources_cited=cited, tool_steps=steps.get(message.id, ())
+                )
+        return messages
+
+    def set_tool_steps(self, message_id: int, steps: Sequence[ToolStep]) -> None:
+        """Keep an answer's tool steps (all of them, as they are now: a step's result replaces its call)."""
+        with write_transaction(self._db):
+            self._db.execute("DELETE FROM tool_steps WHERE message_id = ?", (message_id,))
+            self._db.executemany(
+                "INSERT INTO tool_steps (message_id, ordinal, reasoning_offset, recipient, arguments, summary, "
+                "output, model_text, status, seconds, files) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(message_id, ordinal, *_step_row(step)) for ordinal, step in enumerate(steps)],
+            )
+
+    def _steps_of(self, conversation_id: int) -> dict[int, tuple[ToolStep, ...]]:
+        rows = self._db.execute(
+            "SELECT t.message_id, t.reasoning_offset, t.recipient, t.arguments, t.summary, t.output, t.model_text, "
+            "t.status, t.seconds, t.files FROM tool_steps t JOIN messages m ON m.id = t.message_id "
+            "WHERE m.conversation_id = ? ORDER BY t.message_id, t.ordinal",
+            (conversation_id,),
+        )
+        steps: dict[int, list[ToolStep]] = {}
+        for message_id, *fields in rows:
+            steps.setdefault(message_id, []).append(step_from_row(fields))
+        return {message_id: tuple(listed) for message_id, listed in steps.items()}
 
     def set_sources(self, message_id: int, sources: Sequence[Source], cited: bool = True) -> None:
         """Keep the sources an answer cited with it (they outlive the document's removal); `cited` False: it

@@ -15,15 +15,16 @@ at each step the version chosen last.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..conversation_settings import ConversationSettings
 from ..documents.answer import DocumentEvent, SourcesCited
 from ..documents.prompting import Source
-from ..events import AnswerDelta, Done, Failed, ReasoningDelta, Stats
+from ..events import AnswerDelta, Done, Failed, ReasoningDelta, Stats, ToolApproval, ToolCall, ToolResult
 from ..harmony import Conversation, Effort, Message
 from ..prompt_record import PromptSent
 from .store import MessageStats, State, StoredConversation, StoredMessage, new_uid
+from .tool_steps import ToolStep
 
 
 @dataclass
@@ -50,6 +51,8 @@ class TranscriptMessage:
     #: The exact prompt the answer's model received, when the engine reported it (None: not known, or
     #: not loaded yet: the history keeps it apart, read when asked for).
     prompt: PromptSent | None = None
+    #: The tools the answer called, in order, each with where in the reasoning it happened.
+    steps: list[ToolStep] = field(default_factory=list)
 
     @property
     def streaming(self) -> bool:
@@ -80,7 +83,54 @@ class TranscriptMessage:
             sources_cited=message.sources_cited,
             parent=message.parent_uid,
             chosen_at=message.chosen_at,
+            steps=list(message.tool_steps),
         )
+
+    @property
+    def files(self) -> list[str]:
+        """Paths of the files its tool steps wrote, each once, in the order they were written."""
+        return list(dict.fromkeys(f.path for step in self.steps for f in step.files))
+
+
+def _open_step(answer: TranscriptMessage) -> int | None:
+    """Where the step waiting for its result is (the last one, if it has none yet)."""
+    last = len(answer.steps) - 1
+    return last if last >= 0 and not answer.steps[last].finished else None
+
+
+def _replace_open_step(answer: TranscriptMessage, **changes: object) -> None:
+    index = _open_step(answer)
+    if index is not None:
+        answer.steps[index] = replace(answer.steps[index], **changes)  # type: ignore[arg-type]
+
+
+def _take_result(answer: TranscriptMessage, result: ToolResult) -> None:
+    """The open step gets its result (a result without a call, which the loop never sends, gets a step)."""
+    if _open_step(answer) is None:
+        answer.steps.append(ToolStep(result.recipient, "", len(answer.reasoning)))
+    _replace_open_step(
+        answer,
+        summary=result.summary,
+        output=result.output,
+        model_text=result.model_text,
+        status=result.status,
+        seconds=result.seconds,
+        files=result.files,
+    )
+
+
+def _end_steps(answer: TranscriptMessage, not_run: bool = False) -> None:
+    """The answer ended: a step still open never got its result. `not_run`: the model called a tool the
+    conversation does not offer (its answer ended there)."""
+    index = _open_step(answer)
+    if index is None:
+        return
+    step = answer.steps[index]
+    if not_run:
+        off = "Python is off in this conversation" if step.recipient == "python" else "no such tool here"
+        answer.steps[index] = replace(step, summary=f"Not run: {off}", status="refused")
+    else:
+        answer.steps[index] = step.cut_short()
 
 
 def _state(value: str) -> State:
@@ -227,13 +277,21 @@ class Transcript:
                 answer.sources_cited = cited
             case PromptSent():
                 answer.prompt = event
+            case ToolCall(recipient=recipient, arguments=arguments):
+                answer.steps.append(ToolStep(recipient, arguments, len(answer.reasoning)))
+            case ToolApproval():
+                _replace_open_step(answer, status="waiting")
+            case ToolResult():
+                _take_result(answer, event)
             case Done(stop_reason=reason, stats=stats):
                 answer.state = "stopped" if reason == "cancelled" else "complete"
                 answer.stats = message_stats(stats)
                 answer.ending = reason
+                _end_steps(answer, not_run=reason == "call")
             case Failed(message=text):
                 answer.state = "error"
                 answer.ending = text
+                _end_steps(answer)
             case _:
                 pass  # notices and other channels do not change what was said
         return answer
@@ -244,6 +302,7 @@ class Transcript:
         if answer is not None:
             answer.state = "stopped"
             answer.ending = "cancelled"
+            _end_steps(answer)
         return answer
 
     # --- the branches --------------------------------------------------------------------------

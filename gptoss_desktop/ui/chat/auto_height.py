@@ -15,7 +15,10 @@ def make_auto_height(edit: QTextEdit) -> None:
     edit.document().setDocumentMargin(2)
 
     def fit(size: QSizeF) -> None:
-        height = int(size.height()) + 2 * edit.frameWidth() + 2
+        # The frame as drawn: a style sheet's border on one side only (the reasoning's) counts there only,
+        # where frameWidth() would add it above and below too.
+        frame = edit.height() - edit.viewport().height()
+        height = int(size.height()) + frame + 2
         if edit.height() != height:
             edit.setFixedHeight(height)
 

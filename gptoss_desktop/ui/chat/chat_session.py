@@ -36,13 +36,14 @@ from ...core.events import (
 from ...core.harmony import Effort
 from ...core.history.store import StoredConversation, StoredMessage, new_uid
 from ...core.history.titles import title_from
-from ...core.history.transcript import Transcript
+from ...core.history.transcript import Transcript, TranscriptMessage
 from ...core.sampling import SamplingParams
 from ...services.chat_service import ChatEvent, ChatService
 from ...services.chat_worker import DocumentsRef
 from ...services.history_service import HistoryService
 from .chat_view import ChatView
 from .message_widgets import AssistantTurn, UserMessage
+from .tool_turn import ToolTurn, tool_choice
 from .turn_builder import STOP_NOTICES, TurnBuilder
 
 #: Under an answer on a server that was not given the conversation's documents.
@@ -83,7 +84,11 @@ class ChatSession(QObject):
         self.refused_documents: list[str] = []
         #: What the model samples with where the conversation's settings leave it to the model.
         self.model_sampling: Callable[[], SamplingParams] = SamplingParams
+        #: Another Python for the python tool (Preferences; the window keeps it current), None: the app's own.
+        self.python_interpreter: str | None = None
         self._turn: AssistantTurn | None = None  # the widget of the answer streaming now
+        self.tools = ToolTurn(self)  # the streaming answer's tool steps, and the person's Run or Skip
+        self.tools.always_run.connect(lambda: self.update_settings(self.settings.with_changes(python="run")))
         self._scroll_target = ""
         self.turns = TurnBuilder(view, self)
         self.turns.edit_requested.connect(self.edit_requested)
@@ -244,6 +249,9 @@ class ChatSession(QObject):
         conversation = self.transcript.prompt(effort, dt.date.today().isoformat())
         answer = self.transcript.begin_answer(effort, model_name)
         self._turn = self.turns.add_streaming(answer, shows_reasoning, self.show_reasoning_by_default)
+        self._turn.stop_requested.connect(self.stop)
+        self._turn.unisolated_python_requested.connect(self._allow_unisolated_python)
+        self.tools.begin(self._turn, answer)
         self.history.begin_answer(self.uid, answer)
         # Documents go to a server only with the person's consent for this conversation and that server.
         allowed = with_documents and (server is None or self.settings.documents_may_go_to_server)
@@ -251,7 +259,8 @@ class ChatSession(QObject):
         if self.has_documents and documents is None:
             self._turn.show_notice(WITHOUT_DOCUMENTS)
         sampling = self.settings.sampling(self.model_sampling())
-        self.chat.send(ChatRequest(conversation, sampling), documents, server)
+        tools = tool_choice(self.uid, self.settings, self.chat.model_info, self.python_interpreter)
+        self.chat.send(ChatRequest(conversation, sampling), documents, server, tools)
 
     def _branch_before(self, uid: str) -> None:
         """The branch shown ends before message `uid` (kept as a version): in the transcript and on screen."""
@@ -263,11 +272,12 @@ class ChatSession(QObject):
     def _end_streaming(self) -> None:
         """Stop a running answer and store it as stopped before the view changes."""
         if self.transcript.answer is not None:
-            self.chat.stop()
+            self.chat.stop()  # also answers a "run this code?" still asked: Stop counts as Skip
             answer = self.transcript.stop_streaming()
             if answer is not None:
                 self.history.end_answer(answer)
         self._turn = None
+        self.tools.end()
 
     # --- the stream ------------------------------------------------------------------------
 
@@ -287,10 +297,11 @@ class ChatSession(QObject):
                 self.history.answer_grew(answer)
             case ChannelDelta() | MessageEnded() | PromptSent():
                 pass  # other channels and whole messages: nothing to show yet; the prompt is in the transcript
-            case ToolCall() | MalformedMessage() | ToolResult():
-                pass  # tool steps are not shown in the window yet (its conversations declare no tools)
-            case ToolApproval(decide=decide):
-                decide(False)  # never asked for while the window declares no tools; Skip rather than hang
+            case ToolCall() | ToolApproval() | ToolResult():
+                self.tools.show(event, not self.settings.python_without_network_isolation)
+                self.history.steps_changed(answer)
+            case MalformedMessage():
+                pass  # the engine answers or resamples it; none of it is shown
             case ContextTrimmed(dropped_messages=dropped):
                 notice = (
                     f"The conversation no longer fits in the model's context: the oldest {dropped} messages were "
@@ -306,15 +317,29 @@ class ChatSession(QObject):
                 if sources:
                     turn.show_sources(sources, cited)
             case Done(stop_reason=reason, stats=stats):
-                self._turn = None
-                self.history.end_answer(answer)
+                self._end_turn(answer)
                 turn.finish(stats, STOP_NOTICES.get(reason, ""))
             case Failed(message=message):
-                self._turn = None
-                self.history.end_answer(answer)
+                self._end_turn(answer)
                 turn.finish(None, message)
             case _:
                 assert_never(event)
+
+    def _end_turn(self, answer: TranscriptMessage) -> None:
+        """The answer ended: stored whole; a tool step it left open shows how it ended."""
+        self._turn = None
+        self.tools.end()
+        self.history.end_answer(answer)
+
+    @Slot()
+    def _allow_unisolated_python(self) -> None:
+        """The person lets python run without network isolation here: stored, and the answer that could not
+        run it written again (if it is the last one and nothing runs now)."""
+        self.update_settings(self.settings.with_changes(python_without_network_isolation=True))
+        sender = self.sender()
+        last = self.transcript.last_answer
+        if isinstance(sender, AssistantTurn) and last is not None and sender.uid == last.uid and not last.streaming:
+            self.regenerate()
 
     # --- opening from history -----------------------------------------------------------------
 

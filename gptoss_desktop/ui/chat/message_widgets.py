@@ -1,4 +1,5 @@
-"""The assistant's turn: its reasoning (folded once done), the answer as Markdown, its sources and actions.
+"""The assistant's turn: its reasoning and tool steps (folded once done), the answer as Markdown, the files its
+code wrote, its sources and actions.
 
 The person's message is in user_message.py; both are re-exported here for the conversation view.
 """
@@ -9,15 +10,17 @@ import html
 import re
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QGuiApplication, QTextCharFormat, QTextCursor
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QTextEdit, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, QUrl, Signal, Slot
+from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ...core.documents.prompting import Source
-from ...core.events import Stats
+from ...core.events import Stats, ToolFile
+from ...core.history.tool_steps import ToolStep, interleaved
 from ...core.history.transcript import TranscriptMessage
-from .auto_height import make_auto_height
 from .markdown_view import StreamingMarkdownView
+from .reasoning_panel import ReasoningPanel, reasoning_summary
+from .tool_views import ToolApprovalBox
 from .turn_parts import VersionSwitcher, action_button
 from .user_message import UserMessage
 
@@ -36,64 +39,16 @@ def plain_snippet(text: str) -> str:
     return _MARKDOWN_MARKS.sub("", " ".join(text.split()))
 
 
-def reasoning_summary(seconds: float | None, tokens: int | None) -> str:
-    """ "Thought for 4 s · 120 tokens"; parts not known are left out (answers stored before the time was)."""
-    if seconds is None and not tokens:
-        return "Reasoning"
-    took = ""
-    if seconds is not None:
-        took = f" for {round(seconds)} s" if seconds >= 1 else " for under a second"
-    return f"Thought{took}" + (f" · {tokens:,} tokens" if tokens else "")
-
-
-class ReasoningPanel(QWidget):
-    """The model's reasoning: live while it thinks, then folded behind "Thought for N s"."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.toggle = QToolButton()
-        self.toggle.setObjectName("reasoningToggle")
-        self.toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.toggle.setArrowType(Qt.ArrowType.DownArrow)
-        self.toggle.setCheckable(True)
-        self.toggle.setChecked(True)
-        self.toggle.setAutoRaise(True)
-        self.toggle.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # a click leaves the keyboard in the message box
-        self.toggle.setText("Thinking…")
-        self.toggle.toggled.connect(self.set_expanded)
-        self.text = QTextEdit()
-        self.text.setObjectName("reasoningText")
-        self.text.setReadOnly(True)
-        self.text.setAcceptRichText(False)
-        # Its colour comes from the style sheet (placeholder text), so a theme switch recolours it.
-        make_auto_height(self.text)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addWidget(self.toggle, alignment=Qt.AlignmentFlag.AlignLeft)
-        layout.addWidget(self.text)
-
-    def append(self, text: str) -> None:
-        """Add reasoning text at the end."""
-        cursor = QTextCursor(self.text.document())
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.insertText(text, QTextCharFormat())
-
-    def reasoning(self) -> str:
-        """The reasoning shown so far."""
-        return self.text.toPlainText()
-
-    def set_expanded(self, expanded: bool) -> None:
-        """Show or fold the reasoning text."""
-        self.toggle.setChecked(expanded)
-        self.toggle.setAccessibleName("Hide reasoning" if expanded else "Show reasoning")
-        self.toggle.setArrowType(Qt.ArrowType.DownArrow if expanded else Qt.ArrowType.RightArrow)
-        self.text.setVisible(expanded)
-
-    def finish(self, summary: str) -> None:
-        """Fold the reasoning and say how long it took."""
-        self.toggle.setText(summary)
-        self.set_expanded(False)
+def _size(size: int) -> str:
+    """ "820 bytes", "12 KB", "3.4 MB"."""
+    if size < 1000:
+        return f"{size} byte{'s' if size != 1 else ''}"
+    value, unit = size / 1000, "KB"
+    for bigger in ("MB", "GB"):
+        if value < 1000:
+            break
+        value, unit = value / 1000, bigger
+    return f"{value:.1f} {unit}" if value < 10 else f"{value:,.0f} {unit}"
 
 
 class AssistantTurn(QFrame):
@@ -109,6 +64,12 @@ class AssistantTurn(QFrame):
     version_requested = Signal(int)
     #: Show the prompt this answer's model received.
     prompt_requested = Signal()
+    #: Stop was pressed on a running tool step.
+    stop_requested = Signal()
+    #: Run (True) or Skip (False) in the "run this code?" box; then whether to stop asking in this conversation.
+    tool_decided = Signal(bool, bool)
+    #: The person lets python run without network isolation in this conversation (the sandbox could not cut it off).
+    unisolated_python_requested = Signal()
 
     def __init__(
         self, show_reasoning: bool, parent: QWidget | None = None, uid: str = "", expand_reasoning: bool = True
@@ -119,6 +80,29 @@ class AssistantTurn(QFrame):
         self.reasoning = ReasoningPanel()
         self.reasoning.setVisible(False)
         self.reasoning.set_expanded(expand_reasoning)
+        self.reasoning.stop_requested.connect(self.stop_requested)
+        self.approval: ToolApprovalBox | None = None  # while the person is asked to Run or Skip
+        self.files = QLabel()
+        self.files.setObjectName("turnFiles")
+        self.files.setAccessibleName("Files its code wrote")
+        self.files.setWordWrap(True)
+        self.files.setTextFormat(Qt.TextFormat.RichText)
+        self.files.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.files.linkActivated.connect(self._open_file)
+        self.files.setVisible(False)
+        self._file_links: set[str] = set()
+        self.sandbox_problem = QFrame()
+        self.sandbox_problem.setObjectName("sandboxProblem")
+        self.sandbox_reason = QLabel()
+        self.sandbox_reason.setWordWrap(True)
+        self.unisolated_button = QPushButton("Run Python Without Network Isolation")
+        self.unisolated_button.setToolTip("In this conversation only (Conversation Settings can change it back)")
+        self.unisolated_button.clicked.connect(self.unisolated_python_requested)
+        problem = QVBoxLayout(self.sandbox_problem)
+        problem.setContentsMargins(10, 6, 10, 6)
+        problem.addWidget(self.sandbox_reason)
+        problem.addWidget(self.unisolated_button, alignment=Qt.AlignmentFlag.AlignLeft)
+        self.sandbox_problem.setVisible(False)
         self._show_reasoning = show_reasoning
         self.answer = StreamingMarkdownView()
         self.answer.setObjectName("answerView")
@@ -162,15 +146,75 @@ class AssistantTurn(QFrame):
         layout.setSpacing(4)
         layout.addWidget(self.reasoning)
         layout.addWidget(self.answer)
+        layout.addWidget(self.files)
         layout.addWidget(self.sources)
+        layout.addWidget(self.sandbox_problem)
         layout.addWidget(self.notice)
         layout.addWidget(self.action_row)
+        self._layout = layout
 
     def append_reasoning(self, text: str) -> None:
         """More reasoning arrived."""
         if self._show_reasoning and self.reasoning.isHidden():
             self.reasoning.setVisible(True)
         self.reasoning.append(text)
+
+    def show_step(self, index: int, step: ToolStep) -> None:
+        """Tool step `index` as it is now, in the reasoning area after what came before it (shown even where
+        reasoning is not, since it is something done on this computer)."""
+        self.reasoning.setVisible(True)
+        self.reasoning.show_step(index, step)
+
+    def ask_approval(self, code: str, recipient: str, network_isolated: bool = True) -> ToolApprovalBox:
+        """ "Run this code?" between the reasoning and the answer, until the person decides or the answer stops."""
+        self.close_approval()
+        self.approval = ToolApprovalBox(code, recipient, network_isolated)
+        self.approval.decided.connect(self.tool_decided)
+        self._layout.insertWidget(self._layout.indexOf(self.answer), self.approval)
+        return self.approval
+
+    def close_approval(self) -> None:
+        """The person decided, or the call was answered otherwise (Stop): the box goes."""
+        if self.approval is not None:
+            self.approval.hide()
+            self._layout.removeWidget(self.approval)
+            self.approval.deleteLater()
+            self.approval = None
+
+    def mark_step_running(self, index: int) -> None:
+        """The person pressed Run on step `index`."""
+        if index < len(self.reasoning.steps):
+            self.reasoning.steps[index].mark_running()
+
+    def show_python_unavailable(self, reason: str, network_only: bool) -> None:
+        """The sandbox could not start: why, and where only the network could not be cut off, the offer to run
+        without that isolation."""
+        text = f"Python could not run: {reason}."
+        if network_only:
+            text += (
+                " You can let it run without network isolation in this conversation: its code could then "
+                "reach the network. Everything else stays confined."
+            )
+        self.sandbox_reason.setText(text)
+        self.unisolated_button.setVisible(network_only)
+        self.sandbox_problem.setVisible(True)
+
+    def show_files(self, files: Sequence[ToolFile]) -> None:
+        """The files the answer's code wrote, each a link that opens it in the system's app."""
+        unique = {file.path: file for file in files}
+        self._file_links = {QUrl.fromLocalFile(path).toString() for path in unique}
+        links = [
+            f"<a href='{html.escape(QUrl.fromLocalFile(path).toString(), quote=True)}'>{html.escape(file.name)}</a>"
+            f" ({_size(file.size)})"
+            for path, file in unique.items()
+        ]
+        self.files.setText("<b>Files its code wrote:</b> " + " · ".join(links) if links else "")
+        self.files.setVisible(bool(links))
+
+    @Slot(str)
+    def _open_file(self, link: str) -> None:
+        if link in self._file_links:  # only what the list offers, never a link from elsewhere
+            QDesktopServices.openUrl(QUrl(link))
 
     def copy_answer(self) -> None:
         """Put the answer's Markdown source on the clipboard."""
@@ -196,9 +240,13 @@ class AssistantTurn(QFrame):
         self.answer.finish()
         self._finished = True
         self._link_citations()
+        self.close_approval()
         if not self.reasoning.isHidden():
+            calls = len(self.reasoning.steps)
             self.reasoning.finish(
-                reasoning_summary(stats.reasoning_seconds, stats.reasoning_tokens) if stats else "Reasoning"
+                reasoning_summary(stats.reasoning_seconds, stats.reasoning_tokens, calls)
+                if stats
+                else reasoning_summary(None, None, calls)
             )
         if notice:
             self.show_notice(notice)
@@ -206,17 +254,20 @@ class AssistantTurn(QFrame):
 
     def show_stored(self, message: TranscriptMessage, notice: str) -> None:
         """Fill the turn from history: everything rendered at once, reasoning folded with its summary."""
-        if message.reasoning and self._show_reasoning:
+        if (message.reasoning and self._show_reasoning) or message.steps:
             self.reasoning.setVisible(True)
-            self.reasoning.append(message.reasoning)
+            self.reasoning.show_parts(interleaved(message.reasoning, message.steps))
         self.answer.append_text(message.content)
         self.answer.finish()
         self._finished = True
         if not self.reasoning.isHidden():
-            stats = message.stats
+            stats, calls = message.stats, len(message.steps)
             self.reasoning.finish(
-                reasoning_summary(stats.reasoning_seconds, stats.reasoning_tokens) if stats else "Reasoning"
+                reasoning_summary(stats.reasoning_seconds, stats.reasoning_tokens, calls)
+                if stats
+                else reasoning_summary(None, None, calls)
             )
+        self.show_files([file for step in message.steps for file in step.files])
         if notice:
             self.show_notice(notice)
         if message.sources:

@@ -11,13 +11,16 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal, Sl
 
 from ...core.documents.prompting import Source
 from ...core.history.transcript import Transcript, TranscriptMessage
+from ...core.tools.loop import DEFAULT_STEP_LIMIT
 from .chat_view import ChatView
 from .message_widgets import AssistantTurn, UserMessage
 
 STOP_NOTICES = {
     "cancelled": "Stopped.",
     "length": "The reply reached the token limit and was cut short.",
-    "call": "The model asked to call a tool; tools are not available in this app yet.",
+    "call": "The model asked to call a tool this conversation does not offer, and stopped there.",
+    "tool_limit": f"The answer used its {DEFAULT_STEP_LIMIT} tool calls and was told to answer; it called again and "
+    "was stopped there.",
 }
 STORED_NOTICES = {
     "stopped": "Stopped.",
@@ -101,7 +104,10 @@ class TurnBuilder(QObject):
             user.show_version(*self.transcript.version_of(message.uid))
             return
         turn = self.view.add_assistant_turn(
-            show_reasoning=bool(message.reasoning), uid=message.uid, expand_reasoning=False, at_top=at_top
+            show_reasoning=bool(message.reasoning or message.steps),
+            uid=message.uid,
+            expand_reasoning=False,
+            at_top=at_top,
         )
         self.connect_turn(turn)
         turn.set_regenerate_visible(False)

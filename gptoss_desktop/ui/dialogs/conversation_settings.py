@@ -1,4 +1,4 @@
-"""One conversation's settings: developer instructions, reasoning effort and sampling.
+"""One conversation's settings: developer instructions, reasoning effort, Python and sampling.
 
 Sampling shows what the conversation will use: the person's choices, and the model's own defaults
 elsewhere (gpt-oss: OpenAI's recommendation; other models: what their file advises or chat
@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSize
 from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
     QDialog,
     QDoubleSpinBox,
     QFormLayout,
     QGridLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QPushButton,
@@ -31,13 +34,17 @@ from ...core.conversation_settings import (
     MAX_TOP_K,
     MIN_REPEAT_PENALTY,
     ConversationSettings,
+    PythonChoice,
 )
 from ...core.harmony import Effort
 from ...core.sampling import GPT_OSS_SAMPLING, SamplingParams
+from ...core.tools.loop import DEFAULT_STEP_LIMIT
 from .settings import effort_combo, ok_cancel_buttons, select_data
 
 _NO_LIMIT = 0  # max tokens spin box value shown as "No limit"
 _RANDOM = -1  # seed spin box value shown as "Random"
+PYTHON_NAMES: dict[PythonChoice, str] = {"ask": "Ask first", "run": "Run without asking", "off": "Off"}
+PYTHON_NOTE = f"In a sandbox on this computer; up to {DEFAULT_STEP_LIMIT} tool calls an answer."
 
 
 class InstructionsEdit(QPlainTextEdit):
@@ -89,7 +96,7 @@ class ConversationSettingsDialog(QDialog):
         reasoning_supported: bool = True,
     ) -> None:
         """`defaults` is what the conversation's model samples with unless told otherwise; a model without a
-        reasoning effort (`reasoning_supported` False) gets no effort setting."""
+        reasoning effort (`reasoning_supported` False: not gpt-oss) gets no effort or Python setting."""
         super().__init__(parent)
         self.setWindowTitle("Conversation settings")
         self._original = settings
@@ -105,6 +112,22 @@ class ConversationSettingsDialog(QDialog):
         label.setBuddy(self.instructions)
         self.effort = effort_combo("Reasoning effort")
         self.effort.setToolTip("How long the model thinks before answering")
+        self.python = QComboBox()
+        for choice, shown in PYTHON_NAMES.items():
+            self.python.addItem(shown, choice)
+        self.python.setAccessibleName("Python")
+        self.python.setToolTip(
+            "Whether gpt-oss may run the Python code it writes, in a sandbox on this computer (cut off from the "
+            "network and your files). Ask first shows you the code with Run and Skip."
+        )
+        self.python_note = QLabel(PYTHON_NOTE)
+        self.python_note.setObjectName("pythonNote")
+        self.unisolated = QCheckBox("Even where the network cannot be cut off")
+        self.unisolated.setAccessibleName("Run Python without network isolation")
+        self.unisolated.setToolTip(
+            "Where the system cannot cut the sandbox off from the network (no user namespaces), run Python "
+            "anyway: its code could then reach the network. Everything else stays confined."
+        )
 
         self.temperature = _number(
             0.0, MAX_TEMPERATURE, 0.05, "Temperature", "Higher is more varied, 0 always picks the likeliest word"
@@ -176,8 +199,16 @@ class ConversationSettingsDialog(QDialog):
         form = QFormLayout()
         if reasoning_supported:
             form.addRow("Reasoning &effort:", self.effort)
-        else:
-            self.effort.setVisible(False)  # the model has none: nothing to choose
+            python_row = QHBoxLayout()
+            python_row.addWidget(self.python)
+            python_row.addWidget(self.python_note, 1)
+            python_label = QLabel("P&ython:")
+            python_label.setBuddy(self.python)
+            form.addRow(python_label, python_row)
+            form.addRow("", self.unisolated)
+        else:  # not gpt-oss: no effort, no tools; nothing to choose
+            for widget in (self.effort, self.python, self.unisolated, self.python_note):
+                widget.setVisible(False)
         layout = QVBoxLayout(self)
         layout.addWidget(label)
         layout.addWidget(self.instructions, 1)
@@ -187,12 +218,15 @@ class ConversationSettingsDialog(QDialog):
 
         self.instructions.setPlainText(settings.instructions)
         select_data(self.effort, settings.effort)
+        select_data(self.python, settings.python)
+        self.unisolated.setChecked(settings.python_without_network_isolation)
         self._show_sampling(settings)
 
     def conversation_settings(self) -> ConversationSettings:
         """The settings as edited; what the dialog does not show (where it runs, consent) is kept. A sampling
         value equal to the model's default is stored as the model's default."""
         effort: Effort = self.effort.currentData()
+        python: PythonChoice = self.python.currentData()
         max_tokens = self.max_tokens.value()
         seed = self.seed.value()
         defaults = self._defaults
@@ -203,6 +237,8 @@ class ConversationSettingsDialog(QDialog):
         return self._original.with_changes(
             instructions=self.instructions.toPlainText(),
             effort=effort,
+            python=python,
+            python_without_network_isolation=self.unisolated.isChecked(),
             temperature=chosen(self.temperature.value(), defaults.temperature),
             top_p=chosen(self.top_p.value(), defaults.top_p),
             top_k=None if self.top_k.value() == defaults.top_k else self.top_k.value(),

@@ -1,5 +1,5 @@
 """Preferences: theme, font size, default reasoning effort, whether reasoning starts open, semantic search,
-saved servers, the local API for other programs.
+the Python that runs the model's code, saved servers, the local API for other programs.
 
 Theme and font size preview live while the dialog is open and are undone by Cancel; the caller
 saves what settings() returns after OK.
@@ -27,6 +27,7 @@ from ...core.settings import MAX_FONT_SIZE, MIN_FONT_SIZE, Settings, Theme
 from ...services.model_setup import ModelSetupService
 from ..style import apply_appearance, system_font_size
 from .api_box import ApiBox
+from .python_box import PythonBox
 from .semantic_search_box import SemanticSearchBox
 from .servers_box import ServersBox
 
@@ -121,6 +122,7 @@ class SettingsDialog(QDialog):
         self.show_reasoning.setAccessibleName("Show reasoning by default")
         self.show_reasoning.setToolTip("Open each reply's reasoning panel instead of folding it away")
         self.semantic = SemanticSearchBox(settings.embedding_model_path, models)
+        self.python = PythonBox(settings.python_interpreter)
         self.servers = ServersBox(settings.servers)
         self.api = ApiBox(settings)
         buttons = ok_cancel_buttons(self)
@@ -130,6 +132,7 @@ class SettingsDialog(QDialog):
         form.addRow("&Font size:", self.font_size)
         form.addRow("Default reasoning &effort:", self.effort)
         form.addRow(self.show_reasoning)
+        form.addRow("P&ython for code:", self.python)
         content = QWidget()
         layout = QVBoxLayout(content)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -169,6 +172,7 @@ class SettingsDialog(QDialog):
             servers=self.servers.servers,
             api_enabled=self.api.enabled.isChecked(),
             api_port=self.api.port.value(),
+            python_interpreter=self.python.interpreter,
         )
 
     def done(self, result: int) -> None:

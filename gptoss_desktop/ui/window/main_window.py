@@ -72,6 +72,7 @@ class MainWindow(QMainWindow):
         self.sidebar = ConversationSidebar()
         self.session = ChatSession(services.chat, services.history, self.chat_view, self)
         self.session.show_reasoning_by_default = settings.show_reasoning
+        self.session.python_interpreter = settings.python_interpreter
         self.session.documents_database = app_paths().database
         self.document_strip = DocumentStrip()
         self.source_viewer = SourceViewer()
@@ -252,6 +253,7 @@ class MainWindow(QMainWindow):
         self.api_status.apply(settings)
         self.where.forget(forgotten, settings.servers)
         self.session.show_reasoning_by_default = settings.show_reasoning
+        self.session.python_interpreter = settings.python_interpreter
         app = QApplication.instance()
         if isinstance(app, QApplication):
             apply_appearance(app, settings)

@@ -4,7 +4,9 @@ The "Runs on" dropdown offers this computer, the servers used before and "Connec
 the choice belongs to the conversation. While a conversation runs on a server a banner above it
 says where, and so do the status line, the message box and the empty conversation, so a person
 never sends a message without seeing where it goes. Documents go to a server only after the
-person agreed, once per conversation and server.
+person agreed, once per conversation and server. The banner also says which tools work there: only
+Python, run on this computer when the server's model calls it through OpenAI tool calls, and not
+at all once the server refused those.
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ class WhereItRuns(QObject):
         self._servers = list(servers)
         self._current: ServerProfile | None = None
         self._infos: dict[ServerProfile, ServerModelInfo] = {}  # what each server said when it first answered
+        self._tools_refused: set[ServerProfile] = set()  # servers that refused OpenAI tools (no python there)
         #: What the status line and the empty conversation say about the model on this computer.
         self.local_label = "No model"
         self.local_placeholder = ""
@@ -91,6 +94,7 @@ class WhereItRuns(QObject):
         service.key_saved.connect(self._on_key_saved)
         service.key_forgotten.connect(self._on_key_forgotten)
         chat.server_ready.connect(self._on_server_ready)
+        chat.tools_refused.connect(self._on_tools_refused)
         session.documents_consent = self.ask_to_send_documents
 
     def show_conversation(self, server: ServerProfile | None) -> None:
@@ -125,6 +129,7 @@ class WhereItRuns(QObject):
         self.banner.setText(
             f"<b>Runs {where}.</b> Your messages, and any documents you agree to send, go there."
             + (f" {html.escape(note)}" if note else "")
+            + f"<br>{html.escape(self.tools_note(server, info))}"
         )
         self._present(
             Presentation(
@@ -140,6 +145,29 @@ class WhereItRuns(QObject):
                 ),
             )
         )
+
+    def tools_note(self, server: ServerProfile, info: ServerModelInfo | None) -> str:
+        """Which tools the model on `server` can use, in one sentence."""
+        if info is not None and not info.is_harmony:
+            return "Tools: none (the model is not gpt-oss)."
+        if server in self._tools_refused:
+            return (
+                "Tools: none. This server refused tool calls (llama-server needs --jinja), so Python is not "
+                "offered to its model."
+            )
+        if self._session.settings.python == "off":
+            return "Tools: none (Python is off in Conversation Settings)."
+        return (
+            "Tools: Python only. When the model calls it through the server's tool calls, the code runs here, "
+            "on this computer, in the sandbox, and its output goes back to the server."
+        )
+
+    @Slot(object)
+    def _on_tools_refused(self, server: ServerProfile) -> None:
+        if server not in self._tools_refused:
+            self._tools_refused.add(server)
+            if server == self._current:
+                self.update()
 
     def _present(self, shown: Presentation) -> None:
         self.shown = shown
