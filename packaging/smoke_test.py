@@ -187,7 +187,9 @@ class Smoke:
             print(f"  serve: listening at {base_url!r} after {time.monotonic() - started:.1f} s")
             self.expect(base_url.startswith("http://127.0.0.1:"), "serve: no address printed")
             if base_url.startswith("http://127.0.0.1:"):
-                body = {"model": "local", "messages": [{"role": "user", "content": "What is 12 + 7?"}],
+                with urllib.request.urlopen(f"{base_url}/models", timeout=30) as response:
+                    model = json.loads(response.read())["data"][0]["id"]
+                body = {"model": model, "messages": [{"role": "user", "content": "What is 12 + 7?"}],
                         "temperature": 0, "seed": 1}  # fmt: skip
                 request = urllib.request.Request(
                     f"{base_url}/chat/completions", data=json.dumps(body).encode(),
