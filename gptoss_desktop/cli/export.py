@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..core.history.export import FORMATS, ExportError, export_text, write_export
+from ..core.history.read_only import open_read_only
 from ..core.history.store import Store
 from ..core.paths import app_paths
 from .terminal import clean
@@ -69,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
 def _snapshot(database: Path, folder: Path) -> Store:
     """A private, consistent copy of the database (read-only on the original), opened as a Store."""
     copy = folder / database.name
-    source = sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True)
+    source = open_read_only(database.resolve())  # on a read-only disk too
     with closing(source), closing(sqlite3.connect(copy)) as target:
         source.backup(target)
         live = target.execute("SELECT id FROM messages WHERE state = 'streaming'").fetchall()

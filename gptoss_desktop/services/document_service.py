@@ -92,6 +92,9 @@ class DocumentWorker(Worker):
 
     def add(self, conversation: str, paths: list[str]) -> None:
         """Read and index each file for the conversation, in order; stops early when cancelled."""
+        if self._store is not None and self._store.read_only:
+            self.failed.emit("Documents cannot be added: the conversation history is read-only.")
+            return
         conversation_id = self._conversation_id(conversation)
         if conversation_id is None or self._store is None:
             return
@@ -115,7 +118,7 @@ class DocumentWorker(Worker):
         self._close_embedder()
         self._embedding_cancel = cancel
         self._skipped.clear()
-        if self._store is None:
+        if self._store is None or self._store.read_only:  # a read-only history: the storage thread said so
             return
         vectors = self._store.document_index.vectors
         try:

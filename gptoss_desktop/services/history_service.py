@@ -33,7 +33,13 @@ def problem_message(action: str, exc: Exception) -> str:
     full = (isinstance(exc, sqlite3.Error) and getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL) or (
         isinstance(exc, OSError) and exc.errno == errno.ENOSPC
     )
-    text = "the disk is full. Free some space; the conversation stays in the window meanwhile" if full else str(exc)
+    code = getattr(exc, "sqlite_errorcode", None) if isinstance(exc, sqlite3.Error) else None
+    if full:
+        text = "the disk is full. Free some space; the conversation stays in the window meanwhile"
+    elif code is not None and code & 0xFF == sqlite3.SQLITE_READONLY:
+        text = "the history is read-only, so nothing new is saved; the conversation stays in the window meanwhile"
+    else:
+        text = str(exc)
     return f"Could not {action}: {text}."
 
 
@@ -62,6 +68,11 @@ class HistoryWorker(Worker):
                 + " New conversations will not be saved in this session."
             )
             return
+        if self._store.read_only:
+            self.failed.emit(
+                f"The conversation history at {self._path} is read-only: you can read, search and export it, "
+                "but new conversations and answers will not be saved in this session."
+            )
         self.list_conversations()
 
     def _run(self, action: str, relist: bool, operation: Callable[[Store], object]) -> None:

@@ -22,6 +22,7 @@ from ..documents.index import DocumentIndex
 from ..documents.prompting import Source
 from ..sqlite_transaction import write_transaction
 from .migrations import MIGRATIONS, Migration, migrate
+from .read_only import check_schema_readable, open_read_only, writable
 from .tool_steps import ToolStep, files_to_json, step_from_row
 
 State = Literal["complete", "stopped", "interrupted", "error", "streaming"]
@@ -138,6 +139,16 @@ class Store:
         """Open (creating and migrating as needed). `recover` is for the app's first connection only:
         it labels what the last process left half-done; a second connection (the documents thread)
         must not, or it would mark the answer streaming right now as interrupted."""
+        #: The database could only be opened for reading (a read-only file, folder or disk): the history
+        #: can be read, searched and exported; every change fails with SQLite's "readonly" error.
+        self.read_only = path.exists() and not writable(path)
+        if self.read_only:
+            self._db = open_read_only(path)
+            self._db.text_factory = functools.partial(str, encoding="utf-8", errors="replace")
+            check_schema_readable(self._db, migrations)
+            self.applied: list[str] = []
+            self.document_index = DocumentIndex(self._db)
+            return
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, isolation_level=None)
         # Text that is not UTF-8 (written by another tool, or damage) reads with U+FFFD instead of failing
