@@ -14,10 +14,11 @@ if __name__ == "__main__":
         from gptoss_desktop.core.tools.kernel import main as kernel
 
         sys.exit(kernel())
-    if sys.argv[1:2] == ["--probe-model-load"] and len(sys.argv) == 3:
-        from gptoss_desktop.core.local.load_probe import probe_main
+    if sys.argv[1:2] == ["--probe-model-load"]:
+        from gptoss_desktop.core.local.load_probe import probe_args, probe_main
 
-        sys.exit(probe_main(sys.argv[2]))
+        parsed = probe_args(sys.argv[2:])
+        sys.exit(probe_main(*parsed) if parsed else 2)
     from gptoss_desktop.cli import main
 
     sys.exit(main())

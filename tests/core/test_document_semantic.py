@@ -153,6 +153,21 @@ def test_a_chat_model_is_refused_as_the_embedding_model_with_a_reason(trained_mo
         Embedder(tmp_path / "missing.gguf")
 
 
+def test_an_embedding_model_that_aborts_llama_cpp_is_a_message(minilm_model: Path, tmp_path: Path) -> None:
+    """A NaN layer-norm epsilon passes every header check and aborts llama.cpp (GGML_ASSERT) as it loads:
+    in the documents thread that killed the app. It is first loaded in a child process, once."""
+    from tests.fixtures.gguf_mutations import scalar_mutations, write_mutant
+
+    (nan_epsilon,) = [m for m in scalar_mutations(minilm_model) if m.name == "bert.attention.layer_norm_epsilon=nan"]
+    crafted = write_mutant(minilm_model, nan_epsilon, tmp_path / "crafted-minilm.gguf")
+    with pytest.raises(EmbeddingModelError) as refused:
+        Embedder(crafted)
+    assert str(refused.value).startswith("llama.cpp crashed loading crafted-minilm.gguf (SIGABRT)")
+    assert str(refused.value).endswith("Semantic search is off; documents are still searched by their words.")
+    vector = Embedder(minilm_model).embed_query("still here")  # and this process lives on
+    assert np.isclose(np.linalg.norm(vector), 1.0)
+
+
 def test_rank_fusion_rewards_being_found_by_both() -> None:
     fused = reciprocal_rank_fusion([["a", "b"], ["b", "c"]])
     assert [key for key, _score in fused] == ["b", "a", "c"]

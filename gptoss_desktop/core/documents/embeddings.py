@@ -25,6 +25,7 @@ from ..local.big_stack import DIRECT_CHARS, PIECE_CHARS, run_with_stack
 from ..local.engine import default_threads
 from ..local.gguf_file import GGUFError, read_gguf
 from ..local.llama_log import route_llama_logs
+from ..local.load_probe import FILE_POOLING, check_loads
 from .vectors import Cancel, Progress, Vectors
 
 #: Tokens an embedding sees at most: a passage (about 1,200 characters, ~300 tokens) fits whole.
@@ -114,9 +115,16 @@ class Embedder:
     """One embedding model and its llama.cpp context; use it on one thread at a time."""
 
     def __init__(self, model_path: str | os.PathLike[str], n_threads: int | None = None) -> None:
-        """Check that the file is an embedding model, then load it (a 25–90 MB file: well under a second)."""
+        """Check that the file is an embedding model and loads without aborting llama.cpp (in a child
+        process, once per file), then load it (a 25–90 MB file: well under a second)."""
         path = Path(model_path).expanduser()
         architecture, pooling, trained_context = check_embedding_model(path)
+        try:
+            check_loads(path, embedding=FILE_POOLING if pooling is None else pooling)
+        except ModelLoadError as exc:
+            raise EmbeddingModelError(
+                f"{exc} Semantic search is off; documents are still searched by their words."
+            ) from exc
         context = min(trained_context, MAX_CONTEXT)
         route_llama_logs()
         threads = n_threads or default_threads()[1]

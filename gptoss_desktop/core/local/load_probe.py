@@ -8,7 +8,9 @@ modification time) in the app's cache, so each file is probed once. `models veri
 "usable" only for a file that passed.
 
 The child is `python -m gptoss_desktop.core.local.load_probe PATH` (the frozen app: itself with
-PROBE_FLAG); it prints PROBE_OK and exits 0 when the model loaded and decoded.
+PROBE_FLAG); it prints PROBE_OK and exits 0 when the model loaded and decoded. An embedding model
+(semantic search) is probed the same way, loaded as the documents thread loads it and asked for
+one vector (`... PATH --embedding POOLING`): a crafted one aborts llama.cpp just as easily.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..engine import ModelLoadError
 from ..files import write_file
@@ -52,20 +54,29 @@ def file_identity(path: Path) -> str:
     return f"{status.st_dev}:{status.st_ino}:{status.st_size}:{status.st_mtime_ns}"
 
 
-def check_loads(path: Path, *, timeout: float | None = None, verdicts: Path | None = None) -> None:
+#: `embedding=` for an embedding model loaded with its file's own pooling type.
+FILE_POOLING = -1
+
+
+def check_loads(
+    path: Path, *, timeout: float | None = None, verdicts: Path | None = None, embedding: int | None = None
+) -> None:
     """Return if `path` loads in llama.cpp (probed once per file identity); ModelLoadError saying why not.
+
+    `embedding`: probe it as an embedding model with this llama.cpp pooling type (FILE_POOLING: the
+    file's own), as core/documents/embeddings.py loads it.
 
     Runs on any thread; blocks while the child loads the model (a second for small files, up to
     a minute or so for 12 GB on a slow disk, once).
     """
     path = Path(path)
     store = verdicts or app_paths().cache / VERDICTS_FILE
-    identity = file_identity(path)
+    identity = file_identity(path) + ("" if embedding is None else f":embedding:{embedding}")
     known = _read_verdicts(store)
     verdict = known.get(identity)
     if verdict is None:
         seconds = timeout or PROBE_BASE_SECONDS + path.stat().st_size / PROBE_BYTES_PER_SECOND
-        found, about_the_file = _probe(path, seconds)
+        found, about_the_file = _probe(path, seconds, embedding)
         if not about_the_file:  # timed out or could not start: ask again next time
             raise ModelLoadError(found or "")
         verdict = {"path": str(path), "problem": found}
@@ -122,19 +133,23 @@ def load_local_engine(
     return LocalEngine(model, context_size=context_size, adapter_bytes=adapter_bytes)
 
 
-def probe_command(path: Path) -> list[str]:
+def probe_command(path: Path, embedding: int | None = None) -> list[str]:
     """The child's command line: this module, or the frozen app given PROBE_FLAG."""
+    extra = [] if embedding is None else ["--embedding", str(embedding)]
     if getattr(sys, "frozen", False):
-        return [sys.executable, PROBE_FLAG, str(path)]
-    return [sys.executable, "-m", __name__, str(path)]
+        return [sys.executable, PROBE_FLAG, str(path), *extra]
+    return [sys.executable, "-m", __name__, str(path), *extra]
 
 
-def _probe(path: Path, timeout: float) -> tuple[str | None, bool]:
+def _probe(path: Path, timeout: float, embedding: int | None = None) -> tuple[str | None, bool]:
     """(None when the child loaded and decoded, else the problem; whether that is a verdict on the file)."""
     try:
         result = subprocess.run(
-            probe_command(path),
+            probe_command(path, embedding),
             stdin=subprocess.DEVNULL,
+            # ggml prints an abort's backtrace by attaching gdb where it is installed: seconds, a debugger
+            # on the app's child, and nothing the verdict needs.
+            env={**os.environ, "GGML_NO_BACKTRACE": "1"},
             capture_output=True,
             text=True,
             errors="replace",
@@ -187,8 +202,9 @@ def _write_verdicts(store: Path, verdicts: dict[str, dict[str, object]]) -> None
         pass
 
 
-def probe_main(path: str) -> int:
-    """The child: load the model on the CPU, decode a few tokens, say so. An abort here is the verdict."""
+def probe_main(path: str, embedding: int | None = None) -> int:
+    """The child: load the model on the CPU, decode a few tokens (or make one vector), say so. An abort
+    here is the verdict."""
     import llama_cpp
 
     from .llama_log import logger, route_llama_logs
@@ -200,6 +216,16 @@ def probe_main(path: str) -> int:
     logger.addHandler(handler)
     route_llama_logs()
     try:
+        if embedding is not None:
+            pooling: dict[str, Any] = {} if embedding == FILE_POOLING else {"pooling_type": embedding}
+            llama = llama_cpp.Llama(
+                model_path=path, embedding=True, n_ctx=PROBE_CONTEXT, n_batch=PROBE_CONTEXT,
+                n_ubatch=PROBE_CONTEXT, n_threads=1, verbose=False, **pooling,
+            )  # fmt: skip
+            llama.embed("Hello, world")
+            llama.close()
+            print(PROBE_OK, flush=True)
+            return 0
         llama = llama_cpp.Llama(
             model_path=path,
             n_ctx=PROBE_CONTEXT,
@@ -221,5 +247,15 @@ def probe_main(path: str) -> int:
     return 0
 
 
+def probe_args(argv: Sequence[str]) -> tuple[str, int | None] | None:
+    """PATH [--embedding POOLING] of the child's command line; None if it is not that."""
+    if len(argv) == 1:
+        return argv[0], None
+    if len(argv) == 3 and argv[1] == "--embedding" and argv[2].lstrip("-").isdigit():
+        return argv[0], int(argv[2])
+    return None
+
+
 if __name__ == "__main__":
-    sys.exit(probe_main(sys.argv[1]))
+    parsed = probe_args(sys.argv[1:])
+    sys.exit(probe_main(*parsed) if parsed else 2)
