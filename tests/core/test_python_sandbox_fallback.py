@@ -120,3 +120,17 @@ def test_runaway_processes_are_ended_without_a_pid_namespace(app: App) -> None:
     assert len(sandbox) == 3  # supervisor, kernel, sleep: the bomb's processes are gone
     app.process.kill()
     assert still_running(sandbox, timeout=20) == []
+
+
+def test_what_the_code_detaches_stays_in_the_sandbox_and_ends_with_it(app: App) -> None:
+    double_fork = (  # the pipe closes when the intermediate process has ended and sleep has started
+        "import os\nr, w = os.pipe()\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+        "        os.execvp('sleep', ['sleep', '600'])\n    os._exit(0)\nos.close(w)\nos.wait()\nos.read(r, 1)\nNone"
+    )
+    detached = app.run(double_fork)
+    assert detached["error"] is None
+    sandbox = descendants(app.process.pid)
+    commands = [Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0] for pid in sandbox]
+    assert commands.count(b"sleep") == 1  # orphaned in a new session, it came back under the kernel
+    app.process.kill()
+    assert still_running(sandbox, timeout=20) == []

@@ -164,20 +164,26 @@ _KERNEL_FILE = Kernel.run.__code__.co_filename
 
 
 def _stop_others() -> None:
-    """As PID 1 of its own namespace: end every other process of the sandbox, and reap them.
+    """End every other process of the sandbox, and reap them.
 
-    Without a PID namespace the app ends the kernel's process group but the kernel (it may not read
-    /proc there); on Windows the job object ends them when the kernel is killed.
+    As PID 1 of its own namespace, by killing everything there. Without a PID namespace (Linux) the
+    kernel is a child subreaper, so what the code started stays below it however its parents end (a
+    new session included): it kills that tree until none is left. On macOS the app ends the kernel's
+    process group; on Windows the job object ends them when the kernel is killed.
     """
-    if sys.platform == "win32" or os.getpid() != 1:
+    if sys.platform == "win32":
         return
-    with contextlib.suppress(OSError):
-        os.kill(-1, signal.SIGKILL)
-    while True:
-        try:
-            os.waitpid(-1, 0)
-        except ChildProcessError:
-            return
+    if os.getpid() == 1:
+        with contextlib.suppress(OSError):
+            os.kill(-1, signal.SIGKILL)
+        while True:
+            try:
+                os.waitpid(-1, 0)
+            except ChildProcessError:
+                return
+    platform = _platform()
+    if sys.platform == "linux" and platform is not None:
+        platform.end_below()
 
 
 def _out_of_processes(exc: BaseException) -> bool:
@@ -290,6 +296,7 @@ def main() -> int:
     kernel = Kernel(requests, replies, output, config)
     kernel.send({"ready": report, "pid": os.getpid(), "python": sys.version.split()[0]})
     kernel.serve()
+    _stop_others()  # the app closed the session (or is gone): nothing the code started outlives it
     return 0
 
 

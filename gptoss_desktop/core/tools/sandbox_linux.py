@@ -28,7 +28,7 @@ except ImportError:  # loaded as a plain file by another interpreter (kernel.py 
 NEWNS, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET = 0x20000, 0x4000000, 0x8000000, 0x10000000, 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = (
     1, 2, 4, 8, 32, 4096, 16384, 1 << 18)  # fmt: skip
-PR_SET_PDEATHSIG, PR_SET_DUMPABLE = 1, 4
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 1, 4, 36
 #: Read-only system folders; a missing one is skipped.
 SYSTEM_READ = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/etc", "/opt", "/nix/store",
                "/gnu/store", "/sys/devices/system/cpu")  # fmt: skip
@@ -186,12 +186,15 @@ def supervise(child: int, app_pid: int, group: bool) -> NoReturn:
 
     It forwards SIGINT (an interrupted cell) and holds nothing the kernel uses. It watches the app
     through a pidfd rather than PR_SET_PDEATHSIG, which fires when the app's *thread* that started
-    it ends. `group`: no PID namespace, so the kernel's whole process group is killed.
+    it ends. `group`: no PID namespace, so the supervisor is a child subreaper and, when the kernel
+    ends, ends whatever the code started (its process group, and what came up to it as orphans).
     """
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
     signal.signal(signal.SIGINT, lambda *_: _forward(child, signal.SIGINT))
+    if group:
+        _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     child_fd = os.pidfd_open(child)
     try:
         app_fd = os.pidfd_open(app_pid)
@@ -200,17 +203,63 @@ def supervise(child: int, app_pid: int, group: bool) -> NoReturn:
         app_fd, gone = child_fd, True
     while True:
         if gone:
-            os.killpg(child, signal.SIGKILL) if group else os.kill(child, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                os.kill(child, signal.SIGKILL)
             break
         ready, _, _ = select.select([child_fd, app_fd], [], [])
         if child_fd in ready:
             break
         gone = True
-    _, status = os.waitpid(child, 0)
+    if group:
+        with contextlib.suppress(OSError):  # not yet reaped, so the group's id still holds
+            os.killpg(child, signal.SIGKILL)
+        status = end_below().get(child, 0)
+    else:
+        _, status = os.waitpid(child, 0)
     if os.WIFSIGNALED(status):
         signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
         os.kill(os.getpid(), os.WTERMSIG(status))
     os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
+
+
+def end_below() -> dict[int, int]:
+    """Kill every process below this one, again as orphans come up to it (a child subreaper), and reap
+    them; their wait statuses. Without a PID namespace this is how a sandbox's processes all end."""
+    statuses: dict[int, int] = {}
+    for _ in range(1000):  # each round ends a generation that was being handed up here
+        below = _live_below(os.getpid())
+        for pid in below:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        for pid in _children_of(os.getpid()):  # killed or ended: the wait returns at once
+            with contextlib.suppress(ChildProcessError):
+                statuses[pid] = os.waitpid(pid, 0)[1]
+        if not below:
+            break
+    return statuses
+
+
+def _children_of(pid: int) -> list[int]:
+    found: list[int] = []
+    with contextlib.suppress(OSError):
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as file:
+                found += [int(child) for child in file.read().split()]
+    return found
+
+
+def _live_below(pid: int) -> list[int]:
+    """The processes below `pid` that have not ended (from /proc)."""
+    found: list[int] = []
+    pending = _children_of(pid)
+    while pending:
+        below = pending.pop()
+        with contextlib.suppress(OSError, IndexError):
+            with open(f"/proc/{below}/stat", "rb") as file:
+                if file.read().rsplit(b")", 1)[1].split()[0] != b"Z":
+                    found.append(below)
+        pending += _children_of(below)
+    return found
 
 
 def _fork_kernel(app_pid: int, private_fds: list[int], in_pid_namespace: bool) -> None:
@@ -229,6 +278,9 @@ def _fork_kernel(app_pid: int, private_fds: list[int], in_pid_namespace: bool) -
     os.close(alive_r)
     if not in_pid_namespace:
         os.setsid()  # its own process group, which the supervisor and the app kill whole
+        # Orphans of what the code starts come to the kernel, not to the system's first process (which in a
+        # container may never reap them, and whose zombies would hold the sandbox user's process slots).
+        _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
 def namespaces_work() -> str | None:
