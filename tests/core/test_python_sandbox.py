@@ -157,22 +157,27 @@ sys.stdin.read()
 """
 
 
-def test_killing_the_app_leaves_no_sandbox_process(tmp_path: Path) -> None:
+def test_killing_the_app_leaves_no_sandbox_process_or_folder(tmp_path: Path) -> None:
+    temporary = Path(tempfile.mkdtemp(prefix="gptoss-test-tmp-", dir="/tmp"))  # one `nobody` can walk into
+    temporary.chmod(0o1777)  # as /tmp is (as root the sandbox runs as nobody)
     app = subprocess.Popen([sys.executable, "-c", APP, str(tmp_path / "work")], stdin=subprocess.PIPE,
-                           stdout=subprocess.PIPE, text=True)  # fmt: skip
+                           stdout=subprocess.PIPE, text=True, env={**os.environ, "TMPDIR": str(temporary)})  # fmt: skip
     try:
         assert app.stdout is not None
         assert app.stdout.readline().strip() == "ready"
         sandbox = descendants(app.pid)
         assert len(sandbox) >= 4  # supervisor, kernel, `sleep`, the forked child
+        assert [p.name[:14] for p in temporary.iterdir()] == ["gptoss-python-"]
         app.kill()
         assert still_running(sandbox, timeout=20) == []
+        assert list(temporary.iterdir()) == []  # the session's temporary folder went with it
     finally:
         app.kill()
         app.wait()
         assert app.stdin is not None and app.stdout is not None
         app.stdin.close()
         app.stdout.close()
+        shutil.rmtree(temporary, ignore_errors=True)
 
 
 def test_closing_the_session_leaves_no_sandbox_process() -> None:

@@ -215,17 +215,21 @@ class KernelProcess:
         if sys.platform != "linux":
             return  # macOS: they end with the kernel's process group, when it is killed
         supervisor = self.process.pid
-        children: dict[int, list[int]] = {}
-        for name in filter(str.isdigit, os.listdir("/proc")):
-            with contextlib.suppress(OSError, IndexError, ValueError):
-                parent = int(Path(f"/proc/{name}/stat").read_bytes().rsplit(b")", 1)[1].split()[1])
-                children.setdefault(parent, []).append(int(name))
-        pending = [grandchild for child in children.get(supervisor, []) for grandchild in children.get(child, [])]
-        while pending:
-            pid = pending.pop()
-            pending += children.get(pid, [])
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
+        for _ in range(100):  # again, until a look finds none running: a fork bomb forks while it is killed
+            children: dict[int, list[int]] = {}
+            for name in filter(str.isdigit, os.listdir("/proc")):
+                with contextlib.suppress(OSError, IndexError, ValueError):
+                    fields = Path(f"/proc/{name}/stat").read_bytes().rsplit(b")", 1)[1].split()
+                    if fields[0] != b"Z":
+                        children.setdefault(int(fields[1]), []).append(int(name))
+            pending = [grandchild for child in children.get(supervisor, []) for grandchild in children.get(child, [])]
+            if not pending:
+                return
+            while pending:
+                pid = pending.pop()
+                pending += children.get(pid, [])
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
 
 
 def _config(workdir: Path, tmpdir: Path, o: SandboxOptions) -> dict[str, Any]:

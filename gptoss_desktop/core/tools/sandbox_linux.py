@@ -15,6 +15,7 @@ import contextlib
 import ctypes
 import os
 import select
+import shutil
 import signal
 import socket
 import sys
@@ -181,13 +182,16 @@ def _forward(pid: int, number: int) -> None:
         os.kill(pid, number)
 
 
-def supervise(child: int, app_pid: int, group: bool) -> NoReturn:
+def supervise(child: int, app_pid: int, group: bool, tmpdir: tuple[int, str]) -> NoReturn:
     """The first process, outside the kernel's PID namespace: kill the kernel when the app goes, mirror its end.
 
     It forwards SIGINT (an interrupted cell) and holds nothing the kernel uses. It watches the app
     through a pidfd rather than PR_SET_PDEATHSIG, which fires when the app's *thread* that started
     it ends. `group`: no PID namespace, so the supervisor is a child subreaper and, when the kernel
     ends, ends whatever the code started (its process group, and what came up to it as orphans).
+    When the app went without closing the session (killed, crashed), it removes the session's
+    temporary folder, which nobody else will: `tmpdir` is its name in a folder opened before the
+    sandbox's mounts (which may show that folder read-only here).
     """
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
@@ -216,8 +220,15 @@ def supervise(child: int, app_pid: int, group: bool) -> NoReturn:
         status = end_below().get(child, 0)
     else:
         _, status = os.waitpid(child, 0)
+    if not gone and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 and app_fd != child_fd:
+        # The kernel ends by itself only when its requests pipe closes: the app closed the session
+        # (and kills this process next) or is going; see which, briefly.
+        gone = bool(select.select([app_fd], [], [], 2.0)[0])
+    if gone:
+        shutil.rmtree(tmpdir[1], dir_fd=tmpdir[0], ignore_errors=True)
     if os.WIFSIGNALED(status):
-        signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
+        with contextlib.suppress(OSError, ValueError):  # SIGKILL and SIGSTOP keep their default
+            signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
         os.kill(os.getpid(), os.WTERMSIG(status))
     os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
 
@@ -249,20 +260,23 @@ def _children_of(pid: int) -> list[int]:
 
 
 def _live_below(pid: int) -> list[int]:
-    """The processes below `pid` that have not ended (from /proc)."""
+    """The processes below `pid` that have not ended, from /proc; where Landlock lets the kernel read only its
+    own entry, its children, counted as running (and their children come up to it once they are killed)."""
     found: list[int] = []
     pending = _children_of(pid)
     while pending:
         below = pending.pop()
-        with contextlib.suppress(OSError, IndexError):
+        try:
             with open(f"/proc/{below}/stat", "rb") as file:
                 if file.read().rsplit(b")", 1)[1].split()[0] != b"Z":
                     found.append(below)
+        except (OSError, IndexError):
+            found.append(below)
         pending += _children_of(below)
     return found
 
 
-def _fork_kernel(app_pid: int, private_fds: list[int], in_pid_namespace: bool) -> None:
+def _fork_kernel(app_pid: int, tmpdir: tuple[int, str], private_fds: list[int], in_pid_namespace: bool) -> None:
     """Fork: the parent becomes the supervisor and never returns; the child (the kernel) returns."""
     alive_r, alive_w = os.pipe()
     child = os.fork()
@@ -270,8 +284,9 @@ def _fork_kernel(app_pid: int, private_fds: list[int], in_pid_namespace: bool) -
         os.close(alive_r)
         for fd in private_fds:
             os.close(fd)
-        supervise(child, app_pid, group=not in_pid_namespace)
+        supervise(child, app_pid, group=not in_pid_namespace, tmpdir=tmpdir)
     os.close(alive_w)
+    os.close(tmpdir[0])
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if select.select([alive_r], [], [], 0)[0]:  # the supervisor died before the line above
         os._exit(1)
@@ -385,6 +400,7 @@ def confine(config: dict[str, Any], private_fds: list[int]) -> dict[str, Any]:
     workdir, tmpdir = os.path.realpath(config["workdir"]), os.path.realpath(config["tmpdir"])
     readable = [p for p in [*SYSTEM_READ, *python_paths()] if os.path.exists(p)]
     report: dict[str, Any] = {"platform": "linux", "user": f"uid {os.getuid()}", "warnings": []}
+    tmp_parent = os.open(os.path.dirname(tmpdir), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     if os.geteuid() == 0:
         report["user"] = drop_root([workdir, tmpdir], python_paths())
     # Without the requirement, a failure must not leave this process in a half-made namespace: probe first.
@@ -393,7 +409,7 @@ def confine(config: dict[str, Any], private_fds: list[int]) -> dict[str, Any]:
         problem = enter_namespaces()
     if problem and config["require_network_isolation"]:
         raise RefusedError(f"the code cannot be cut off from the network: {problem}")
-    _fork_kernel(config["app_pid"], private_fds, in_pid_namespace=problem is None)
+    _fork_kernel(config["app_pid"], (tmp_parent, os.path.basename(tmpdir)), private_fds, problem is None)
     view: dict[str, Any] = {"data_dir": workdir, "tmp_dir": tmpdir, "proc": False, "covered": []}
     if problem is None:
         homes = [h for h in config.get("homes", []) if isinstance(h, str)]
