@@ -230,7 +230,7 @@ class AssistantTurn(QFrame):
         self.copied.emit("Answer copied")
 
     def show_adapters(self, model: str | None, adapters: Sequence[AnswerAdapter]) -> None:
-        """Which LoRA adapters wrote the answer, after its model: "gpt-oss-20b + French capitals ×1.0" (none: hidden)."""
+        """The model and LoRA adapters that wrote the answer: "gpt-oss-20b + French capitals ×1.0" (none: hidden)."""
         self.written_by.setText(written_by(model, adapters) if adapters else "")
         self.written_by.setVisible(bool(adapters))
 
