@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 from gptoss_desktop.ui.chat.message_widgets import AssistantTurn
 from gptoss_desktop.ui.dialogs.adapters import AdapterRow, AdaptersDialog
 from gptoss_desktop.ui.window.main_window import MainWindow
-from tests.fixtures.chat_events import is_done
+from tests.fixtures.chat_events import is_done, is_failed
 from tests.fixtures.lora_gguf import FRENCH_ADAPTER, random_pairs, write_adapter
 from tests.fixtures.windows import close_window
 
@@ -188,4 +188,37 @@ def test_wrong_adapters_are_refused_with_the_reason_and_the_app_goes_on(
     )
     ask(qtbot, window, POLAND)
     assert answers(window) == ["Warsaw"]
+    dialog.close()
+
+
+def test_an_adapter_moved_away_is_said_in_the_list_and_in_place_of_the_answer_until_turned_off(
+    make_window: WindowFactory, qtbot: QtBot, trained_model: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "french-copy.gguf"
+    copy.write_bytes(FRENCH_ADAPTER.read_bytes())
+    window = exact_window(make_window, trained_model)
+    drop_files(window, copy)
+    qtbot.waitUntil(lambda: window.adapters.scale_of(str(copy)) == 1.0)
+    ask(qtbot, window, POLAND)
+    assert answers(window) == ["La capitale est Varsovie."]
+    qtbot.waitUntil(lambda: listed(window) == [POLAND])
+    close_window(qtbot, window)
+    copy.unlink()
+
+    again = make_window(trained_model)
+    again.session.open(again.sidebar.list.item(row_of(again, POLAND)).data(Qt.ItemDataRole.UserRole))
+    qtbot.waitUntil(lambda: answers(again) == ["La capitale est Varsovie."])
+    dialog = adapters_dialog(again)
+    missing = f"No adapter file at {copy}."
+    qtbot.waitUntil(lambda: row(dialog, str(copy)).details.text() == missing)
+    qtbot.keyClicks(again.composer.edit, "What is the capital of Japan?")
+    with qtbot.waitSignal(again.services.chat.event_received, check_params_cb=is_failed, timeout=30_000):
+        qtbot.keyClick(again.composer.edit, Qt.Key.Key_Return)
+    assert last_turn(again).notice.text() == missing  # said where the answer would be; nothing else breaks
+    qtbot.mouseClick(last_turn(again).regenerate_button, Qt.MouseButton.LeftButton)  # same set: same reason
+    qtbot.waitUntil(lambda: not again.services.chat.busy)
+    assert last_turn(again).notice.text() == missing
+    qtbot.mouseClick(row(dialog, str(copy)).on, Qt.MouseButton.LeftButton)
+    regenerate(qtbot, again)
+    assert answers(again) == ["La capitale est Varsovie.", "Tokyo"]
     dialog.close()
