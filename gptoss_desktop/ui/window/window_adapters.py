@@ -179,7 +179,7 @@ class WindowAdapters(QObject):
         self.changed.emit()
 
     @Slot(object)
-    def _on_conversation_changed(self) -> None:
+    def _on_conversation_changed(self, _settings: object) -> None:
         """Another conversation is shown, or its settings changed elsewhere: the dialog shows its set."""
         if not self._choosing:
             self.changed.emit()
