@@ -146,8 +146,8 @@ class WindowAdapters(QObject):
 
     # --- checks ---------------------------------------------------------------------------------
 
-    @Slot()
-    def _check_all(self) -> None:
+    @Slot(object)
+    def _check_all(self, _loaded: object = None) -> None:
         """Check every adapter listed against the model loaded now (header only: nothing is loaded)."""
         paths = self.paths()
         self.checking.update(paths)
