@@ -18,6 +18,9 @@
     ... --unfold                      # unfold the last answer's reasoning and each of its tool steps
     ... --ask-python CODE             # the model calls python with CODE (scripted, tests/fixtures/scripted_tools.py)
                                       # and the picture is taken while the window asks Run or Skip
+    ... --adapter FILE[:SCALE]        # add a LoRA adapter as File ▸ Adapters… does, on in the conversation at SCALE
+        [--adapter-from N]            # from question N on (0: all); earlier questions are answered without it
+    ... --adapters-dialog             # then open File ▸ Adapters… and shoot that instead
 
 Runs against a temporary home. The picture is taken when the last reply finishes,
 or with --mid-answer as soon as its answer starts to stream.
@@ -64,6 +67,9 @@ def main() -> None:
     parser.add_argument("--tool-demo", action="store_true", help="store and open a conversation that ran Python")
     parser.add_argument("--unfold", action="store_true", help="unfold the last answer's reasoning and tool steps")
     parser.add_argument("--ask-python", metavar="CODE", help="the model calls python with CODE; shoot the question")
+    parser.add_argument("--adapter", action="append", default=[], metavar="FILE[:SCALE]", help="add a LoRA adapter")
+    parser.add_argument("--adapter-from", type=int, default=0, metavar="N", help="turn the adapters on at question N")
+    parser.add_argument("--adapters-dialog", action="store_true", help="shoot File ▸ Adapters…")
     args = parser.parse_args()
 
     from gptoss_desktop.core.paths import app_paths, use_home
@@ -149,6 +155,8 @@ def main() -> None:
             shots.append(window.grab().save(args.out))
 
     for index, question in enumerate(args.questions):
+        if args.adapter and index == args.adapter_from:
+            add_adapters(app, window, args.adapter)
         if args.mid_answer and index == len(args.questions) - 1:
             window.services.chat.event_received.connect(shoot_mid_answer)
         window.composer.edit.setPlainText(question)
@@ -159,10 +167,21 @@ def main() -> None:
             return
         while window.services.chat.busy:
             app.processEvents()
+    if args.adapter and args.adapter_from >= len(args.questions):
+        add_adapters(app, window, args.adapter)
     if args.regenerate:
         window.session.regenerate()
         while window.services.chat.busy:
             app.processEvents()
+    if args.adapters_dialog:
+        dialog = window.adapters.show_dialog()
+        dialog.resize(640, 300)
+        for _ in range(20):
+            app.processEvents()
+        dialog.grab().save(args.out)
+        dialog.close()
+        close(app, window)
+        return
     if args.prompt or args.settings:
         shoot_dialog(app, window, args)
         close(app, window)
@@ -199,6 +218,21 @@ def create_window(model: str | None, ask_python: str | None) -> MainWindow:
     if model:
         window.load_model(model)
     return window
+
+
+def add_adapters(app: QApplication, window: MainWindow, adapters: list[str]) -> None:
+    """Add each FILE[:SCALE] as File ▸ Adapters… does (checked and loaded on the engine thread), then set its scale."""
+    for text in adapters:
+        path, colon, scale = text.rpartition(":")
+        if not colon or not scale.replace(".", "", 1).isdigit():
+            path, scale = text, "1"
+        key = str(Path(path).resolve())
+        window.adapters.add(key)
+        while key in window.adapters.checking:
+            app.processEvents()
+        if window.adapters.scale_of(key) is None:
+            raise SystemExit(f"The adapter was refused: {window.statusBar().currentMessage()}")
+        window.adapters.choose(key, float(scale))
 
 
 def shoot_approval(app: QApplication, window: MainWindow, out: str) -> None:

@@ -12,8 +12,10 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
 from typing import Literal
 
+from .engine import MAX_ADAPTER_SCALE, LoraAdapter
 from .harmony import EFFORTS, Effort
 from .remote.profile import ServerProfile
 from .sampling import GPT_OSS_SAMPLING, SamplingParams
@@ -45,6 +47,24 @@ def _is_optional_int(value: object, low: int, high: int) -> bool:
     return value is None or (type(value) is int and low <= value <= high)
 
 
+def _are_adapters(value: object) -> bool:
+    if not isinstance(value, tuple) or not all(isinstance(a, LoraAdapter) for a in value):
+        return False
+    return len({a.path for a in value}) == len(value)
+
+
+def _adapters_from_json(value: object) -> tuple[LoraAdapter, ...]:
+    """[{"path": …, "scale": …}, …] as stored; a damaged entry (or a second one of a file) is left out."""
+    adapters: dict[str, LoraAdapter] = {}
+    for item in value if isinstance(value, list) else []:
+        if not isinstance(item, dict):
+            continue
+        path, scale = item.get("path"), item.get("scale")
+        if isinstance(path, str) and path and path not in adapters and _is_number(scale, 0.0, MAX_ADAPTER_SCALE):
+            adapters[path] = LoraAdapter(Path(path), float(scale))  # type: ignore[arg-type]
+    return tuple(adapters.values())
+
+
 def _is_optional_number(value: object, low: float, high: float, *, low_open: bool = False) -> bool:
     return value is None or _is_number(value, low, high, low_open=low_open)
 
@@ -63,6 +83,7 @@ _CHECKS: dict[str, Callable[[object], bool]] = {
     "documents_to_server": lambda value: isinstance(value, str),
     "python": lambda value: value in PYTHON_CHOICES,
     "python_without_network_isolation": lambda value: type(value) is bool,
+    "adapters": _are_adapters,
 }
 
 
@@ -77,6 +98,9 @@ class ConversationSettings:
     ``python`` says whether gpt-oss may run Python in the conversation's sandbox: "ask" (Run or Skip
     each call), "run" or "off"; ``python_without_network_isolation`` is the person's choice to run it
     where the system cannot cut it off from the network.
+
+    ``adapters`` are the LoRA adapters this conversation's answers are written with, each at its scale
+    (0 to 2), on the model on this computer; a file appears at most once.
     """
 
     instructions: str = ""
@@ -92,6 +116,7 @@ class ConversationSettings:
     repeat_penalty: float | None = None
     python: PythonChoice = "ask"
     python_without_network_isolation: bool = False
+    adapters: tuple[LoraAdapter, ...] = ()
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -128,6 +153,7 @@ class ConversationSettings:
         """Compact JSON for a database column (a server as its profile: never a key)."""
         values = asdict(self)
         values["server"] = self.server.to_json() if self.server is not None else None
+        values["adapters"] = [{"path": str(a.path), "scale": a.scale} for a in self.adapters]
         values["format"] = FORMAT
         return json.dumps(values, separators=(",", ":"), ensure_ascii=False)
 
@@ -143,6 +169,7 @@ class ConversationSettings:
         if not isinstance(raw, dict):
             return cls()
         raw["server"] = ServerProfile.from_json(raw.get("server"))
+        raw["adapters"] = _adapters_from_json(raw.get("adapters"))
         values = {k: v for k, v in raw.items() if k in _CHECKS and _CHECKS[k](v)}
         for name in ("temperature", "top_p", "min_p", "repeat_penalty"):
             if values.get(name) is not None:

@@ -36,6 +36,11 @@ _CHECKS: dict[str, Callable[[object], bool]] = {
     "api_port": lambda value: type(value) is int and 1 <= value <= 65535,
     "window_geometry": lambda value: value is None or (isinstance(value, str) and len(value) < 4096),
     "python_interpreter": lambda value: value is None or (isinstance(value, str) and 0 < len(value) < 4096),
+    "adapters": lambda value: (
+        isinstance(value, tuple)
+        and len(set(value)) == len(value)
+        and all(isinstance(v, str) and 0 < len(v) < 4096 for v in value)
+    ),
 }
 
 
@@ -53,6 +58,8 @@ class Settings:
     ``window_geometry`` is where the window was and how large (Qt's saveGeometry, base64).
     ``python_interpreter`` is another Python for the python tool (one with pandas or matplotlib), run
     under the same sandbox; None means the app's own.
+    ``adapters`` are the LoRA adapter files added (File ▸ Adapters…, or dropped), offered to every
+    conversation; each conversation says which of them it applies, and how strongly.
     """
 
     model_path: str | None = None
@@ -66,6 +73,7 @@ class Settings:
     api_port: int = 8080
     window_geometry: str | None = None
     python_interpreter: str | None = None
+    adapters: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -89,6 +97,9 @@ def load_settings(path: Path) -> Settings:
     servers = raw.get("servers")
     profiles = (ServerProfile.from_json(item) for item in (servers if isinstance(servers, list) else []))
     raw["servers"] = tuple(profile for profile in profiles if profile is not None)
+    adapters = raw.get("adapters")
+    if isinstance(adapters, list):  # a damaged entry is dropped, not the whole list
+        raw["adapters"] = tuple(dict.fromkeys(a for a in adapters if isinstance(a, str) and 0 < len(a) < 4096))
     return Settings(**{k: v for k, v in raw.items() if k in _CHECKS and _CHECKS[k](v)})
 
 
@@ -98,6 +109,7 @@ def save_settings(path: Path, settings: Settings) -> None:
     with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp", encoding="utf-8") as f:
         values = asdict(settings)
         values["servers"] = [server.to_json() for server in settings.servers]
+        values["adapters"] = list(settings.adapters)
         json.dump(values, f, indent=2)
         tmp = Path(f.name)
     os.replace(tmp, path)

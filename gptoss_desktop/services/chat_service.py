@@ -7,7 +7,7 @@ receiver dispatches them with `match`, so a new kind of event is one class and o
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
@@ -43,6 +43,8 @@ class ChatService(ThreadOwner):
     api_finished = Signal()
     #: The server refused OpenAI tools (llama-server without --jinja): python is not offered to it again.
     tools_refused = Signal(ServerProfile)
+    #: A LoRA adapter was checked (check_adapters): an AdapterStatus, its `problem` "" when the model can use it.
+    adapter_checked = Signal(object)
 
     def __init__(self, engine_factory: EngineFactory | None = None, parent: QObject | None = None) -> None:
         self._buffer: EventBuffer[Tagged] = EventBuffer()
@@ -61,6 +63,7 @@ class ChatService(ThreadOwner):
         self._worker.api_started.connect(self.api_started)
         self._worker.api_finished.connect(self.api_finished)
         self._worker.tools_refused.connect(self.tools_refused)
+        self._worker.adapter_checked.connect(self.adapter_checked)
         self._worker.events_ready.connect(self._on_events_ready)
         self._worker.model_loaded.connect(self._on_model_loaded)
         self._worker.model_failed.connect(self.model_failed)
@@ -92,6 +95,12 @@ class ChatService(ThreadOwner):
         self._set_busy(True)
         self.submit(self._worker.generate, self._current, request, self._cancel, documents, server, tools)
         return self._current
+
+    def check_adapters(self, paths: Sequence[str], load: bool = False) -> None:
+        """Check LoRA adapter files against the loaded model on the engine thread (after the answer running now),
+        and with `load` have llama.cpp load them; adapter_checked follows for each."""
+        for path in paths:
+            self.submit(self._worker.check_adapter, path, load)
 
     def run_api_job(self, job: Job, finished: Callable[[Job], None]) -> None:
         """Queue a program's request behind what the engine thread has to do (any thread: submitting is

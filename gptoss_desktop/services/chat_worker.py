@@ -26,6 +26,7 @@ from ..core.harmony import PYTHON
 from ..core.history.store import Store
 from ..core.local.engine import LocalEngine
 from ..core.local.load_probe import load_local_engine
+from ..core.local.lora_file import LoraFile, read_lora
 from ..core.remote.connect import open_engine
 from ..core.remote.profile import ServerProfile
 from ..core.tools.loop import Toolbox, WithTools
@@ -65,6 +66,23 @@ class ToolChoice:
         return SandboxOptions(interpreter=interpreter, require_network_isolation=self.network_isolation)
 
 
+@dataclass(frozen=True)
+class AdapterStatus:
+    """What checking a LoRA adapter file found: its name and size, and why the loaded model cannot use it."""
+
+    path: str  # as it was asked for
+    name: str  # as the adapter calls itself, or its file's stem when it could not be read
+    rank: int = 0
+    size: int = 0  # bytes of its matrices, beside the model
+    problem: str = ""  # why it cannot be used with the loaded model ("" when it can)
+    model: str = ""  # the model it was checked against ("" when none was loaded: only its own header was read)
+
+    @classmethod
+    def of(cls, path: str, lora: LoraFile, model: str) -> AdapterStatus:
+        """An adapter that can be used (with `model`, if one is named)."""
+        return cls(path, lora.name, lora.rank, lora.tensor_bytes, "", model)
+
+
 class ChatWorker(Worker):
     """Loads a model and runs requests on its thread, on that model or on a conversation's server;
     results go through an EventBuffer."""
@@ -76,6 +94,7 @@ class ChatWorker(Worker):
     api_started = Signal()  # a program's request (the local API) began on this thread
     api_finished = Signal()
     tools_refused = Signal(ServerProfile)  # the server refused OpenAI tools: its answers come without them
+    adapter_checked = Signal(object)  # AdapterStatus
 
     def __init__(self, buffer: EventBuffer[Tagged], engine_factory: EngineFactory = load_local_engine) -> None:
         super().__init__()
@@ -96,6 +115,25 @@ class ChatWorker(Worker):
             self.model_failed.emit(str(exc))
             return
         self.model_loaded.emit(self._engine.info)
+
+    def check_adapter(self, path: str, load: bool) -> None:
+        """Check a LoRA adapter against the loaded model and the memory left, and with `load` have llama.cpp
+        load it (engine thread); adapter_checked says what was found. Without a model only its header is read."""
+        engine = self._engine
+        model = engine.info.name if engine is not None else ""
+        try:
+            if engine is None:
+                lora = read_lora(path)
+            else:
+                lora = engine.open_adapter(path) if load else engine.check_adapter(path)
+        except ModelLoadError as exc:  # AdapterError and GGUFError both are: a reason in words
+            self.adapter_checked.emit(AdapterStatus(path, Path(path).stem, problem=str(exc), model=model))
+            return
+        except Exception as exc:  # the worker must survive any file
+            problem = f"{Path(path).name} could not be read: {exc}"
+            self.adapter_checked.emit(AdapterStatus(path, Path(path).stem, problem=problem, model=model))
+            return
+        self.adapter_checked.emit(AdapterStatus.of(path, lora, model))
 
     def run_api_job(self, job: Job, finished: Callable[[Job], None]) -> None:
         """Answer a program's request through the local API on the loaded model (engine thread), in

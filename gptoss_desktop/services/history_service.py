@@ -17,6 +17,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from ..core.documents.prompting import Source
+from ..core.history.answer_adapters import AnswerAdapter
 from ..core.history.export import ExportError, export_json, export_markdown, write_export
 from ..core.history.store import MessageStats, SearchHit, State, Store, StoredConversation, StoredMessage
 from ..core.history.tool_steps import ToolStep
@@ -156,6 +157,12 @@ class HistoryWorker(Worker):
         if message_id is not None:
             self._run("save the answer's tool steps", False, lambda store: store.set_tool_steps(message_id, steps))
 
+    def set_adapters(self, message: str, adapters: tuple[AnswerAdapter, ...]) -> None:
+        """Keep the adapters an answer is written with."""
+        message_id = self._store.message_id(message) if self._store is not None else None
+        if message_id is not None:
+            self._run("save the answer's adapters", False, lambda store: store.set_adapters(message_id, adapters))
+
     def set_prompt(self, message: str, prompt: bytes) -> None:
         """Keep the prompt an answer's model received with it."""
         message_id = self._store.message_id(message) if self._store is not None else None
@@ -290,8 +297,8 @@ class HistoryService(ThreadOwner):
         )
 
     def begin_answer(self, conversation: str, answer: TranscriptMessage) -> None:
-        """An answer starts streaming: stored at once, empty, as `streaming`; its text is read from `answer`
-        as it grows."""
+        """An answer starts streaming: stored at once, empty, as `streaming`, with the adapters it is written with;
+        its text is read from `answer` as it grows."""
         self._streaming[answer.uid] = answer
         self.submit(
             self._worker.add_message,
@@ -304,6 +311,8 @@ class HistoryService(ThreadOwner):
             answer.model,
             answer.parent,
         )
+        if answer.adapters:
+            self.submit(self._worker.set_adapters, answer.uid, answer.adapters)
 
     def answer_grew(self, answer: TranscriptMessage) -> None:
         """The streaming answer has more text: written with the next flush (at most every WRITE_INTERVAL_MS)."""

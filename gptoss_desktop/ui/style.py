@@ -42,6 +42,7 @@ QFrame#toolApproval, QFrame#sandboxProblem {
 }
 QLabel#turnFiles { padding-top: 2px; }
 QLabel#turnNotice { color: palette(placeholder-text); font-style: italic; }
+QLabel#turnAdapters, QLabel#adapterDetails { color: palette(placeholder-text); }
 QLabel#turnSources { padding-top: 2px; }
 QLabel#placeholder { color: palette(placeholder-text); }
 QToolButton#turnAction, QToolButton#versionButton {

@@ -139,3 +139,16 @@ def test_the_adapter_is_loaded_once_per_model(engine: LocalEngine) -> None:
     first = engine.open_adapter(FRENCH_ADAPTER)
     assert engine.open_adapter(FRENCH_ADAPTER.parent / ".." / "fixtures" / FRENCH_ADAPTER.name) is first
     assert [lora.path for lora in engine.adapters.opened()].count(FRENCH_ADAPTER.resolve()) == 1
+
+
+def test_checking_an_adapter_loads_nothing_and_says_what_opening_would(engine: LocalEngine, tmp_path: Path) -> None:
+    copy = tmp_path / "french-copy.gguf"
+    copy.write_bytes(FRENCH_ADAPTER.read_bytes())
+    checked = engine.check_adapter(copy)
+    assert (checked.name, checked.rank) == ("gpt-oss-tiny French capitals", 8)
+    assert copy.resolve() not in [lora.path for lora in engine.adapters.opened()]
+    other = write_adapter(
+        tmp_path / "llama.gguf", random_pairs({"blk.0.attn_q.weight": (128, 128)}, 4), 8.0, architecture="llama"
+    )
+    with pytest.raises(AdapterError, match="was made for a llama model; gpt-oss-tiny-harmony is gpt-oss"):
+        engine.check_adapter(other)

@@ -9,7 +9,7 @@ import pytest
 
 from gptoss_desktop.core.local.gguf_file import GGUFError, read_gguf
 from gptoss_desktop.core.local.header_checks import check_header
-from gptoss_desktop.core.local.lora_file import AdapterError, check_lora_matches, read_lora
+from gptoss_desktop.core.local.lora_file import AdapterError, check_lora_matches, is_adapter_file, read_lora
 from gptoss_desktop.core.models.discovery import check_model
 from tests.fixtures.lora_gguf import FRENCH_ADAPTER, random_pairs, write_adapter
 from tests.fixtures.tiny_gptoss import TinyConfig, build_vocab, tensor_shapes
@@ -183,3 +183,17 @@ def test_not_a_gguf_at_all(tmp_path: Path) -> None:
         read_lora(text)
     with pytest.raises(AdapterError, match="No adapter file at"):
         read_lora(tmp_path / "missing.gguf")
+
+
+def test_a_dropped_file_is_told_apart_by_its_header_alone(tmp_path: Path, trained_model: Path) -> None:
+    cut = tmp_path / "cut.gguf"
+    cut.write_bytes(FRENCH_ADAPTER.read_bytes()[:5000])  # its weights are missing, its header says adapter
+    notes = tmp_path / "notes.gguf"
+    notes.write_text("my adapter, honestly\n")
+    assert [is_adapter_file(p) for p in (FRENCH_ADAPTER, cut, trained_model, notes, tmp_path / "gone.gguf")] == [
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]

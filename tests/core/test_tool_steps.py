@@ -158,7 +158,7 @@ def test_a_database_from_before_tool_steps_gets_the_table_and_its_answers_have_n
     old.add_message(conversation, "assistant", "An answer from before.")
     old.close()
     store = Store(tmp_path / "chats.db")
-    assert store.applied == ["0010_tool_steps"]
+    assert store.applied == [name for name, _ in MIGRATIONS[before:]]
     (message,) = store.messages(conversation)
     store.close()
     assert (message.content, message.tool_steps) == ("An answer from before.", ())

@@ -15,7 +15,9 @@ from gptoss_desktop.core.harmony import Conversation, Message
 from gptoss_desktop.core.local.engine import LocalEngine
 from gptoss_desktop.core.sampling import SamplingParams
 from gptoss_desktop.services.chat_service import ChatService
+from gptoss_desktop.services.chat_worker import AdapterStatus
 from tests.fixtures.chat_events import is_done, is_text
+from tests.fixtures.lora_gguf import FRENCH_ADAPTER
 
 
 @pytest.fixture
@@ -154,5 +156,31 @@ def test_a_model_that_aborts_llama_cpp_is_refused_and_the_app_keeps_running(
         assert "llama.cpp crashed loading aborts.gguf (SIGABRT)" in failed.args[0]
         with qtbot.waitSignal(service.model_loaded, timeout=60_000):
             service.load_model(str(trained_model))
+    finally:
+        assert service.shutdown(2000)
+
+
+def test_adapters_are_read_before_a_model_loads_and_checked_against_each_model(
+    qtbot: QtBot, tiny_model: Path, trained_model: Path
+) -> None:
+    service = ChatService()
+    statuses: list[AdapterStatus] = []
+    service.adapter_checked.connect(statuses.append)
+    try:
+        service.check_adapters([str(FRENCH_ADAPTER), str(trained_model)])
+        qtbot.waitUntil(lambda: len(statuses) == 2)
+        french, model = statuses
+        assert (french.name, french.rank, french.model, french.problem) == ("gpt-oss-tiny French capitals", 8, "", "")
+        assert "gpt-oss-tiny-harmony.gguf is a model, not a LoRA adapter" in model.problem
+        with qtbot.waitSignal(service.model_loaded, timeout=20_000):
+            service.load_model(str(tiny_model))  # the random gpt-oss: narrower than the one it was trained on
+        service.check_adapters([str(FRENCH_ADAPTER)])
+        qtbot.waitUntil(lambda: len(statuses) == 3)
+        assert statuses[2].problem.startswith("gpt-oss-tiny-french.lora.gguf does not fit ")
+        with qtbot.waitSignal(service.model_loaded, timeout=20_000):
+            service.load_model(str(trained_model))
+        service.check_adapters([str(FRENCH_ADAPTER)])
+        qtbot.waitUntil(lambda: len(statuses) == 4)
+        assert (statuses[3].problem, statuses[3].model, statuses[3].size) == ("", "gpt-oss-tiny-harmony", 380_928)
     finally:
         assert service.shutdown(2000)

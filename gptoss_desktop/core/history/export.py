@@ -7,7 +7,8 @@ it (the versions chosen last); the other versions of a regenerated answer or an 
 follow it, folded in Markdown, and in JSON every message names the one it follows, so the whole
 tree can be rebuilt. An answer's tool steps go where they happened in its reasoning (their code and
 output are part of it, exported with it); without the reasoning only what they did is said: one
-line each, and the files they wrote. Pure functions: the UI calls them on its storage thread, the
+line each, and the files they wrote. An answer written with LoRA adapters names them after its model, with
+their scales ("gpt-oss-20b + French capitals ×1.0"). Pure functions: the UI calls them on its storage thread, the
 CLI on its only one.
 """
 
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..files import WriteRefusedError, write_file
+from .answer_adapters import written_by
 from .store import StoredConversation, StoredMessage
 from .tool_steps import ToolStep, interleaved
 from .transcript import Transcript
@@ -28,7 +30,8 @@ ExportFormat = Literal["md", "json"]
 FORMATS: tuple[ExportFormat, ...] = ("md", "json")
 JSON_FORMAT_NAME = "gptoss-desktop.conversation"
 #: 2: messages carry their id and the id they follow; other versions listed apart. 3: answers' tool steps.
-JSON_VERSION = 3
+#: 4: the LoRA adapters an answer was written with.
+JSON_VERSION = 4
 UNTITLED = "Untitled conversation"
 
 _NOTES = {
@@ -159,7 +162,7 @@ def write_export(path: Path, text: str) -> None:
 def _heading(message: StoredMessage) -> str:
     if message.role == "user":
         return "## You"
-    details = [_one_line(message.model or "")]
+    details = [written_by(message.model, message.adapters) if message.adapters else _one_line(message.model or "")]
     if message.effort:
         details.append(f"{_one_line(message.effort)} effort")
     return " · ".join(["## Assistant", *(d for d in details if d)])
@@ -257,6 +260,8 @@ def _message_json(message: StoredMessage, include_reasoning: bool) -> dict[str, 
         seconds=message.seconds,
         created_at=_iso(message.created_at),
     )
+    if message.adapters:
+        fields["adapters"] = [{"name": a.name, "file": Path(a.path).name, "scale": a.scale} for a in message.adapters]
     if message.tool_steps:
         fields["tool_steps"] = [_step_json(step, include_reasoning) for step in message.tool_steps]
     if message.sources:

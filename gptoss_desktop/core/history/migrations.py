@@ -251,6 +251,22 @@ def _create_tool_steps(db: sqlite3.Connection) -> None:
     )
 
 
+def _create_answer_adapters(db: sqlite3.Connection) -> None:
+    """The LoRA adapters an answer was written with (issue 21), in the order its request named them: the
+    adapter's name and file, and the scale it was applied at. The base model is the message's `model`."""
+    _run(
+        db,
+        """CREATE TABLE answer_adapters (
+            message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+            ordinal INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            path TEXT NOT NULL DEFAULT '',
+            scale REAL NOT NULL,
+            PRIMARY KEY (message_id, ordinal)
+        )""",
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     ("0001_conversations_and_messages", _create_conversations),
     ("0002_full_text_search", _create_search),
@@ -262,6 +278,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ("0008_answer_versions", _add_answer_versions),
     ("0009_answer_details", _add_answer_details),
     ("0010_tool_steps", _create_tool_steps),
+    ("0011_answer_adapters", _create_answer_adapters),
 )
 
 

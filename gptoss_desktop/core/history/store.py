@@ -21,6 +21,7 @@ from typing import Literal
 from ..documents.index import DocumentIndex
 from ..documents.prompting import Source
 from ..sqlite_transaction import write_transaction
+from .answer_adapters import AnswerAdapter, read_adapters, write_adapters
 from .migrations import MIGRATIONS, Migration, migrate
 from .read_only import check_schema_readable, open_read_only, writable
 from .tool_steps import ToolStep, files_to_json, step_from_row
@@ -83,6 +84,7 @@ class StoredMessage:
     sources: tuple[Source, ...] = ()  # what the answer cited from the conversation's documents
     sources_cited: bool = True  # False: the answer cited nothing, these are the passages it was given
     tool_steps: tuple[ToolStep, ...] = ()  # the tools it called, in order
+    adapters: tuple[AnswerAdapter, ...] = ()  # the LoRA adapters it was written with, at their scales
 
 
 @dataclass(frozen=True)
@@ -321,13 +323,22 @@ class Store:
         )
         messages = [StoredMessage(*row) for row in rows]
         listed, steps = self._sources_of(conversation_id), self._steps_of(conversation_id)
+        adapters = read_adapters(self._db, conversation_id)
         for index, message in enumerate(messages):
             sources, cited = listed.get(message.id, ((), True))
-            if sources or message.id in steps:
+            if sources or message.id in steps or message.id in adapters:
                 messages[index] = dataclasses.replace(
-                    message, sources=sources, sources_cited=cited, tool_steps=steps.get(message.id, ())
+                    message,
+                    sources=sources,
+                    sources_cited=cited,
+                    tool_steps=steps.get(message.id, ()),
+                    adapters=adapters.get(message.id, ()),
                 )
         return messages
+
+    def set_adapters(self, message_id: int, adapters: Sequence[AnswerAdapter]) -> None:
+        """Keep the LoRA adapters an answer was written with, at their scales."""
+        write_adapters(self._db, message_id, adapters)
 
     def set_tool_steps(self, message_id: int, steps: Sequence[ToolStep]) -> None:
         """Keep an answer's tool steps (all of them, as they are now: a step's result replaces its call)."""

@@ -23,6 +23,7 @@ from ..documents.prompting import Source
 from ..events import AnswerDelta, Done, Failed, ReasoningDelta, Stats, ToolApproval, ToolCall, ToolResult
 from ..harmony import Conversation, Effort, Message
 from ..prompt_record import PromptSent
+from .answer_adapters import AnswerAdapter
 from .store import MessageStats, State, StoredConversation, StoredMessage, new_uid
 from .tool_steps import ToolStep
 
@@ -53,6 +54,8 @@ class TranscriptMessage:
     prompt: PromptSent | None = None
     #: The tools the answer called, in order, each with where in the reasoning it happened.
     steps: list[ToolStep] = field(default_factory=list)
+    #: The LoRA adapters the answer was written with, at their scales (on `model`, its base).
+    adapters: tuple[AnswerAdapter, ...] = ()
 
     @property
     def streaming(self) -> bool:
@@ -84,6 +87,7 @@ class TranscriptMessage:
             parent=message.parent_uid,
             chosen_at=message.chosen_at,
             steps=list(message.tool_steps),
+            adapters=message.adapters,
         )
 
     @property
@@ -228,9 +232,11 @@ class Transcript:
         """What the person sent, after the last message shown."""
         return self._add(TranscriptMessage(new_uid(), "user", text))
 
-    def begin_answer(self, effort: str, model: str) -> TranscriptMessage:
-        """An answer starts streaming (empty), after the last message shown."""
-        return self._add(TranscriptMessage(new_uid(), "assistant", state="streaming", effort=effort, model=model))
+    def begin_answer(self, effort: str, model: str, adapters: tuple[AnswerAdapter, ...] = ()) -> TranscriptMessage:
+        """An answer starts streaming (empty), after the last message shown, written by `model` with `adapters`."""
+        answer = TranscriptMessage(new_uid(), "assistant", state="streaming", effort=effort, model=model)
+        answer.adapters = adapters
+        return self._add(answer)
 
     def branch_before(self, uid: str) -> bool:
         """The branch shown now ends just before message `uid`, which is kept as a version: the next message

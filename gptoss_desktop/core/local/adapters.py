@@ -63,14 +63,24 @@ class ModelAdapters:
         opened = self._opened.get(key)
         if opened is not None:
             return opened.lora
+        lora = self.check(key)
+        handle = _load(self._llama, key)
+        self._opened[key] = _Opened(handle, lora)
+        return lora
+
+    def check(self, path: str | Path) -> LoraFile:
+        """What `open` checks, without loading: the header against the model, and the memory left beside the
+        adapters open now. AdapterError says why it would be refused."""
+        key = Path(path).expanduser().resolve()
+        opened = self._opened.get(key)
+        if opened is not None:
+            return opened.lora
         lora = read_lora(key)
         check_lora_matches(lora, self._model)
         in_use = sum(o.lora.tensor_bytes for o in self._opened.values())
         problem = adapter_room(self._plan, self._machine(), lora.tensor_bytes, in_use)
         if problem is not None:
             raise AdapterError(f"{key.name} {problem}.")
-        handle = _load(self._llama, key)
-        self._opened[key] = _Opened(handle, lora)
         return lora
 
     def apply(self, adapters: Sequence[LoraAdapter]) -> bool:

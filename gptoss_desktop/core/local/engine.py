@@ -259,6 +259,10 @@ class LocalEngine:
         """Check a LoRA adapter against this model and load it, so requests can name it (AdapterError if not)."""
         return self.adapters.open(Path(path))
 
+    def check_adapter(self, path: str | os.PathLike[str]) -> LoraFile:
+        """What open_adapter checks (the header against this model, the memory left), without loading it."""
+        return self.adapters.check(Path(path))
+
     def _use_adapters(self, request: ChatRequest) -> str | None:
         """Apply the request's adapters; why not, if they cannot be.
 

@@ -58,6 +58,15 @@ def is_adapter(info: GGUFInfo) -> bool:
     return info.metadata.get("general.type") == "adapter"
 
 
+def is_adapter_file(path: str | os.PathLike[str]) -> bool:
+    """True when `path` is a GGUF whose header says it is an adapter (its weights are not read; a file whose
+    header cannot be read is not one): tells a dropped adapter from a dropped model."""
+    try:
+        return is_adapter(read_gguf(Path(path).expanduser(), require_complete=False, max_array_items=0))
+    except GGUFError:
+        return False
+
+
 def read_lora(path: str | os.PathLike[str]) -> LoraFile:
     """Read and check an adapter's header on its own (not yet against a model); AdapterError if unusable."""
     try:

@@ -34,6 +34,7 @@ from ...core.events import (
     ToolResult,
 )
 from ...core.harmony import Effort
+from ...core.history.answer_adapters import AnswerAdapter
 from ...core.history.store import StoredConversation, StoredMessage, new_uid
 from ...core.history.titles import title_from
 from ...core.history.transcript import Transcript, TranscriptMessage
@@ -86,6 +87,8 @@ class ChatSession(QObject):
         self.model_sampling: Callable[[], SamplingParams] = SamplingParams
         #: Another Python for the python tool (Preferences; the window keeps it current), None: the app's own.
         self.python_interpreter: str | None = None
+        #: An adapter's name as its file says it (the window knows, once the engine thread has read it).
+        self.adapter_name: Callable[[Path], str] = lambda path: path.stem
         self._turn: AssistantTurn | None = None  # the widget of the answer streaming now
         self.tools = ToolTurn(self)  # the streaming answer's tool steps, and the person's Run or Skip
         self.tools.always_run.connect(lambda: self.update_settings(self.settings.with_changes(python="run")))
@@ -247,8 +250,11 @@ class ChatSession(QObject):
             assert info is not None
             shows_reasoning, model_name = info.is_harmony, info.name
         conversation = self.transcript.prompt(effort, dt.date.today().isoformat())
-        answer = self.transcript.begin_answer(effort, model_name)
+        adapters = self.settings.adapters if server is None else ()  # they change the model on this computer
+        used = tuple(AnswerAdapter(self.adapter_name(a.path), str(a.path), a.scale) for a in adapters)
+        answer = self.transcript.begin_answer(effort, model_name, used)
         self._turn = self.turns.add_streaming(answer, shows_reasoning, self.show_reasoning_by_default)
+        self._turn.show_adapters(model_name, used)
         self._turn.stop_requested.connect(self.stop)
         self._turn.unisolated_python_requested.connect(self._allow_unisolated_python)
         self.tools.begin(self._turn, answer)
@@ -260,7 +266,7 @@ class ChatSession(QObject):
             self._turn.show_notice(WITHOUT_DOCUMENTS)
         sampling = self.settings.sampling(self.model_sampling())
         tools = tool_choice(self.uid, self.settings, self.chat.model_info, self.python_interpreter)
-        self.chat.send(ChatRequest(conversation, sampling), documents, server, tools)
+        self.chat.send(ChatRequest(conversation, sampling, adapters=adapters), documents, server, tools)
 
     def _branch_before(self, uid: str) -> None:
         """The branch shown ends before message `uid` (kept as a version): in the transcript and on screen."""

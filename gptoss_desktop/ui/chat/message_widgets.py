@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLay
 
 from ...core.documents.prompting import Source
 from ...core.events import Stats, ToolFile
+from ...core.history.answer_adapters import AnswerAdapter, written_by
 from ...core.history.tool_steps import ToolStep, interleaved
 from ...core.history.transcript import TranscriptMessage
 from .markdown_view import StreamingMarkdownView
@@ -119,6 +120,12 @@ class AssistantTurn(QFrame):
         self.sources.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
         self.sources.linkActivated.connect(self._on_source_link)
         self.sources.setVisible(False)
+        self.written_by = QLabel()
+        self.written_by.setObjectName("turnAdapters")
+        self.written_by.setAccessibleName("Model and adapters")
+        self.written_by.setToolTip("The model and the LoRA adapters this answer was written with, at their scales")
+        self.written_by.setWordWrap(True)
+        self.written_by.setVisible(False)
         self._cited: dict[int, Source] = {}
         self.versions = VersionSwitcher("answer")
         self.versions.step_requested.connect(self.version_requested)
@@ -150,6 +157,7 @@ class AssistantTurn(QFrame):
         layout.addWidget(self.sources)
         layout.addWidget(self.sandbox_problem)
         layout.addWidget(self.notice)
+        layout.addWidget(self.written_by)
         layout.addWidget(self.action_row)
         self._layout = layout
 
@@ -221,6 +229,11 @@ class AssistantTurn(QFrame):
         QGuiApplication.clipboard().setText(self.answer_text())
         self.copied.emit("Answer copied")
 
+    def show_adapters(self, model: str | None, adapters: Sequence[AnswerAdapter]) -> None:
+        """The model and LoRA adapters that wrote the answer: "gpt-oss-20b + French capitals ×1.0" (none: hidden)."""
+        self.written_by.setText(written_by(model, adapters) if adapters else "")
+        self.written_by.setVisible(bool(adapters))
+
     def show_notice(self, text: str) -> None:
         """A line under the answer (stopped, context trimmed, an error)."""
         current = self.notice.text()
@@ -272,6 +285,7 @@ class AssistantTurn(QFrame):
             self.show_notice(notice)
         if message.sources:
             self.show_sources(message.sources, message.sources_cited)
+        self.show_adapters(message.model, message.adapters)
         self.action_row.setVisible(True)
 
     def show_sources(self, sources: Sequence[Source], cited: bool = True) -> None:

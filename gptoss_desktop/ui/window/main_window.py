@@ -44,6 +44,7 @@ from .sidebar import ConversationSidebar
 from .source_viewer import SourceViewer
 from .status_line import StatusLine
 from .where_it_runs import Presentation, WhereItRuns
+from .window_adapters import WindowAdapters, dropped_adapters
 from .window_documents import WindowDocuments
 
 __all__ = ["STOP_NOTICES", "MainWindow"]
@@ -116,6 +117,15 @@ class MainWindow(QMainWindow):
             self.status.speed_label,
             self.status.undo_button,
         )
+        self.adapters = WindowAdapters(
+            self,
+            services.chat,
+            self.session,
+            lambda: self.settings.adapters,
+            lambda paths: self.store_settings(self.settings.with_changes(adapters=paths)),
+        )
+        self.adapters.refused.connect(self._show_problem)
+        self.adapters.added.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self._fit_composer()
         place_window(self, settings.window_geometry)
         self.menu_actions = build_menus(self.menuBar(), self, self._menu_handlers())
@@ -146,6 +156,7 @@ class MainWindow(QMainWindow):
         return {
             "new": self.new_chat,
             "open_model": self.choose_model,
+            "adapters": self.adapters.show_dialog,
             "export_md": lambda: self.export_conversation("md"),
             "export_json": lambda: self.export_conversation("json"),
             "quit": self.close,
@@ -371,7 +382,14 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt's name)
-        """A dropped GGUF file is loaded as the model; other files become the conversation's documents."""
+        """A dropped LoRA adapter is added; another GGUF file is loaded as the model; other files become the
+        conversation's documents."""
+        adapters = dropped_adapters(event.mimeData())
+        if adapters:
+            event.acceptProposedAction()
+            for adapter in adapters:
+                self.adapters.add(adapter)
+            return
         path = dropped_model(event.mimeData())
         if path is not None:
             event.acceptProposedAction()

@@ -31,6 +31,7 @@ class Entry:
 MENUS: tuple[Entry | str, ...] = (
     Entry("&File", "new", "&New Chat", _STD.New),
     Entry("&File", "open_model", "&Open Model…", _STD.Open),
+    Entry("&File", "adapters", "&Adapters…", "Ctrl+Shift+A"),
     "&File",
     Entry("&File", "export_md", "Export as &Markdown…", "Ctrl+Shift+E"),
     Entry("&File", "export_json", "Export as &JSON…"),
