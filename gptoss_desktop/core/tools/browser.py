@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..cancel import CancelFlag
-from ..documents.sections import Section, section_of, section_text, sections
+from ..documents.sections import Section, SectionText, section_of, section_text, sections
 from ..documents.shelf import Shelf, ShelvedDocument
+from ..documents.types import Chunk
 from ..events import Citation, ToolCall, ToolResult
 from ..harmony import ToolNamespace, browser_tool
 from .browser_page import VIEW_TOKENS, BrowserError, Link, Origin, Page, PageBuilder, defuse, find_page, label
@@ -266,15 +267,20 @@ class Browser:
         if document is None or not 0 <= number < len(parts):
             raise BrowserError("That document is no longer attached to the conversation.")
         part = parts[number]
-        text = section_text(self.shelf.chunks(uid, part.first, part.last))
+        # A part that goes on where the one before stopped (the same page or file) starts with the previous
+        # chunk's overlap: read that chunk too, and begin at the line where this part's first chunk starts.
+        follows = number > 0 and parts[number - 1].page == part.page
+        chunks = self.shelf.chunks(uid, part.first - 1 if follows else part.first, part.last)
+        text = section_text(chunks)
+        skip = _lines_shown_before(text, chunks[0]) if follows and chunks else 0
         builder = PageBuilder()
-        starts: list[int] = []
-        for line in text.lines:
+        starts: list[int] = [0] * skip
+        for line in text.lines[skip:]:
             starts.append(len(builder.lines))
             origin = Origin(uid, document.name, part.page, line.line)
             for piece in defuse(line.text).split("\n"):
                 builder.add(piece, origin)
-        chunk_lines = {ordinal: starts[at] for ordinal, at in text.chunk_starts.items()}
+        chunk_lines = {ordinal: starts[at] for ordinal, at in text.chunk_starts.items() if ordinal >= part.first}
         name = label(document.name)
         links: dict[int, Link] = {}
         if len(parts) > 1:
@@ -294,6 +300,15 @@ class Browser:
         if not builder.lines:
             builder.add("(this part has no text)")
         return builder.page(url, title, links=links, part=(uid, number), chunk_lines=chunk_lines)
+
+
+def _lines_shown_before(text: SectionText, previous: Chunk) -> int:
+    """How many of `text`'s lines the part before showed already: those of its last chunk, `previous`
+    (a line it showed only in part stays, whole)."""
+    last = text.chunk_starts.get(previous.ordinal, 0) + previous.text.count("\n")
+    if last < len(text.lines) and text.lines[last].text == previous.text.rsplit("\n", 1)[-1]:
+        last += 1
+    return min(last, len(text.lines))
 
 
 def _part_name(parts: list[Section], number: int) -> str:
