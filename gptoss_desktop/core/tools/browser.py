@@ -127,14 +127,12 @@ class Browser:
         links: dict[int, Link] = {}
         for number, passage in enumerate(passages):
             chunk = passage.chunk
-            part = section_of(self._sections(passage.document_uid), chunk.ordinal)
             title = label(", ".join(p for p in (chunk.heading, chunk.anchor) if p) or passage.document_name)
             snippet = " ".join(defuse(chunk.text).split())
             snippet = snippet if len(snippet) <= SNIPPET_CHARS else snippet[: SNIPPET_CHARS - 1] + "…"
             origin = Origin(passage.document_uid, passage.document_name, chunk.page, chunk.line_start)
             builder.add(f"  * 【{number}†{title}†{label(passage.document_name)}】 {snippet}", origin)
-            if part is not None:
-                links[number] = Link(passage.document_uid, part.number, ordinal=chunk.ordinal)
+            links[number] = Link(passage.document_uid, None, ordinal=chunk.ordinal)
         if not passages:
             where = f"`{label(scope.name)}`" if scope else "the documents"
             builder.add(f"No passage of {where} matches `{label(query)}`.")
@@ -158,7 +156,7 @@ class Browser:
                 link = current.links.get(int(ident))
                 if link is None:
                     raise BrowserError(f"Invalid link id `{int(ident)}`.")
-                page = self._part_page(link.document_uid, link.section)
+                page = self._part_page(link.document_uid, self._section_number(link))
                 if loc < 0:
                     at = page.chunk_lines.get(link.ordinal, 0) if link.ordinal is not None else link.line or 0
                     loc = at - CONTEXT_ABOVE if at > CONTEXT_ABOVE else at
@@ -250,6 +248,15 @@ class Browser:
         if parts is None:
             parts = self._parts[uid] = sections(self.shelf.outline(uid))
         return parts
+
+    def _section_number(self, link: Link) -> int:
+        """The part a link leads to (a search result's: the one holding its chunk)."""
+        if link.section is not None:
+            return link.section
+        part = section_of(self._sections(link.document_uid), link.ordinal or 0)
+        if part is None:
+            raise BrowserError("That passage is no longer in the documents.")
+        return part.number
 
     def _part_page(self, uid: str, number: int) -> Page:
         """Part `number` of a document as a page (built once, kept)."""

@@ -57,7 +57,7 @@ class Link:
     """Where a link on a page leads: a part of a document, at the line of a page of it (a match, a result)."""
 
     document_uid: str
-    section: int
+    section: int | None  # the part; None: the part holding chunk `ordinal` (found when the link is opened)
     ordinal: int | None = None  # the chunk to show: the view starts a few lines above its first line
     line: int | None = None  # or that line of the part's page
 
