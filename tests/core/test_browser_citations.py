@@ -20,10 +20,10 @@ from gptoss_desktop.core.events import (
     ToolCall,
     ToolResult,
 )
-from gptoss_desktop.core.harmony import Conversation, Message
+from gptoss_desktop.core.harmony import PYTHON, Conversation, Message
 from gptoss_desktop.core.history.store import Store
 from gptoss_desktop.core.tools.browser import Browser
-from gptoss_desktop.core.tools.browsing import BROWSE_INSTRUCTIONS, browse_documents
+from gptoss_desktop.core.tools.browsing import BROWSE_INSTRUCTIONS, browse_documents, browsing_toolbox
 from gptoss_desktop.core.tools.citations import citation_marks
 from gptoss_desktop.core.tools.loop import Toolbox, run_turn
 from tests.core.test_browser_tool import LEASE_PAGES, browser, call, store  # noqa: F401 (fixtures)
@@ -119,3 +119,11 @@ def test_a_turn_without_a_citing_tool_has_no_citations() -> None:
     request = ChatRequest(Conversation((Message("user", "Hi"),), date="2026-12-04"))
     done = list(run_turn(engine, request, Toolbox(), CancelFlag()))[-1]
     assert isinstance(done, Done) and done.stop_reason == "return" and done.citations == ()
+
+
+def test_the_browser_joins_the_other_tools_of_the_turn(browser: Browser) -> None:  # noqa: F811
+    python = Toolbox(declarations=(PYTHON,), tools={"python": browser}, ask=frozenset({"python"}), step_limit=3)
+    toolbox = browsing_toolbox(browser, python)
+    assert [d.name for d in toolbox.declarations] == ["browser", "python"]
+    assert set(toolbox.tools) == {"browser", "python"} and toolbox.tools["browser"] is browser
+    assert (toolbox.ask, toolbox.step_limit) == (frozenset({"python"}), 3)
