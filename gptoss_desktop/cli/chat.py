@@ -18,9 +18,9 @@ from ..core.documents.prompting import Source
 from ..core.engine import MAX_ADAPTER_SCALE, ChatEngine, ChatRequest, LoraAdapter, ModelLoadError
 from ..core.events import (
     AnswerDelta,
+    Citation,
     ContextTrimmed,
     Done,
-    EngineEvent,
     Failed,
     ReasoningDelta,
     ToolApproval,
@@ -34,7 +34,14 @@ from ..core.sampling import SamplingParams
 from ..core.tools.loop import Toolbox, run_turn
 from ..core.tools.python_calls import PythonCalls
 from ..core.tools.python_tool import PythonSession
-from .documents import DocumentProblem, DocumentReady, SemanticProblem, SemanticReady, document_events
+from .documents import (
+    BrowserUnavailable,
+    DocumentProblem,
+    DocumentReady,
+    SemanticProblem,
+    SemanticReady,
+    document_events,
+)
 from .terminal import clean, json_line
 
 DIM, RESET = "\033[2m", "\033[0m"
@@ -42,7 +49,7 @@ DIM, RESET = "\033[2m", "\033[0m"
 MIN_CONTEXT, MAX_CONTEXT = 256, 1 << 24
 #: The exit status of a command whose output pipe closed (128 + SIGPIPE, as a shell reports it).
 BROKEN_PIPE = 141
-Shown = DocumentEvent | DocumentProblem | DocumentReady | SemanticReady | SemanticProblem
+Shown = DocumentEvent | DocumentProblem | DocumentReady | SemanticReady | SemanticProblem | BrowserUnavailable
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -90,8 +97,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--tools",
         action="append",
         default=[],
-        choices=["python"],
-        help="let the model call a tool: python (run in a sandbox, see `tools python`); repeatable",
+        choices=["python", "browser"],
+        help="let the model call a tool: python (run in a sandbox, see `tools python`); browser (with --doc: "
+        "gpt-oss searches and opens the documents itself and cites their lines); repeatable",
     )
     chat.add_argument(
         "--python",
@@ -110,6 +118,8 @@ def run(args: argparse.Namespace) -> int:
         return _fail(args.json, str(exc))
     if getattr(args, "embedding_model", None) and not args.doc:
         return _fail(args.json, "--embedding-model searches documents: give them with --doc FILE.")
+    if "browser" in args.tools and not args.doc:
+        return _fail(args.json, "--tools browser reads documents (this app is offline): give them with --doc FILE.")
     adapters: tuple[LoraAdapter, ...] = tuple(getattr(args, "lora", ()))
     if adapters and getattr(args, "server", None):
         return _fail(args.json, "--lora changes a model on this computer: use it with --model, not --server.")
@@ -128,13 +138,24 @@ def run(args: argparse.Namespace) -> int:
     stack = ExitStack()  # what the answer opened (the python session): closed before the engine
     printer = _JsonPrinter(sys.stdout) if args.json else _TextPrinter(sys.stdout, sys.stdout.isatty())
     status = 0
+    python = "python" in args.tools and args.python != "off"
     if args.doc:
+        browse = "browser" in args.tools
+        others = _python_toolbox(args.python, stack) if browse and python else None
         events: Iterator[Shown] = document_events(
-            args.doc, engine, conversation, sampling, cancel, args.embedding_model, adapters
+            args.doc,
+            engine,
+            conversation,
+            sampling,
+            cancel,
+            args.embedding_model,
+            adapters,
+            browse=browse,
+            others=others,
         )
-    elif "python" in args.tools and args.python != "off":
+    elif python:
         request = ChatRequest(conversation, sampling, adapters=adapters)
-        events = _with_python(engine, request, args.python, cancel, stack)
+        events = run_turn(engine, request, _python_toolbox(args.python, stack), cancel)
     else:
         events = engine.generate(ChatRequest(conversation, sampling, adapters=adapters), cancel)
     try:
@@ -161,18 +182,15 @@ def run(args: argparse.Namespace) -> int:
     return status
 
 
-def _with_python(
-    engine: ChatEngine, request: ChatRequest, mode: str, cancel: CancelFlag, stack: ExitStack
-) -> Iterator[EngineEvent]:
-    """The turn with the python tool: a sandboxed session for this one answer, in a folder under the app's data."""
+def _python_toolbox(mode: str, stack: ExitStack) -> Toolbox:
+    """The python tool: a sandboxed session for this one answer, in a folder under the app's data."""
     folder = app_paths().data / "python" / "command-line"
     session = stack.enter_context(PythonSession(folder))
-    toolbox = Toolbox(
+    return Toolbox(
         declarations=(PYTHON,),
         tools={"python": PythonCalls(session)},
         ask=frozenset({"python"}) if mode == "ask" else frozenset(),
     )
-    return run_turn(engine, request, toolbox, cancel)
 
 
 def _silence_stdout() -> None:
@@ -270,6 +288,9 @@ class _JsonPrinter:
         elif isinstance(event, SemanticProblem):
             record = {"type": "semantic_error", "text": event.message}
             _say(event.message)
+        elif isinstance(event, BrowserUnavailable):
+            record = {"type": "browser_unavailable", "text": event.message}
+            _say(event.message)
         elif isinstance(event, DocumentsUsed):
             record = {"type": "documents", "strategy": event.strategy, "passages": event.passages, "text": event.note}
         elif isinstance(event, PartRead):
@@ -289,6 +310,8 @@ class _JsonPrinter:
             record = {"type": "done", "text": "", "stop_reason": event.stop_reason, **stats}
             if self._sources:
                 record["sources"] = self._sources
+            if event.citations:
+                record["citations"] = [dataclasses.asdict(citation) for citation in event.citations]
         elif isinstance(event, Failed):
             record = {"type": "error", "text": event.message}
             _say(event.message)
@@ -321,7 +344,7 @@ class _TextPrinter:
         self._sources: tuple[Source, ...] = ()
 
     def show(self, event: Shown) -> None:
-        if isinstance(event, DocumentProblem | SemanticProblem):
+        if isinstance(event, DocumentProblem | SemanticProblem | BrowserUnavailable):
             _say(event.message)
         elif isinstance(event, SemanticReady):
             _say(f"{event.passages} passages searched by meaning too ({event.name})")
@@ -342,6 +365,10 @@ class _TextPrinter:
                 for source in self._sources:
                     place = ", ".join(part for part in (source.document_name, source.anchor) if part)
                     self._write(f"[{source.number}] {place}: {source.snippet}\n")
+            if event.citations:
+                self._enter("citations")
+                for citation in event.citations:
+                    self._write(_citation_line(citation) + "\n")
             if event.stop_reason == "length":
                 _say("the reply reached the token limit")
         elif isinstance(event, ContextTrimmed):
@@ -367,3 +394,18 @@ class _TextPrinter:
         """Write `text` stripped of terminal control sequences (it comes from a model, a server, a file)."""
         self._out.write(f"{DIM}{clean(text)}{RESET}" if dim else clean(text))
         self._out.flush()
+
+
+def _citation_line(citation: Citation) -> str:
+    """`【1†L5-L6】 lease.pdf, page 3, lines 6-7: "…"`, or the mark and "unverified"."""
+    lines = f"L{citation.first_line}" + (f"-L{citation.last_line}" if citation.last_line != citation.first_line else "")
+    mark = f"【{citation.cursor}†{lines}】"
+    if not citation.verified:
+        return f"{mark} unverified: the model was shown nothing there"
+    place = [citation.document_name or ""]
+    if citation.page is not None:
+        place.append(f"page {citation.page}")
+    if citation.file_lines is not None:
+        first, last = citation.file_lines
+        place.append(f"line {first}" if first == last else f"lines {first}-{last}")
+    return f'{mark} {", ".join(place)}: "{citation.quote}"'

@@ -20,11 +20,14 @@ from ..core.documents.answer import DocumentEvent, answer_with_documents
 from ..core.documents.embeddings import Embedder, EmbeddingModelError
 from ..core.documents.index import DocumentIndex
 from ..core.documents.ingest import ingest
+from ..core.documents.shelf import IndexShelf
 from ..core.engine import ChatEngine, LoraAdapter
 from ..core.events import Failed
 from ..core.harmony import Conversation
 from ..core.history.store import Store
 from ..core.sampling import SamplingParams
+from ..core.tools.browsing import browse_documents
+from ..core.tools.loop import Toolbox
 
 #: The start of the name of the temporary folder of one `chat --doc` run; the process id follows.
 COPY_PREFIX = "gptoss-documents-"
@@ -38,9 +41,13 @@ def document_events(
     cancel: CancelFlag,
     embedding_model: str | None = None,
     adapters: tuple[LoraAdapter, ...] = (),
-) -> Iterator[DocumentEvent | DocumentProblem | DocumentReady | SemanticReady | SemanticProblem]:
+    *,
+    browse: bool = False,
+    others: Toolbox | None = None,
+) -> Iterator[DocumentEvent | DocumentProblem | DocumentReady | SemanticReady | SemanticProblem | BrowserUnavailable]:
     """Index each file (a bad one is reported and skipped), then answer from those that could be read;
-    by words and meaning when `embedding_model` is given and usable, by words otherwise; with `adapters`."""
+    by words and meaning when `embedding_model` is given and usable, by words otherwise; with `adapters`.
+    With `browse`, a gpt-oss model reads them itself with its browser tool (and `others`' tools)."""
     remove_abandoned_copies()
     with tempfile.TemporaryDirectory(prefix=f"{COPY_PREFIX}{os.getpid()}-") as folder, ExitStack() as cleanup:
         store = Store(Path(folder) / "documents.db")
@@ -73,6 +80,14 @@ def document_events(
                 model_id, passages = embedded
                 semantic = (embedder, model_id)
                 yield SemanticReady(embedder.info.name, passages)
+        if browse and engine.info.is_harmony:
+            shelf = IndexShelf(store.document_index, conversation_id, *semantic)
+            yield from browse_documents(engine, conversation, shelf, sampling, cancel, adapters=adapters, others=others)
+            return
+        if browse:
+            yield BrowserUnavailable(
+                f"{engine.info.name} is not gpt-oss and has no browser tool: answered from passages instead."
+            )
         source = store.document_index.source(conversation_id, *semantic)
         yield from answer_with_documents(engine, conversation, source, sampling, cancel, adapters=adapters)
 
@@ -148,5 +163,12 @@ class SemanticReady:
 @dataclass(frozen=True)
 class SemanticProblem:
     """The embedding model cannot be used (`message` says why); the answer searches by words only."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class BrowserUnavailable:
+    """--tools browser with a model that is not gpt-oss: `message` says so; the documents answer as usual."""
 
     message: str

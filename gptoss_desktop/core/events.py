@@ -166,11 +166,39 @@ class ContextTrimmed:
 
 
 @dataclass(frozen=True)
+class Citation:
+    """The answer cites what the model read with the browser: `【cursor†Lx-Ly】` at answer[start:end].
+
+    `first_line` and `last_line` are the page's own line numbers (`L0: …`) as cited. Resolved against
+    the page opened at that cursor, a citation names the document, its PDF `page` and the `file_lines`
+    (the file's own line numbers, for formats that have lines), with `quote`, the cited lines' text.
+    `verified` is False when the cursor or the lines point at nothing the model was shown: such a
+    citation is shown as unverified, never as a link.
+    """
+
+    start: int
+    end: int
+    cursor: int
+    first_line: int
+    last_line: int
+    verified: bool
+    document_uid: str | None = None
+    document_name: str | None = None
+    page: int | None = None
+    file_lines: tuple[int, int] | None = None
+    quote: str = ""
+
+
+@dataclass(frozen=True)
 class Done:
-    """The request ended. `stop_reason`: return, call, eos, stop (a stop string), length or cancelled."""
+    """The request ended. `stop_reason`: return, call, eos, stop (a stop string), length or cancelled.
+
+    `citations`: what the answer cites of the pages its browser calls opened, in the answer's order.
+    """
 
     stop_reason: str
     stats: Stats
+    citations: tuple[Citation, ...] = ()
 
 
 @dataclass(frozen=True)

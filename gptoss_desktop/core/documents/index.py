@@ -72,6 +72,17 @@ class StoredDocument:
     added_at: float
 
 
+@dataclass(frozen=True)
+class ChunkPlace:
+    """A chunk's place in its document without its text: what the browser needs to cut a document into pages."""
+
+    ordinal: int
+    page: int | None
+    line_start: int | None
+    line_end: int | None
+    chars: int
+
+
 _DOCUMENT_COLUMNS = "uid, conversation_id, name, kind, size_bytes, sha256, status, error, chunk_count, chars, added_at"
 
 
@@ -199,19 +210,39 @@ class DocumentIndex:
         )
         return [Passage(row[0], row[1], Chunk(*row[2:])) for row in rows]
 
-    def search(self, conversation_id: int, question: str, k: int = 8) -> list[Passage]:
-        """The `k` chunks of the conversation's ready documents that best match `question` (BM25), best first."""
+    def search(self, conversation_id: int, question: str, k: int = 8, document_uid: str | None = None) -> list[Passage]:
+        """The `k` chunks of the conversation's ready documents (or of its one document `document_uid`) that
+        best match `question` (BM25), best first."""
         query = self._query(search_terms(question), k)
         if not query or k <= 0:
             return []
+        scope, parameters = ("", ()) if document_uid is None else (" AND d.uid = ?", (document_uid,))
         rows = self._db.execute(
             f"SELECT d.uid, d.name, {_CHUNK_COLUMNS}, bm25(chunks_fts, 1.0, 0.5) AS score FROM chunks_fts f "
             "CROSS JOIN chunks c ON c.id = f.rowid CROSS JOIN documents d ON d.id = c.document_id "
-            "WHERE chunks_fts MATCH ? AND d.conversation_id = ? AND d.status = 'ready' "
+            f"WHERE chunks_fts MATCH ? AND d.conversation_id = ? AND d.status = 'ready'{scope} "
             "ORDER BY score LIMIT ?",
-            (query, conversation_id, k),
+            (query, conversation_id, *parameters, k),
         )
         return [Passage(row[0], row[1], Chunk(*row[2:8]), float(row[8])) for row in rows]
+
+    def outline(self, uid: str) -> list[ChunkPlace]:
+        """Where each chunk of a document sits and how long it is, in order, without its text (cheap)."""
+        rows = self._db.execute(
+            "SELECT c.ordinal, c.page, c.line_start, c.line_end, length(c.text) FROM chunks c "
+            "JOIN documents d ON d.id = c.document_id WHERE d.uid = ? ORDER BY c.ordinal",
+            (uid,),
+        )
+        return [ChunkPlace(*row) for row in rows]
+
+    def chunk_range(self, uid: str, first: int, last: int) -> list[Chunk]:
+        """A document's chunks with ordinals `first` to `last` (inclusive), in order."""
+        rows = self._db.execute(
+            f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN documents d ON d.id = c.document_id "
+            "WHERE d.uid = ? AND c.ordinal BETWEEN ? AND ? ORDER BY c.ordinal",
+            (uid, first, last),
+        )
+        return [Chunk(*row) for row in rows]
 
     def _query(self, words: list[str], k: int) -> str:
         """The FTS5 query for `words`, ranking as few chunks as it can without losing the best ones: any of

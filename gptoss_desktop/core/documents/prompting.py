@@ -16,13 +16,14 @@ from typing import Literal
 
 from .types import Passage
 
-Strategy = Literal["whole", "retrieve", "map_reduce"]
+Strategy = Literal["whole", "retrieve", "map_reduce", "browse"]
 
 #: What the answer says about how the documents were used.
 STRATEGY_NOTES: dict[Strategy, str] = {
     "whole": "Answered from the whole of the documents.",
     "retrieve": "Answered from the passages that best match the question.",
     "map_reduce": "Answered by reading every passage of the documents, part by part.",
+    "browse": "The model searched and read the documents itself with its browser tool.",
 }
 
 #: The documents go whole into the prompt only while they take at most this share of the room left.

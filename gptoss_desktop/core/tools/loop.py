@@ -22,6 +22,8 @@ from typing import Protocol, runtime_checkable
 from ..cancel import CancelFlag
 from ..engine import ChatEngine, ChatRequest, EngineInfo
 from ..events import (
+    AnswerDelta,
+    Citation,
     Done,
     EngineEvent,
     Failed,
@@ -41,6 +43,13 @@ class Tool(Protocol):
     """A tool the model can call: answers a call (on the engine thread), stopping soon after `cancel`."""
 
     def run(self, call: ToolCall, cancel: CancelFlag) -> ToolResult: ...
+
+
+@runtime_checkable
+class Citing(Protocol):
+    """A tool whose output the answer can cite (the browser): it reads the citations out of the answer."""
+
+    def cite(self, answer: str) -> tuple[Citation, ...]: ...
 
 
 @runtime_checkable
@@ -77,15 +86,16 @@ def run_turn(engine: ChatEngine, request: ChatRequest, toolbox: Toolbox, cancel:
     turn: list[Message] = []  # what this turn wrote and was answered, for an engine that re-renders
     steps: list[Stats] = []
     calls, tool_seconds = 0, 0.0
+    written: list[str] = []  # the answer's text, over every step
     events = engine.generate(request, cancel)
     while True:
-        step = _Step()
+        step = _Step(written)
         yield from step.follow(events)
         if step.failed:
             return
         steps.append(step.stats)
         if step.stop_reason != "call" or step.call is None:
-            yield Done(step.stop_reason, _total(steps, calls, tool_seconds))
+            yield Done(step.stop_reason, _total(steps, calls, tool_seconds), _citations(toolbox, "".join(written)))
             return
         calls += 1
         if calls > toolbox.step_limit + 1:  # it was told to stop calling and called again
@@ -109,7 +119,8 @@ def run_turn(engine: ChatEngine, request: ChatRequest, toolbox: Toolbox, cancel:
 class _Step:
     """One run of the engine within the turn: its events passed on, its call, messages and Done kept."""
 
-    def __init__(self) -> None:
+    def __init__(self, answer: list[str]) -> None:
+        self.answer = answer  # the turn's answer text so far, added to
         self.call: ToolCall | None = None
         self.written: list[Message] = []
         self.stop_reason = "length"
@@ -121,13 +132,24 @@ class _Step:
             if isinstance(event, Done):
                 self.stop_reason, self.stats = event.stop_reason, event.stats
                 continue  # the turn's Done comes once, at its end
-            if isinstance(event, MessageEnded):
+            if isinstance(event, AnswerDelta):
+                self.answer.append(event.text)
+            elif isinstance(event, MessageEnded):
                 self.written.append(_as_message(event))
             elif isinstance(event, ToolCall):
                 self.call = event
             elif isinstance(event, Failed):
                 self.failed = True
             yield event
+
+
+def _citations(toolbox: Toolbox, answer: str) -> tuple[Citation, ...]:
+    """What `answer` cites of the pages the turn's tools showed (none without a citing tool)."""
+    cited: list[Citation] = []
+    for tool in toolbox.tools.values():
+        if isinstance(tool, Citing):
+            cited += tool.cite(answer)
+    return tuple(sorted(cited, key=lambda citation: citation.start))
 
 
 def _as_message(ended: MessageEnded) -> Message:
