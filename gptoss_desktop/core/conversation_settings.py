@@ -34,6 +34,10 @@ MAX_SEED = 2**31 - 1  # what a Qt spin box can show; llama.cpp takes any 32-bit 
 #: Whether gpt-oss may run Python: after the person's Run ("ask", the default), at once, or never.
 PythonChoice = Literal["ask", "run", "off"]
 PYTHON_CHOICES: tuple[PythonChoice, ...] = ("ask", "run", "off")
+#: How gpt-oss answers from the conversation's documents: it browses them itself (search, open, find, and
+#: cites the lines), or it is given passages (the whole text, the best passages, or map-reduce).
+DocumentsChoice = Literal["browse", "passages"]
+DOCUMENTS_CHOICES: tuple[DocumentsChoice, ...] = ("browse", "passages")
 
 
 def _is_number(value: object, low: float, high: float, *, low_open: bool = False) -> bool:
@@ -84,6 +88,7 @@ _CHECKS: dict[str, Callable[[object], bool]] = {
     "python": lambda value: value in PYTHON_CHOICES,
     "python_without_network_isolation": lambda value: type(value) is bool,
     "adapters": _are_adapters,
+    "documents": lambda value: value in DOCUMENTS_CHOICES,
 }
 
 
@@ -101,6 +106,9 @@ class ConversationSettings:
 
     ``adapters`` are the LoRA adapters this conversation's answers are written with, each at its scale
     (0 to 2), on the model on this computer; a file appears at most once.
+
+    ``documents`` says how gpt-oss on this computer answers from the conversation's documents: "browse"
+    (the default: its browser tool over them) or "passages" (chosen for it). Other models always get passages.
     """
 
     instructions: str = ""
@@ -117,6 +125,7 @@ class ConversationSettings:
     python: PythonChoice = "ask"
     python_without_network_isolation: bool = False
     adapters: tuple[LoraAdapter, ...] = ()
+    documents: DocumentsChoice = "browse"
 
     def __post_init__(self) -> None:
         for f in fields(self):

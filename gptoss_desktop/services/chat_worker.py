@@ -20,6 +20,7 @@ from ..core.api.runner import Job, run_job
 from ..core.cancel import CancelFlag
 from ..core.documents.answer import DocumentEvent, answer_with_documents
 from ..core.documents.embeddings import Embedder, EmbeddingModelError, file_identity
+from ..core.documents.shelf import IndexShelf
 from ..core.engine import ChatEngine, ChatRequest, ModelInfo, ModelLoadError
 from ..core.events import Done, Failed, Stats
 from ..core.harmony import PYTHON
@@ -29,6 +30,7 @@ from ..core.local.load_probe import load_local_engine
 from ..core.local.lora_file import LoraFile, read_lora
 from ..core.remote.connect import open_engine
 from ..core.remote.profile import ServerProfile
+from ..core.tools.browsing import browse_documents
 from ..core.tools.loop import Toolbox, WithTools
 from ..core.tools.python_tool import SandboxOptions
 from .event_buffer import EventBuffer
@@ -44,10 +46,12 @@ Tagged = tuple[int, DocumentEvent]
 
 @dataclass(frozen=True)
 class DocumentsRef:
-    """Where a conversation's documents are: the history database and the conversation's uid."""
+    """Where a conversation's documents are: the history database and the conversation's uid; `browse`: gpt-oss
+    on this computer reads them with its browser tool (else, and for other models, it is given passages)."""
 
     database: Path
     conversation: str
+    browse: bool = False
 
 
 @dataclass(frozen=True)
@@ -170,9 +174,8 @@ class ChatWorker(Worker):
             self._push(request_id, Failed("No model is loaded."))
             return
         try:
-            if tools is not None and engine.info.is_harmony:
-                engine = WithTools(engine, self._toolbox(tools))
-            for event in self._events(engine, request, cancel, documents):
+            toolbox = self._toolbox(tools) if tools is not None and engine.info.is_harmony else None
+            for event in self._events(engine, request, cancel, documents, toolbox, local=server is None):
                 self._push(request_id, event)
         except Exception as exc:  # the worker must survive anything one request does
             self._push(request_id, Failed(f"Generation failed: {exc}"))
@@ -196,8 +199,17 @@ class ChatWorker(Worker):
             self._servers.pop(server).close()
 
     def _events(
-        self, engine: ChatEngine, request: ChatRequest, cancel: CancelFlag, documents: DocumentsRef | None
+        self,
+        engine: ChatEngine,
+        request: ChatRequest,
+        cancel: CancelFlag,
+        documents: DocumentsRef | None,
+        toolbox: Toolbox | None,
+        local: bool,
     ) -> Iterator[DocumentEvent]:
+        """The answer: browsing the documents (gpt-oss here, when the conversation lets it), from passages of
+        them, or plain; with `toolbox`'s tools in every case."""
+        answering = WithTools(engine, toolbox) if toolbox is not None else engine
         if documents is not None:
             store = self._stores.get(documents.database)
             if store is None:
@@ -207,12 +219,25 @@ class ChatWorker(Worker):
                 d.status == "ready" for d in store.document_index.documents(conversation_id)
             ):
                 semantic = self._semantic(store)  # (embedder, model id): by words and meaning; None: by words
+                if documents.browse and local and engine.info.is_harmony:
+                    # This thread's own connection: the browser's calls run here, never on the documents thread's.
+                    shelf = IndexShelf(store.document_index, conversation_id, *(semantic or ()))
+                    yield from browse_documents(
+                        engine,
+                        request.conversation,
+                        shelf,
+                        request.sampling,
+                        cancel,
+                        adapters=request.adapters,
+                        others=toolbox,
+                    )
+                    return
                 source = store.document_index.source(conversation_id, *(semantic or ()))
                 yield from answer_with_documents(
-                    engine, request.conversation, source, request.sampling, cancel, adapters=request.adapters
+                    answering, request.conversation, source, request.sampling, cancel, adapters=request.adapters
                 )
                 return
-        yield from engine.generate(request, cancel)
+        yield from answering.generate(request, cancel)
 
     def _toolbox(self, tools: ToolChoice) -> Toolbox:
         """The conversation's tools; its python session is started on its first call and kept for the next."""

@@ -22,11 +22,13 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from ..core.cancel import CancelFlag
+from ..core.documents.cited import CitedPassage, cited_passage
 from ..core.documents.embeddings import Embedder, EmbeddingModelError
 from ..core.documents.extract import SUPPORTED_SUFFIXES
 from ..core.documents.index import StoredDocument
 from ..core.documents.ingest import ingest
 from ..core.documents.prompting import Source
+from ..core.events import Citation
 from ..core.history.store import Store
 from .threads import ThreadOwner, Worker
 
@@ -67,6 +69,7 @@ class DocumentWorker(Worker):
     documents_listed = Signal(str, list)  # conversation uid, list[StoredDocument]
     reading = Signal(str, str, int, int)  # conversation uid, file being read now, its number, files in all
     passage_found = Signal(Source, str)  # Source, the passage's whole text ("" if the document is gone)
+    citation_found = Signal(object, object)  # Citation, CitedPassage (its text "" if the document is gone)
     failed = Signal(str)
     embedding_model_set = Signal(str)  # the model's name, "" when semantic search is off
     document_embedded = Signal(str, str)  # conversation uid, document uid: found by meaning from now on
@@ -211,6 +214,17 @@ class DocumentWorker(Worker):
         text = next((chunk.text for chunk in chunks if chunk.ordinal == source.chunk_ordinal), "")
         self.passage_found.emit(source, text)
 
+    def find_cited(self, citation: Citation) -> None:
+        """The page or part of a document a browsed answer cites, its cited lines marked, for the viewer."""
+        if self._store is None:
+            return
+        try:
+            found = cited_passage(self._store.document_index, citation)
+        except sqlite3.Error as exc:
+            self.failed.emit(f"Could not read the cited lines: {exc}.")
+            return
+        self.citation_found.emit(citation, found)
+
     def _conversation_id(self, uid: str) -> int | None:
         return self._store.conversation_id(uid) if self._store is not None and uid else None
 
@@ -228,6 +242,7 @@ class DocumentService(ThreadOwner):
     documents_listed = Signal(str, list)  # conversation uid, list[StoredDocument]
     reading = Signal(str, str, int, int)  # conversation uid, file being read ("" when done), its number, files
     passage_found = Signal(Source, str)  # the source, the passage's text ("" if its document was removed)
+    citation_found = Signal(object, object)  # Citation, CitedPassage (its text "" if its document was removed)
     failed = Signal(str)
     embedding_model_set = Signal(str)  # the embedding model's name, "" when semantic search is off
     document_embedded = Signal(str, str)  # conversation uid, document uid
@@ -244,6 +259,7 @@ class DocumentService(ThreadOwner):
             (worker.document_embedded, self.document_embedded),
             (worker.embedding_progressed, self.embedding_progressed),
             (worker.passage_found, self.passage_found),
+            (worker.citation_found, self.citation_found),
             (worker.documents_listed, self.documents_listed),
             (worker.reading, self.reading),
             (worker.failed, self.failed),
@@ -267,6 +283,10 @@ class DocumentService(ThreadOwner):
         """Look up the whole passage of a cited source (answered by `passage_found`)."""
         self.submit(self._worker.find_passage, source)
 
+    def find_cited(self, citation: Citation) -> None:
+        """Look up the lines a browsed answer cites, in their page or part (answered by `citation_found`)."""
+        self.submit(self._worker.find_cited, citation)
+
     def set_embedding_model(self, path: str | None) -> None:
         """Search by meaning too, with the embedding GGUF at `path` (None: by words only); the documents
         thread loads it, says so with `embedding_model_set` (or `failed` with why), and embeds the passages
@@ -282,4 +302,4 @@ class DocumentService(ThreadOwner):
         self._embedding_cancel.set()
 
 
-__all__ = ["DocumentService", "DocumentWorker", "StoredDocument", "files_in"]
+__all__ = ["CitedPassage", "DocumentService", "DocumentWorker", "StoredDocument", "files_in"]

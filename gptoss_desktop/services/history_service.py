@@ -17,6 +17,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from ..core.documents.prompting import Source
+from ..core.events import Citation
 from ..core.history.answer_adapters import AnswerAdapter
 from ..core.history.export import ExportError, export_json, export_markdown, write_export
 from ..core.history.store import MessageStats, SearchHit, State, Store, StoredConversation, StoredMessage
@@ -156,6 +157,12 @@ class HistoryWorker(Worker):
         message_id = self._store.message_id(message) if self._store is not None else None
         if message_id is not None:
             self._run("save the answer's tool steps", False, lambda store: store.set_tool_steps(message_id, steps))
+
+    def set_citations(self, message: str, citations: tuple[Citation, ...]) -> None:
+        """Keep what a browsed answer cites with it."""
+        message_id = self._store.message_id(message) if self._store is not None else None
+        if message_id is not None:
+            self._run("save the answer's citations", False, lambda store: store.set_citations(message_id, citations))
 
     def set_adapters(self, message: str, adapters: tuple[AnswerAdapter, ...]) -> None:
         """Keep the adapters an answer is written with."""
@@ -327,7 +334,7 @@ class HistoryService(ThreadOwner):
             self.submit(self._worker.set_tool_steps, answer.uid, tuple(answer.steps))
 
     def end_answer(self, answer: TranscriptMessage) -> None:
-        """The answer ended (complete, stopped or error): write all of it now, with its cost and sources."""
+        """The answer ended (complete, stopped or error): write all of it now, with its cost, sources and citations."""
         if self._streaming.pop(answer.uid, None) is None:
             return
         self._behind.discard(answer.uid)
@@ -338,6 +345,8 @@ class HistoryService(ThreadOwner):
             self.submit(self._worker.set_sources, answer.uid, answer.sources, answer.sources_cited)
         if answer.steps:
             self.submit(self._worker.set_tool_steps, answer.uid, tuple(answer.steps))
+        if answer.citations:
+            self.submit(self._worker.set_citations, answer.uid, answer.citations)
         if answer.prompt is not None:
             self.submit(self._worker.set_prompt, answer.uid, answer.prompt.to_bytes())
 

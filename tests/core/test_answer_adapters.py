@@ -109,7 +109,7 @@ def test_a_database_from_before_adapters_gets_the_table_and_its_answers_have_non
     old.add_message(conversation, "assistant", "An answer from before.", model="gpt-oss-20b")
     old.close()
     store = Store(tmp_path / "chats.db")
-    assert store.applied == [name for name, _ in MIGRATIONS[before:]] == ["0011_answer_adapters"]
+    assert store.applied == [name for name, _ in MIGRATIONS[before:]] == ["0011_answer_adapters", "0012_citations"]
     (message,) = store.messages(conversation)
     store.close()
     assert (message.content, message.adapters) == ("An answer from before.", ())
@@ -128,7 +128,7 @@ def test_json_lists_each_adapter_by_name_file_and_scale(tmp_path: Path) -> None:
     record, messages = stored(tmp_path, (FRENCH, STYLE))
     document = json.loads(export_json(record, messages, include_reasoning=False))
     question, answer = document["messages"]
-    assert document["version"] == 4
+    assert document["version"] == 5
     assert answer["model"] == "gpt-oss-20b"
     assert answer["adapters"] == [
         {"name": "French capitals", "file": "french.lora.gguf", "scale": 1.0},

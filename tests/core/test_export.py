@@ -120,7 +120,7 @@ def test_json_loads_back_with_everything_stored(saved: tuple[StoredConversation,
     text = export_json(conversation, messages, include_reasoning=True)
     assert "Ünïcödé 日本語 🚀" in text  # ensure_ascii=False: readable, not \\u escapes
     document = json.loads(text)
-    assert document["format"] == "gptoss-desktop.conversation" and document["version"] == 4
+    assert document["format"] == "gptoss-desktop.conversation" and document["version"] == 5
     assert document["title"] == "Haiku über Seen"
     assert document["settings"] == {"instructions": "Be brief.", "effort": "high", "temperature": 0.7}
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", document["created_at"])

@@ -8,8 +8,9 @@ follow it, folded in Markdown, and in JSON every message names the one it follow
 tree can be rebuilt. An answer's tool steps go where they happened in its reasoning (their code and
 output are part of it, exported with it); without the reasoning only what they did is said: one
 line each, and the files they wrote. An answer written with LoRA adapters names them after its model, with
-their scales ("gpt-oss-20b + French capitals ×1.0"). Pure functions: the UI calls them on its storage thread, the
-CLI on its only one.
+their scales ("gpt-oss-20b + French capitals ×1.0"). What a browsed answer cites (`【1†L2-L3】`) becomes a
+Markdown footnote naming the document, page and lines, or saying why it is unverified. Pure functions: the
+UI calls them on its storage thread, the CLI on its only one.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any, Literal
 
 from ..files import WriteRefusedError, write_file
 from .answer_adapters import written_by
+from .answer_citations import citation_json, footnotes
 from .store import StoredConversation, StoredMessage
 from .tool_steps import ToolStep, interleaved
 from .transcript import Transcript
@@ -30,8 +32,8 @@ ExportFormat = Literal["md", "json"]
 FORMATS: tuple[ExportFormat, ...] = ("md", "json")
 JSON_FORMAT_NAME = "gptoss-desktop.conversation"
 #: 2: messages carry their id and the id they follow; other versions listed apart. 3: answers' tool steps.
-#: 4: the LoRA adapters an answer was written with.
-JSON_VERSION = 4
+#: 4: the LoRA adapters an answer was written with. 5: what a browsed answer cites (`citations`).
+JSON_VERSION = 5
 UNTITLED = "Untitled conversation"
 
 _NOTES = {
@@ -74,8 +76,11 @@ def _body(message: StoredMessage, include_reasoning: bool) -> list[str]:
             parts.append(_reasoning_markdown(message))
         elif message.tool_steps:
             parts.append("*Tools: " + "; ".join(_step_title(step) for step in message.tool_steps) + "*")
-        if message.content.strip():
-            parts.append(_closed(message.content.strip("\n")))
+        content, notes = footnotes(message.content, message.citations)
+        if content.strip():
+            parts.append(_closed(content.strip("\n")))
+        if notes:
+            parts.append("\n".join(_one_line(note) for note in notes))
         if message.sources:
             parts.append(_sources_markdown(message))
         if any(step.files for step in message.tool_steps):
@@ -264,6 +269,8 @@ def _message_json(message: StoredMessage, include_reasoning: bool) -> dict[str, 
         fields["adapters"] = [{"name": a.name, "file": Path(a.path).name, "scale": a.scale} for a in message.adapters]
     if message.tool_steps:
         fields["tool_steps"] = [_step_json(step, include_reasoning) for step in message.tool_steps]
+    if message.citations:
+        fields["citations"] = [citation_json(citation) for citation in message.citations]
     if message.sources:
         fields["sources"] = [
             {"number": s.number, "document": s.document_name, "place": s.anchor, "snippet": s.snippet}

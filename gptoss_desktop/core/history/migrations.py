@@ -267,6 +267,32 @@ def _create_answer_adapters(db: sqlite3.Connection) -> None:
     )
 
 
+def _create_answer_citations(db: sqlite3.Connection) -> None:
+    """What a browsed answer cites (issue 16), in the answer's order: where the mark is in the answer, the
+    cursor and lines as the model wrote them, and when verified the document (copied, so it outlives the
+    document's removal), its PDF page, the file's own lines and the cited text."""
+    _run(
+        db,
+        """CREATE TABLE answer_citations (
+            message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+            ordinal INTEGER NOT NULL,
+            mark_start INTEGER NOT NULL,
+            mark_end INTEGER NOT NULL,
+            cursor INTEGER NOT NULL,
+            first_line INTEGER NOT NULL,
+            last_line INTEGER NOT NULL,
+            verified INTEGER NOT NULL DEFAULT 0,
+            document_uid TEXT,
+            document_name TEXT,
+            page INTEGER,
+            file_first_line INTEGER,
+            file_last_line INTEGER,
+            quote TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (message_id, ordinal)
+        )""",
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     ("0001_conversations_and_messages", _create_conversations),
     ("0002_full_text_search", _create_search),
@@ -279,6 +305,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ("0009_answer_details", _add_answer_details),
     ("0010_tool_steps", _create_tool_steps),
     ("0011_answer_adapters", _create_answer_adapters),
+    ("0012_citations", _create_answer_citations),
 )
 
 

@@ -20,8 +20,10 @@ from typing import Literal
 
 from ..documents.index import DocumentIndex
 from ..documents.prompting import Source
+from ..events import Citation
 from ..sqlite_transaction import write_transaction
 from .answer_adapters import AnswerAdapter, read_adapters, write_adapters
+from .answer_citations import read_citations, write_citations
 from .migrations import MIGRATIONS, Migration, migrate
 from .read_only import check_schema_readable, open_read_only, writable
 from .tool_steps import ToolStep, files_to_json, step_from_row
@@ -85,6 +87,7 @@ class StoredMessage:
     sources_cited: bool = True  # False: the answer cited nothing, these are the passages it was given
     tool_steps: tuple[ToolStep, ...] = ()  # the tools it called, in order
     adapters: tuple[AnswerAdapter, ...] = ()  # the LoRA adapters it was written with, at their scales
+    citations: tuple[Citation, ...] = ()  # what a browsed answer cites, in its order
 
 
 @dataclass(frozen=True)
@@ -323,18 +326,23 @@ class Store:
         )
         messages = [StoredMessage(*row) for row in rows]
         listed, steps = self._sources_of(conversation_id), self._steps_of(conversation_id)
-        adapters = read_adapters(self._db, conversation_id)
+        adapters, citations = read_adapters(self._db, conversation_id), read_citations(self._db, conversation_id)
         for index, message in enumerate(messages):
             sources, cited = listed.get(message.id, ((), True))
-            if sources or message.id in steps or message.id in adapters:
+            if sources or message.id in steps or message.id in adapters or message.id in citations:
                 messages[index] = dataclasses.replace(
                     message,
                     sources=sources,
                     sources_cited=cited,
                     tool_steps=steps.get(message.id, ()),
                     adapters=adapters.get(message.id, ()),
+                    citations=citations.get(message.id, ()),
                 )
         return messages
+
+    def set_citations(self, message_id: int, citations: Sequence[Citation]) -> None:
+        """Keep what a browsed answer cites, resolved to documents' pages and lines."""
+        write_citations(self._db, message_id, citations)
 
     def set_adapters(self, message_id: int, adapters: Sequence[AnswerAdapter]) -> None:
         """Keep the LoRA adapters an answer was written with, at their scales."""

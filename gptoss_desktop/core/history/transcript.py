@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from ..conversation_settings import ConversationSettings
 from ..documents.answer import DocumentEvent, SourcesCited
 from ..documents.prompting import Source
-from ..events import AnswerDelta, Done, Failed, ReasoningDelta, Stats, ToolApproval, ToolCall, ToolResult
+from ..events import AnswerDelta, Citation, Done, Failed, ReasoningDelta, Stats, ToolApproval, ToolCall, ToolResult
 from ..harmony import Conversation, Effort, Message
 from ..prompt_record import PromptSent
 from .answer_adapters import AnswerAdapter
@@ -56,6 +56,8 @@ class TranscriptMessage:
     steps: list[ToolStep] = field(default_factory=list)
     #: The LoRA adapters the answer was written with, at their scales (on `model`, its base).
     adapters: tuple[AnswerAdapter, ...] = ()
+    #: What the answer cites of the documents the model browsed (`【cursor†Lx-Ly】` marks resolved), in order.
+    citations: tuple[Citation, ...] = ()
 
     @property
     def streaming(self) -> bool:
@@ -88,6 +90,7 @@ class TranscriptMessage:
             chosen_at=message.chosen_at,
             steps=list(message.tool_steps),
             adapters=message.adapters,
+            citations=message.citations,
         )
 
     @property
@@ -289,7 +292,8 @@ class Transcript:
                 _replace_open_step(answer, status="waiting")
             case ToolResult():
                 _take_result(answer, event)
-            case Done(stop_reason=reason, stats=stats):
+            case Done(stop_reason=reason, stats=stats, citations=citations):
+                answer.citations = citations
                 answer.state = "stopped" if reason == "cancelled" else "complete"
                 answer.stats = message_stats(stats)
                 answer.ending = reason
