@@ -39,6 +39,7 @@ from ...core.history.store import StoredConversation, StoredMessage, new_uid
 from ...core.history.titles import title_from
 from ...core.history.transcript import Transcript, TranscriptMessage
 from ...core.sampling import SamplingParams
+from ...core.tools.loop import DEFAULT_STEP_LIMIT
 from ...services.chat_service import ChatEvent, ChatService
 from ...services.chat_worker import DocumentsRef
 from ...services.history_service import HistoryService
@@ -62,6 +63,7 @@ class ChatSession(QObject):
     context_notice = Signal(str)
     edit_requested = Signal(UserMessage)
     source_requested = Signal(Source)  # a cited source was clicked
+    citation_requested = Signal(object)  # Citation: a browsed answer's verified citation was clicked
     #: The prompt of an answer is known (or known not to have been kept): the window shows it.
     prompt_ready = Signal(object)  # TranscriptMessage
 
@@ -99,6 +101,7 @@ class ChatSession(QObject):
         self.turns.prompt_requested.connect(self.show_prompt)
         self.turns.regenerate_requested.connect(self.regenerate)
         self.turns.source_requested.connect(self.source_requested)
+        self.turns.citation_requested.connect(self.citation_requested)
         chat.event_received.connect(self._on_event)
         history.conversation_loaded.connect(self._show_stored)
         history.prompt_loaded.connect(self._on_prompt_loaded)
@@ -261,7 +264,9 @@ class ChatSession(QObject):
         self.history.begin_answer(self.uid, answer)
         # Documents go to a server only with the person's consent for this conversation and that server.
         allowed = with_documents and (server is None or self.settings.documents_may_go_to_server)
-        documents = DocumentsRef(self.documents_database, self.uid) if self.documents_database and allowed else None
+        browse = self.settings.documents == "browse"
+        database = self.documents_database
+        documents = DocumentsRef(database, self.uid, browse) if database and allowed else None
         if self.has_documents and documents is None:
             self._turn.show_notice(WITHOUT_DOCUMENTS)
         sampling = self.settings.sampling(self.model_sampling())
@@ -315,7 +320,9 @@ class ChatSession(QObject):
                 )
                 turn.show_notice(notice)
                 self.context_notice.emit(notice)
-            case DocumentsUsed(note=note):
+            case DocumentsUsed(note=note, strategy=strategy):
+                if strategy == "browse":
+                    note = f"{note.rstrip('.')}, in up to {DEFAULT_STEP_LIMIT} steps."
                 turn.show_notice(self._with_refused(note))
             case PartRead():
                 pass  # the window's status line says it
@@ -324,6 +331,7 @@ class ChatSession(QObject):
                     turn.show_sources(sources, cited)
             case Done(stop_reason=reason, stats=stats):
                 self._end_turn(answer)
+                turn.show_citations(answer.citations)
                 turn.finish(stats, STOP_NOTICES.get(reason, ""))
             case Failed(message=message):
                 self._end_turn(answer)

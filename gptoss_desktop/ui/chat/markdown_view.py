@@ -11,7 +11,7 @@ them as written), so nothing is cut off and nothing needs sideways scrolling.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QUrl, Signal, Slot
@@ -36,6 +36,7 @@ from ...core.documents.prompting import citation_marks
 from ...core.markdown_blocks import MarkdownBlocks, fenced_code
 from ..style import text_background
 from .auto_height import make_auto_height
+from .browser_citations import BROWSER_CITATION_SCHEME, CitationMark, mark_citations
 from .code_boxes import box_code, box_format, code_format, open_live_box, write_header
 from .code_highlight import CodeHighlighter
 
@@ -78,6 +79,8 @@ class StreamingMarkdownView(QTextBrowser):
     code_copied = Signal(int)
     #: A citation marker [N] in the answer was clicked.
     citation_clicked = Signal(int)
+    #: A browsed answer's verified citation mark was clicked: its index in the answer's citations.
+    browser_citation_clicked = Signal(int)
     _ready = False  # Qt may send change events while __init__ is still running
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -92,6 +95,7 @@ class StreamingMarkdownView(QTextBrowser):
         self._code: list[_CodeBlock] = []
         self._tables: list[QTextTable] = []
         self._citations: dict[int, str] = {}
+        self._browser_links = 0  # how many `cite:` links the answer has
         self._live: QTextFrame | None = None  # the code block streaming now, in its box
         self._highlighter = CodeHighlighter(self.palette())
         self._palette_key = self._key(self.palette())
@@ -172,6 +176,12 @@ class StreamingMarkdownView(QTextBrowser):
         cursor.endEditBlock()
         return made
 
+    def mark_browser_citations(self, marks: Sequence[CitationMark]) -> int:
+        """Show a finished answer's `【cursor†Lx-Ly】` marks as their numbers, raised: links when verified
+        (`cite:N` emits browser_citation_clicked(N)), grey when not. Returns how many were replaced."""
+        self._browser_links = max((m.number for m in marks), default=0)
+        return mark_citations(self.document(), marks, self.palette())
+
     def _link_block(self, cursor: QTextCursor, block: QTextBlock) -> int:
         made = 0
         for mark in citation_marks(block.text()):
@@ -212,6 +222,10 @@ class StreamingMarkdownView(QTextBrowser):
             index = url.path()
             if index.isdigit() and int(index) < len(self._code):
                 self.copy_code_block(int(index))
+        elif url.scheme() == BROWSER_CITATION_SCHEME:
+            number = url.path()
+            if number.isdigit() and int(number) < self._browser_links:
+                self.browser_citation_clicked.emit(int(number))
         elif url.scheme() == CITATION_SCHEME:
             number = url.path()
             if number.isdigit() and int(number) in self._citations:

@@ -15,10 +15,11 @@ from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ...core.documents.prompting import Source
-from ...core.events import Stats, ToolFile
+from ...core.events import Citation, Stats, ToolFile
 from ...core.history.answer_adapters import AnswerAdapter, written_by
 from ...core.history.tool_steps import ToolStep, interleaved
 from ...core.history.transcript import TranscriptMessage
+from .browser_citations import BROWSER_CITATION_SCHEME, citation_list, marks_of
 from .markdown_view import StreamingMarkdownView
 from .reasoning_panel import ReasoningPanel, reasoning_summary
 from .tool_views import ToolApprovalBox
@@ -59,6 +60,8 @@ class AssistantTurn(QFrame):
     regenerate_requested = Signal()
     #: A cited source was clicked: show its passage.
     source_requested = Signal(Source)
+    #: A verified citation of a browsed answer was clicked: show its lines in the document.
+    citation_requested = Signal(object)  # Citation
     #: What was put on the clipboard ("Answer copied", "Code copied"), for the status line.
     copied = Signal(str)
     #: Show the version before (-1) or after (+1) this answer.
@@ -120,6 +123,15 @@ class AssistantTurn(QFrame):
         self.sources.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
         self.sources.linkActivated.connect(self._on_source_link)
         self.sources.setVisible(False)
+        self.cited = QLabel()
+        self.cited.setObjectName("turnCitations")
+        self.cited.setAccessibleName("Cited")
+        self.cited.setWordWrap(True)
+        self.cited.setTextFormat(Qt.TextFormat.RichText)
+        self.cited.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.cited.linkActivated.connect(self._on_cited_link)
+        self.cited.setVisible(False)
+        self.citations: tuple[Citation, ...] = ()
         self.written_by = QLabel()
         self.written_by.setObjectName("turnAdapters")
         self.written_by.setAccessibleName("Model and adapters")
@@ -133,7 +145,9 @@ class AssistantTurn(QFrame):
         self.copy_button.clicked.connect(self.copy_answer)
         self.answer.code_copied.connect(lambda _index: self.copied.emit("Code copied"))
         self.answer.citation_clicked.connect(self._on_citation_clicked)
+        self.answer.browser_citation_clicked.connect(self._on_browser_citation)
         self._finished = False  # citations become links once the answer is rendered whole
+        self._marked = False  # a browsed answer's marks are shown as numbers (once)
         self.regenerate_button = action_button("Regenerate", "Write this answer again")
         self.regenerate_button.clicked.connect(self.regenerate_requested)
         self.prompt_button = action_button("Prompt", "Show the prompt this answer's model received")
@@ -154,6 +168,7 @@ class AssistantTurn(QFrame):
         layout.addWidget(self.reasoning)
         layout.addWidget(self.answer)
         layout.addWidget(self.files)
+        layout.addWidget(self.cited)
         layout.addWidget(self.sources)
         layout.addWidget(self.sandbox_problem)
         layout.addWidget(self.notice)
@@ -253,6 +268,7 @@ class AssistantTurn(QFrame):
         self.answer.finish()
         self._finished = True
         self._link_citations()
+        self._mark_citations()
         self.close_approval()
         if not self.reasoning.isHidden():
             calls = len(self.reasoning.steps)
@@ -273,6 +289,7 @@ class AssistantTurn(QFrame):
         self.answer.append_text(message.content)
         self.answer.finish()
         self._finished = True
+        self.show_citations(message.citations)
         if not self.reasoning.isHidden():
             stats, calls = message.stats, len(message.steps)
             self.reasoning.finish(
@@ -302,6 +319,30 @@ class AssistantTurn(QFrame):
         self.sources.setVisible(bool(lines))
         if cited:
             self._link_citations()
+
+    def show_citations(self, citations: Sequence[Citation]) -> None:
+        """What the browsed answer cites: its marks become numbers (links, or grey when unverified) once it is
+        rendered whole, and the list under it names each document, page and lines."""
+        self.citations = tuple(citations)
+        self.cited.setText(citation_list(self.citations, self.palette()))
+        self.cited.setVisible(bool(self.citations))
+        self._mark_citations()
+
+    def _mark_citations(self) -> None:
+        if self._finished and self.citations and not self._marked:
+            self._marked = True
+            self.answer.mark_browser_citations(marks_of(self.citations))
+
+    @Slot(int)
+    def _on_browser_citation(self, index: int) -> None:
+        if 0 <= index < len(self.citations) and self.citations[index].verified:
+            self.citation_requested.emit(self.citations[index])
+
+    @Slot(str)
+    def _on_cited_link(self, link: str) -> None:
+        scheme, _, index = link.partition(":")
+        if scheme == BROWSER_CITATION_SCHEME and index.isdigit():
+            self._on_browser_citation(int(index))
 
     def show_version(self, number: int, count: int) -> None:
         """This answer is version `number` of `count` (Regenerate makes more)."""

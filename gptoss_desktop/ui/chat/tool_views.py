@@ -1,7 +1,9 @@
 """How a tool step looks in an answer: its code coloured, its output, whether it runs, and the person's Run or Skip.
 
 A step sits in the reasoning area where the model made the call: one line ("Running Python… 3 s"
-with Stop while it runs, "Ran Python · 0.4 s" once done) that unfolds to the code and its output.
+with Stop while it runs, "Ran Python · 0.4 s" once done) that unfolds to the code and its output. A
+browser step ("Searched 'notice period' · 5 results", "Opened lease.pdf, page 3 of 12 · lines 0-41")
+unfolds to the page the model read; it starts folded, pages are long.
 Before python runs on "ask first", a box in the answer shows the code with Run and Skip.
 """
 
@@ -104,6 +106,9 @@ class ToolStepView(QFrame):
     def __init__(self, step: ToolStep, expanded: bool = True, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("toolStep")
+        #: A browser step shows the page the model read, not the call's JSON.
+        self.browsing = step.recipient.split(".", 1)[0] == "browser"
+        expanded = expanded and not self.browsing
         self.toggle = QToolButton()
         self.toggle.setObjectName("toolStepToggle")
         self.toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -114,7 +119,10 @@ class ToolStepView(QFrame):
         self.stop_button = action_button("Stop", "Stop running this code (the answer stops too)")
         self.stop_button.clicked.connect(self.stop_requested)
         self.code = CodeView(step.arguments, language_of(step.recipient))
+        self.code.setVisible(not self.browsing)
         self.output = OutputView()
+        if self.browsing:
+            self.output.setAccessibleName("The page the model read")
         self.output.setVisible(False)
         self.details = QWidget()
         inner = QVBoxLayout(self.details)
@@ -176,7 +184,8 @@ class ToolStepView(QFrame):
         """Show or fold the code and output."""
         self.toggle.setChecked(expanded)
         self.toggle.setArrowType(Qt.ArrowType.DownArrow if expanded else Qt.ArrowType.RightArrow)
-        self.toggle.setAccessibleName(f"{'Hide' if expanded else 'Show'} the code: {self.toggle.text()}")
+        what = "the page" if self.browsing else "the code"
+        self.toggle.setAccessibleName(f"{'Hide' if expanded else 'Show'} {what}: {self.toggle.text()}")
         self.details.setVisible(expanded)
 
     @property

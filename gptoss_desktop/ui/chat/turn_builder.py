@@ -46,6 +46,7 @@ class TurnBuilder(QObject):
     prompt_requested = Signal(str)  # answer uid
     regenerate_requested = Signal()
     source_requested = Signal(Source)
+    citation_requested = Signal(object)  # Citation: a browsed answer's verified citation was clicked
 
     def __init__(self, view: ChatView, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -130,6 +131,7 @@ class TurnBuilder(QObject):
         """Wire an answer's buttons and links."""
         turn.regenerate_requested.connect(self.regenerate_requested)
         turn.source_requested.connect(self.source_requested)
+        turn.citation_requested.connect(self.citation_requested)
         turn.version_requested.connect(self._on_version_requested)
         turn.prompt_requested.connect(self._on_prompt_requested)
 

@@ -1,4 +1,4 @@
-"""One conversation's settings: developer instructions, reasoning effort, Python and sampling.
+"""One conversation's settings: developer instructions, reasoning effort, Python, documents and sampling.
 
 Sampling shows what the conversation will use: the person's choices, and the model's own defaults
 elsewhere (gpt-oss: OpenAI's recommendation; other models: what their file advises or chat
@@ -34,6 +34,7 @@ from ...core.conversation_settings import (
     MAX_TOP_K,
     MIN_REPEAT_PENALTY,
     ConversationSettings,
+    DocumentsChoice,
     PythonChoice,
 )
 from ...core.harmony import Effort
@@ -45,6 +46,11 @@ _NO_LIMIT = 0  # max tokens spin box value shown as "No limit"
 _RANDOM = -1  # seed spin box value shown as "Random"
 PYTHON_NAMES: dict[PythonChoice, str] = {"ask": "Ask first", "run": "Run without asking", "off": "Off"}
 PYTHON_NOTE = f"In a sandbox on this computer; up to {DEFAULT_STEP_LIMIT} tool calls an answer."
+DOCUMENTS_NAMES: dict[DocumentsChoice, str] = {
+    "browse": "Let the model browse them",
+    "passages": "Give it passages",
+}
+DOCUMENTS_NOTE = f"Up to {DEFAULT_STEP_LIMIT} steps an answer, with Python's."
 
 
 class InstructionsEdit(QPlainTextEdit):
@@ -122,6 +128,16 @@ class ConversationSettingsDialog(QDialog):
         )
         self.python_note = QLabel(PYTHON_NOTE)
         self.python_note.setObjectName("pythonNote")
+        self.documents = QComboBox()
+        for way, named in DOCUMENTS_NAMES.items():
+            self.documents.addItem(named, way)
+        self.documents.setAccessibleName("Documents")
+        self.documents.setToolTip(
+            "With documents attached, gpt-oss on this computer searches, opens and reads them itself with its "
+            "browser tool and cites the lines it read; or it is given their whole text or the best passages."
+        )
+        self.documents_note = QLabel(DOCUMENTS_NOTE)
+        self.documents_note.setObjectName("documentsNote")
         self.unisolated = QCheckBox("Even where the network cannot be cut off")
         self.unisolated.setAccessibleName("Run Python without network isolation")
         self.unisolated.setToolTip(
@@ -206,8 +222,15 @@ class ConversationSettingsDialog(QDialog):
             python_label.setBuddy(self.python)
             form.addRow(python_label, python_row)
             form.addRow("", self.unisolated)
-        else:  # not gpt-oss: no effort, no tools; nothing to choose
-            for widget in (self.effort, self.python, self.unisolated, self.python_note):
+            documents_row = QHBoxLayout()
+            documents_row.addWidget(self.documents)
+            documents_row.addWidget(self.documents_note, 1)
+            documents_label = QLabel("&Documents:")
+            documents_label.setBuddy(self.documents)
+            form.addRow(documents_label, documents_row)
+        else:  # not gpt-oss: no effort, no tools, passages only; nothing to choose
+            for widget in (self.effort, self.python, self.unisolated, self.python_note, self.documents,
+                           self.documents_note):  # fmt: skip
                 widget.setVisible(False)
         layout = QVBoxLayout(self)
         layout.addWidget(label)
@@ -219,6 +242,7 @@ class ConversationSettingsDialog(QDialog):
         self.instructions.setPlainText(settings.instructions)
         select_data(self.effort, settings.effort)
         select_data(self.python, settings.python)
+        select_data(self.documents, settings.documents)
         self.unisolated.setChecked(settings.python_without_network_isolation)
         self._show_sampling(settings)
 
@@ -227,6 +251,7 @@ class ConversationSettingsDialog(QDialog):
         value equal to the model's default is stored as the model's default."""
         effort: Effort = self.effort.currentData()
         python: PythonChoice = self.python.currentData()
+        documents: DocumentsChoice = self.documents.currentData()
         max_tokens = self.max_tokens.value()
         seed = self.seed.value()
         defaults = self._defaults
@@ -238,6 +263,7 @@ class ConversationSettingsDialog(QDialog):
             instructions=self.instructions.toPlainText(),
             effort=effort,
             python=python,
+            documents=documents,
             python_without_network_isolation=self.unisolated.isChecked(),
             temperature=chosen(self.temperature.value(), defaults.temperature),
             top_p=chosen(self.top_p.value(), defaults.top_p),

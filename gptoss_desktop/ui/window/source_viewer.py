@@ -1,4 +1,5 @@
-"""A pane beside the conversation: the passage behind a cited source, whole, its quoted start highlighted."""
+"""A pane beside the conversation: the passage behind a cited source, whole, its quoted start highlighted; or the
+page or part of a document a browsed answer cites, the cited lines highlighted."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QTextBrowser, QToolButton, QVBoxLayout, QWidget
 
+from ...core.documents.cited import CitedPassage
 from ...core.documents.prompting import Source
+from ...core.events import Citation
+from ...core.history.answer_citations import citation_place
 
 
 class SourceViewer(QFrame):
@@ -50,16 +54,32 @@ class SourceViewer(QFrame):
             self._highlight(source.snippet.rstrip("…").strip())
         self.show()
 
+    def show_cited(self, citation: Citation, passage: CitedPassage) -> None:
+        """Show the page or part a browsed answer cites with the cited lines highlighted and in view (or say the
+        document is gone, with what was cited)."""
+        self.place.setText(citation_place(citation))
+        if not passage.text:
+            name = citation.document_name or "The document"
+            self.text.setPlainText(f"{name} is no longer in this conversation. What was cited:\n\n{citation.quote}")
+        else:
+            self.text.setPlainText(passage.text)
+            if passage.end > passage.start:
+                self._mark(passage.start, passage.end)
+        self.show()
+
     def _highlight(self, quoted: str) -> None:
         """Select and colour where the quoted words start (across line breaks, which the document's own
         find cannot do)."""
         words = quoted.split()[:12]
         match = re.search(r"\s+".join(map(re.escape, words)), self.text.toPlainText()) if words else None
-        if match is None:
-            return
+        if match is not None:
+            self._mark(match.start(), match.end())
+
+    def _mark(self, start: int, end: int) -> None:
+        """Colour and select text[start:end], scrolled into view."""
         found = QTextCursor(self.text.document())
-        found.setPosition(match.start())
-        found.setPosition(match.end(), QTextCursor.MoveMode.KeepAnchor)
+        found.setPosition(start)
+        found.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
         mark = QTextCharFormat()
         mark.setBackground(self.palette().highlight())
         mark.setForeground(self.palette().highlightedText())

@@ -12,7 +12,8 @@ from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from ...core.documents.prompting import Source
-from ...services.document_service import DocumentService, StoredDocument
+from ...core.events import Citation
+from ...services.document_service import CitedPassage, DocumentService, StoredDocument
 from ..chat.chat_session import ChatSession
 from ..chat.document_strip import DocumentStrip
 from .source_viewer import SourceViewer
@@ -44,12 +45,14 @@ class WindowDocuments(QObject):
         documents.documents_listed.connect(self._on_documents)
         documents.reading.connect(self._on_reading)
         documents.passage_found.connect(self._show_source)
+        documents.citation_found.connect(self._show_cited)
         documents.embedding_model_set.connect(self._on_embedding_model_set)
         documents.embedding_progressed.connect(self._on_embedding_progressed)
         strip.attach_requested.connect(self.choose)
         strip.remove_requested.connect(self._remove)
         session.opened.connect(documents.list)
         session.source_requested.connect(documents.find_passage)
+        session.citation_requested.connect(documents.find_cited)
 
     def add(self, paths: list[str]) -> None:
         """Add files (or folders) to the shown conversation, storing the conversation first if it is new."""
@@ -97,6 +100,12 @@ class WindowDocuments(QObject):
     def _show_source(self, source: Source, text: str) -> None:
         """Open the source pane beside the conversation (the window gives it the room it can)."""
         self._viewer.show_passage(source, text)
+        self.source_shown.emit()
+
+    @Slot(object, object)
+    def _show_cited(self, citation: Citation, passage: CitedPassage) -> None:
+        """Open the source pane at the lines a browsed answer cites, marked."""
+        self._viewer.show_cited(citation, passage)
         self.source_shown.emit()
 
     @Slot(str)
