@@ -224,7 +224,7 @@ def test_a_document_full_of_control_strings_and_orders_changes_nothing(
 def test_other_models_and_the_setting_give_passages(
     make_window: WindowFactory, qtbot: QtBot, trained_model: Path, smollm2_model: Path, tmp_path: Path
 ) -> None:
-    lease, notes = documents(tmp_path)
+    _lease, notes = documents(tmp_path)
     passages = EXACT.with_changes(documents="passages")
     window = browse_window(make_window, trained_model, [SEARCH, OPEN], ANSWER, passages)
     attach(qtbot, window, notes)

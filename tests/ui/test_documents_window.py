@@ -23,7 +23,15 @@ from tests.fixtures.documents import write_encrypted_pdf, write_image_pdf, write
 from tests.fixtures.windows import close_window
 
 from .conftest import WindowFactory
-from .test_conversations import answers, ask, exact_window, listed
+from .test_conversations import answers, ask, listed
+from .test_conversations import exact_window as exact_browsing_window
+
+
+def exact_window(make_window: WindowFactory, model: Path) -> MainWindow:
+    """A window whose gpt-oss is given passages, as these tests are about (browsing: test_browse_window.py)."""
+    window = exact_browsing_window(make_window, model)
+    window.session.update_settings(window.session.settings.with_changes(documents="passages"))
+    return window
 
 
 def drop_files(window: MainWindow, *paths: Path) -> None:

@@ -227,8 +227,8 @@ def test_conversation_tab_order_follows_the_layout(app: QApplication, qtbot: QtB
     box = dialog.findChild(QDialogButtonBox)
     assert box is not None
     buttons: list[QWidget] = list(box.buttons())
-    fields: list[QWidget] = [dialog.instructions, dialog.effort, dialog.python, dialog.unisolated, dialog.temperature]
-    fields += [dialog.top_p, dialog.top_k]
+    fields: list[QWidget] = [dialog.instructions, dialog.effort, dialog.python, dialog.unisolated, dialog.documents]
+    fields += [dialog.temperature, dialog.top_p, dialog.top_k]
     fields += [dialog.min_p, dialog.repeat_penalty, dialog.max_tokens, dialog.seed, dialog.reset_button]
     assert in_reading_order(fields, dialog) == fields  # the expected order is the one on screen
     assert tab_cycle(qtbot, dialog.instructions) == [*fields, *in_reading_order(buttons, dialog)]
