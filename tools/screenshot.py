@@ -21,6 +21,11 @@
     ... --adapter FILE[:SCALE]        # add a LoRA adapter as File ▸ Adapters… does, on in the conversation at SCALE
         [--adapter-from N]            # from question N on (0: all); earlier questions are answered without it
     ... --adapters-dialog             # then open File ▸ Adapters… and shoot that instead
+    ... --browse search:JSON [--browse open:JSON ...] [--answer TEXT]
+                                      # the model browses the documents with these calls (scripted, CallsBrowser),
+                                      # then says TEXT (its citations resolved) or goes on by itself
+    ... --open-citation N             # then click the last answer's citation N (opens the source pane there)
+    ... --show-steps                  # unfold the last answer's reasoning: its steps show, each folded
 
 Runs against a temporary home. The picture is taken when the last reply finishes,
 or with --mid-answer as soon as its answer starts to stream.
@@ -70,6 +75,12 @@ def main() -> None:
     parser.add_argument("--adapter", action="append", default=[], metavar="FILE[:SCALE]", help="add a LoRA adapter")
     parser.add_argument("--adapter-from", type=int, default=0, metavar="N", help="turn the adapters on at question N")
     parser.add_argument("--adapters-dialog", action="store_true", help="shoot File ▸ Adapters…")
+    parser.add_argument(
+        "--browse", action="append", default=[], metavar="CALL", help="the model browses: search:JSON, open:JSON…"
+    )
+    parser.add_argument("--answer", help="after the --browse calls, the model says this")
+    parser.add_argument("--open-citation", type=int, metavar="N", help="click the last answer's citation N")
+    parser.add_argument("--show-steps", action="store_true", help="unfold the last answer's reasoning")
     args = parser.parse_args()
 
     from gptoss_desktop.core.paths import app_paths, use_home
@@ -98,7 +109,7 @@ def main() -> None:
 
     app = QApplication(sys.argv)
     apply_appearance(app, Settings(theme=args.theme, font_size=args.font_size))
-    window = create_window(None if args.model == "none" else args.model, args.ask_python)
+    window = create_window(None if args.model == "none" else args.model, args.ask_python, args.browse, args.answer)
     width, height = (int(n) for n in args.size.split("x"))
     window.resize(width, height)
     window.show()
@@ -186,6 +197,12 @@ def main() -> None:
         shoot_dialog(app, window, args)
         close(app, window)
         return
+    if args.open_citation:
+        open_citation(app, window, args.open_citation)
+    if args.show_steps:
+        turn = window.chat_view.turns[-1]
+        turn.reasoning.set_expanded(True)  # type: ignore[union-attr]
+        window.chat_view.scroll_to(turn)
     if args.open_source:
         window.chat_view.turns[-1].answer.citation_clicked.emit(args.open_source)
         while not window.source_viewer.isVisible():
@@ -199,25 +216,48 @@ def main() -> None:
     close(app, window)
 
 
-def create_window(model: str | None, ask_python: str | None) -> MainWindow:
-    """The app's window; with `ask_python`, on an engine whose first answer calls python with that code."""
+def create_window(
+    model: str | None, ask_python: str | None, browse: list[str] | None = None, answer: str | None = None
+) -> MainWindow:
+    """The app's window; with `ask_python`, on an engine whose first answer calls python with that code; with
+    `browse` ("search:{...}", "open:{...}"), on one whose first browsing answer makes those calls, then says
+    `answer` (when given)."""
     from gptoss_desktop.ui.app import create_window as app_window
 
-    if ask_python is None:
+    if ask_python is None and not browse:
         return app_window(model)
+    from gptoss_desktop.core.local.engine import LocalEngine
     from gptoss_desktop.core.paths import app_paths
     from gptoss_desktop.core.settings import load_settings
     from gptoss_desktop.services.app_services import AppServices
     from gptoss_desktop.ui.window.main_window import MainWindow
-    from tests.fixtures.scripted_tools import CallsPython
+    from tests.fixtures.scripted_tools import CallsBrowser, CallsPython
+
+    calls = [(f"browser.{call.partition(':')[0]}", call.partition(":")[2]) for call in browse or []]
+
+    def engine(path: str) -> LocalEngine:
+        if ask_python is not None:
+            return CallsPython(path, [[ask_python]])
+        return CallsBrowser(path, calls, answer)
 
     paths = app_paths()
-    services = AppServices(paths.database, engine_factory=lambda path: CallsPython(path, [[ask_python]]))
+    services = AppServices(paths.database, engine_factory=engine)
     window = MainWindow(services, load_settings(paths.settings_file), paths.settings_file)
     services.setParent(window)
     if model:
         window.load_model(model)
     return window
+
+
+def open_citation(app: QApplication, window: MainWindow, number: int) -> None:
+    """Click the last answer's citation `number` (from 1), as a person does, and wait for the source pane."""
+    from gptoss_desktop.ui.chat.message_widgets import AssistantTurn
+
+    turn = window.chat_view.turns[-1]
+    assert isinstance(turn, AssistantTurn)
+    turn.cited.linkActivated.emit(f"cite:{number - 1}")
+    while not window.source_viewer.isVisible():
+        app.processEvents()
 
 
 def add_adapters(app: QApplication, window: MainWindow, adapters: list[str]) -> None:
