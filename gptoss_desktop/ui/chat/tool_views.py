@@ -119,9 +119,9 @@ class ToolStepView(QFrame):
         self.stop_button = action_button("Stop", "Stop running this code (the answer stops too)")
         self.stop_button.clicked.connect(self.stop_requested)
         self.code = CodeView(step.arguments, language_of(step.recipient))
-        self.code.setVisible(not self.browsing)
         self.output = OutputView()
         if self.browsing:
+            self.code.setVisible(False)  # (showing it here, before it has a parent, would open it as a window)
             self.output.setAccessibleName("The page the model read")
         self.output.setVisible(False)
         self.details = QWidget()
