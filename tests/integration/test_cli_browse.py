@@ -172,3 +172,24 @@ def test_a_model_that_is_not_gpt_oss_answers_from_passages_and_says_why(smollm2_
     assert events[2]["type"] == "documents" and events[2]["strategy"] == "whole"
     assert events[-1]["type"] == "done" and events[-1]["tool_calls"] == 0
     assert "browser_unavailable" not in result.stderr and "no browser tool" in result.stderr
+
+
+def test_pages_that_would_fill_the_context_are_withheld_and_the_model_still_answers(
+    trained_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    long = tmp_path / "minutes.txt"
+    long.write_text("".join(f"Item {n}: the committee noted point {n * 7} and moved on.\n" for n in range(2000)))
+    opens = [("browser.open", f'{{"id": "minutes.txt#part={n}"}}') for n in (1, 2, 3, 4, 5)]
+    engine = CallsBrowser(trained_model, opens)
+    options = ["--json", "--doc", str(long), "--tools", "browser", "--temperature", "0", "--max-tokens", "40"]
+    status, events, stderr = run_chat(monkeypatch, capsys, engine, *options, "What did the committee note?")
+    assert status == 0, stderr
+    results = [e for e in events if e["type"] == "tool_result"]
+    assert len(results) == 5 and results[0]["summary"].startswith("Opened minutes.txt")
+    withheld = [e for e in results if e["summary"].endswith("not shown to the model: its context is full")]
+    assert withheld and withheld[-1] is results[-1]  # once full, the later pages wait outside
+    assert withheld[0]["model_text"].startswith("Not shown: this result does not fit")
+    assert withheld[0]["output"].startswith("[")  # the person still sees the page
+    done = events[-1]
+    assert done["type"] == "done" and done["stop_reason"] in ("return", "length") and done["tool_calls"] == 5
+    assert done["prompt_tokens"] <= 4096

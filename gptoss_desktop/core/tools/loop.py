@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol, runtime_checkable
 
 from ..cancel import CancelFlag
+from ..context_window import reply_reserve
 from ..engine import ChatEngine, ChatRequest, EngineInfo
 from ..events import (
     AnswerDelta,
@@ -103,17 +104,41 @@ def run_turn(engine: ChatEngine, request: ChatRequest, toolbox: Toolbox, cancel:
             return
         result = yield from _answer(step.call, toolbox, cancel, over_limit=calls > toolbox.step_limit)
         tool_seconds += result.seconds
+        answer = answer_call(step.call, result.model_text)
+        if not _fits(engine, request, [*turn, *step.written, answer]):
+            result = replace(result, summary=f"{result.summary} · not shown to the model: its context is full",
+                             model_text=NO_ROOM)  # fmt: skip
+            answer = answer_call(step.call, result.model_text)
         yield result
         if cancel.is_set():
             yield Done("cancelled", _total(steps, calls, tool_seconds))
             return
-        answer = answer_call(step.call, result.model_text)
         turn += [*step.written, answer]
         if isinstance(engine, Continuing):
             events = engine.continue_after_call([answer], request, cancel)
         else:
             conversation = replace(request.conversation, messages=(*request.conversation.messages, *turn))
             events = engine.generate(ChatRequest(conversation, request.sampling, adapters=request.adapters), cancel)
+
+
+#: What the model reads instead of a tool's result that would not leave room for its reply.
+NO_ROOM = (
+    "Not shown: this result does not fit in what is left of the context. "
+    "Answer now with what you have found, or make a call that returns less."
+)
+
+
+def _fits(engine: ChatEngine, request: ChatRequest, turn: list[Message]) -> bool:
+    """Whether the turn so far, the tool's answer included, leaves the reply its room in the context.
+
+    Counted by rendering (a few tokens may differ from the engine's own continuation: the reserve
+    covers that); an engine whose context is unknown (0) or that does not count (0 tokens) passes.
+    """
+    size = engine.info.context_size
+    if size <= 0:
+        return True
+    conversation = replace(request.conversation, messages=(*request.conversation.messages, *turn))
+    return engine.count_prompt_tokens(conversation) + reply_reserve(size, request.sampling.max_tokens) <= size
 
 
 class _Step:
