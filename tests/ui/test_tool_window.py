@@ -172,7 +172,7 @@ def test_the_steps_come_back_after_a_restart_exactly_as_they_were_shown(
     qtbot.waitUntil(lambda: listed(again) == ["Six times seven, plus one?"])
     row = again.sidebar.list.item(row_of(again, "Six times seven, plus one?"))
     again.session.open(row.data(Qt.ItemDataRole.UserRole))
-    qtbot.waitUntil(lambda: len(again.chat_view.turns) == 2)
+    qtbot.waitUntil(lambda: len(again.chat_view.turns) == 2 and all(t.isVisible() for t in again.chat_view.turns))
     reopened = again.chat_view.turns[-1]
     assert isinstance(reopened, AssistantTurn)
     assert reopened.reasoning.toggle.text() == summary and reasoning_parts(reopened) == parts
