@@ -103,6 +103,9 @@ def test_an_opened_source_and_a_dragged_divider_never_squeeze_the_message_box(
     with contextlib.suppress(qtbot.TimeoutError):
         qtbot.waitUntil(lambda: not misplaced(window), timeout=2_000)
     assert line_room(window) >= MIN_LINE_CHARS and misplaced(window) == [], (window.splitter.sizes(), misplaced(window))
+    runs_on = window.where.combo  # a dropdown squeezed by the pane says less, and shows that it does
+    assert runs_on.width() < runs_on.sizeHint().width()
+    assert runs_on.shown_text().startswith("This") and runs_on.shown_text().endswith("…")
     # The dividers dragged as far as they go: the conversation holds its ground, no pane is squeezed.
     for index, position in ((2, 0), (2, window.splitter.width()), (1, window.splitter.width())):
         window.splitter.moveSplitter(position, index)
