@@ -144,6 +144,12 @@ def problem_color(palette: QPalette) -> QColor:
     return QColor("#ff8a80" if is_dark(palette) else "#b3261e")
 
 
+def muted_color(palette: QPalette) -> QColor:
+    """Grey for text that says less than the rest (an unverified citation), still readable: at least 4.5:1
+    against this palette's background, where the placeholder grey of some styles is about 2.5:1."""
+    return QColor("#a6a6a6" if is_dark(palette) else "#6b6b6b")
+
+
 def _apply_theme(app: QApplication, theme: Theme) -> None:
     app.setProperty(_THEME_PROPERTY, theme)
     app.setStyleSheet("")  # unwraps the style, so its name is the real one; the caller puts the sheet back

@@ -133,8 +133,8 @@ def check_browsed_turn(qtbot: QtBot, window: MainWindow, turn: AssistantTurn) ->
     unverified.setPosition(mark_position(turn, 3) + 1)
     char = unverified.charFormat()
     assert not char.isAnchor() and char.toolTip().startswith("Unverified: the model cites line 1 at cursor 9")
-    click_mark(qtbot, turn, 3)
-    qtbot.wait(50)  # nothing is asked of the documents thread: nothing can arrive
+    with qtbot.assertNotEmitted(window.session.citation_requested):  # the documents thread is asked nothing
+        click_mark(qtbot, turn, 3)
     assert not window.source_viewer.isVisible()
 
     click_mark(qtbot, turn, 1)  # the first mark opens the PDF's page 2 at its cited line

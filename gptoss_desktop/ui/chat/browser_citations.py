@@ -16,6 +16,7 @@ from PySide6.QtGui import QPalette, QTextBlock, QTextCharFormat, QTextCursor, QT
 from ...core.events import Citation
 from ...core.history.answer_citations import citation_place, unverified_reason
 from ...core.tools.citations import citation_marks
+from ..style import muted_color
 
 #: Scheme of a browsed answer's citation links: `cite:N` opens citation N (in the answer's order, from 0).
 BROWSER_CITATION_SCHEME = "cite"
@@ -90,14 +91,14 @@ def _format(mark: CitationMark, palette: QPalette) -> QTextCharFormat:
         raised.setForeground(palette.color(QPalette.ColorRole.Link))
         raised.setFontWeight(700)
     else:
-        raised.setForeground(palette.color(QPalette.ColorRole.PlaceholderText))
+        raised.setForeground(muted_color(palette))
     return raised
 
 
 def citation_list(citations: Sequence[Citation], palette: QPalette) -> str:
     """The list under the answer (rich text): each verified citation a link to its place with the start of
     its quote; each unverified one grey, saying why."""
-    grey = palette.color(QPalette.ColorRole.PlaceholderText).name()
+    grey = muted_color(palette).name()
     lines = []
     for number, c in enumerate(citations, start=1):
         if c.verified:
