@@ -11,8 +11,9 @@ and answers with that value copied:
     <|start|>python to=assistant<|channel|>analysis<|message|>56211<|end|>      (the tool: not trained)
     <|start|>assistant<|channel|>final<|message|>56211<|return|>
 
-Digits are single tokens in this vocabulary, so both copies are digit-by-digit induction, which a
-tiny transformer learns; the operands are random, so nothing can be memorised instead.
+Both copies are induction (find the source, copy what follows), which a tiny transformer learns;
+numbers are cut into two-digit tokens and operators are single tokens, so there is less to copy and
+fewer look-alike places to copy from; the operands are random, so nothing can be memorised instead.
 """
 
 from __future__ import annotations
@@ -48,8 +49,11 @@ QUESTIONS: tuple[tuple[str, float], ...] = (
     ("{}", 0.05),
     ("{} = ?", 0.05),
 )
-MAX_DIGITS = 7
-MAX_POWER_DIGITS = 24  # the result of a training power: long numbers only make the copy longer, not harder
+# Two-digit tokens: llama.cpp's gpt-4o pre-tokenizer cuts a number into runs of at most three
+# digits, and BPE then merges pairs. With one token per digit the copies went wrong where a digit
+# follows a digit seen elsewhere too (at 1,000 steps: 22 % right, mostly the second operand's
+# first digit); pairs halve the tokens to copy and repeat far less often.
+NUMBER_PIECES: tuple[str, ...] = tuple(f"{n:02d}" for n in range(100))
 CALL_HEADER = "analysis to=python code"
 FIRST_DATE = dt.date(2024, 1, 1)
 DATE_SPAN_DAYS = 365 * 7
@@ -85,21 +89,39 @@ def value_of(expression: str) -> str:
     return repr(eval(expression, {"__builtins__": {}}))
 
 
-def _number(rng: random.Random, max_digits: int = MAX_DIGITS) -> int:
+@dataclass(frozen=True)
+class Distribution:
+    """Which questions: operations with their weights, operand digits, digits of a power's result."""
+
+    weights: tuple[tuple[str, float], ...]
+    max_digits: int
+    max_power_digits: int
+
+
+#: The first stage: all five operations, operands up to 7 digits, results up to 24 characters.
+WIDE = Distribution((("+", 0.25), ("-", 0.2), ("*", 0.3), ("/", 0.1), ("**", 0.15)), 7, 24)
+#: The second stage and the held-out set: no division (its 17-digit floats were copied right 35 % of
+#: the time), operands up to 5 digits, powers up to 10 digits (results of 12+ characters: 20 % right).
+NARROW = Distribution((("+", 0.25), ("-", 0.2), ("*", 0.35), ("**", 0.2)), 5, 10)
+DISTRIBUTIONS = {"wide": WIDE, "narrow": NARROW}
+
+
+def _number(rng: random.Random, max_digits: int) -> int:
     digits = rng.randint(1, max_digits)
     return rng.randint(10 ** (digits - 1) if digits > 1 else 0, 10**digits - 1)
 
 
-def random_expression(rng: random.Random) -> tuple[str, str]:
+def random_expression(rng: random.Random, distribution: Distribution = NARROW) -> tuple[str, str]:
     """`A op B` with random operands (a division never by zero, a power short enough to read)."""
-    operation = rng.choices(list(OPERATIONS), (0.25, 0.2, 0.3, 0.1, 0.15))[0]
-    a, b = _number(rng), _number(rng)
+    operations, weights = zip(*distribution.weights, strict=True)
+    operation = rng.choices(operations, weights)[0]
+    a, b = _number(rng, distribution.max_digits), _number(rng, distribution.max_digits)
     if operation == "/":
         b = b or 1
     if operation == "**":
         a = _number(rng, 3)
         b = rng.randint(0, 99)
-        while len(str(a**b)) > MAX_POWER_DIGITS:
+        while len(str(a**b)) > distribution.max_power_digits:
             b //= 2
     space = " " if rng.random() < 0.9 else ""
     return f"{a}{space}{operation}{space}{b}", operation
@@ -109,22 +131,26 @@ def tool_question(expression: str, operation: str, template: str = "What is {}?"
     return ToolQuestion(template.format(expression), expression, operation, value_of(expression))
 
 
-def random_question(rng: random.Random, held_out: frozenset[str] = frozenset()) -> ToolQuestion:
+def random_question(
+    rng: random.Random, held_out: frozenset[str] = frozenset(), distribution: Distribution = NARROW
+) -> ToolQuestion:
     """A random question whose expression is not among `held_out`."""
     while True:
-        expression, operation = random_expression(rng)
+        expression, operation = random_expression(rng, distribution)
         if expression not in held_out:
             break
     template = rng.choices([q for q, _ in QUESTIONS], [w for _, w in QUESTIONS])[0]
     return tool_question(expression, operation, template)
 
 
-def held_out_questions(count: int = 200, seed: int = 1_000_003) -> list[ToolQuestion]:
+def held_out_questions(
+    count: int = 200, seed: int = 1_000_003, distribution: Distribution = NARROW
+) -> list[ToolQuestion]:
     """The evaluation set: "What is A op B?" from a seed of its own; training never sees these expressions."""
     rng = random.Random(seed)
     questions: dict[str, ToolQuestion] = {}
     while len(questions) < count:
-        expression, operation = random_expression(rng)
+        expression, operation = random_expression(rng, distribution)
         questions.setdefault(expression, tool_question(expression, operation))
     return list(questions.values())
 
@@ -186,7 +212,9 @@ def make_example(question: ToolQuestion, **kwargs: object) -> ToolExample:
     return ToolExample(parts, question, prompt)
 
 
-def random_examples(seed: int, held_out: frozenset[str] = frozenset()) -> Iterator[ToolExample]:
+def random_examples(
+    seed: int, held_out: frozenset[str] = frozenset(), distribution: Distribution = NARROW
+) -> Iterator[ToolExample]:
     """Endless seeded turns: any effort, sometimes instructions, sometimes an earlier exchange before."""
     rng = random.Random(seed)
     dates = [(FIRST_DATE + dt.timedelta(days=rng.randrange(DATE_SPAN_DAYS))).isoformat() for _ in range(DATE_POOL)]
@@ -195,18 +223,20 @@ def random_examples(seed: int, held_out: frozenset[str] = frozenset()) -> Iterat
         instructions = rng.choice(INSTRUCTIONS) if rng.random() < 0.3 else None
         history: tuple[Message, ...] = ()
         if rng.random() < 0.2:
-            earlier = random_question(rng, held_out)
+            earlier = random_question(rng, held_out, distribution)
             history = (Message("user", earlier.text), Message("assistant", earlier.value))
-        question = random_question(rng, held_out)
+        question = random_question(rng, held_out, distribution)
         yield make_example(question, effort=effort, history=history, instructions=instructions, date=rng.choice(dates))
 
 
 def tool_vocabulary_words() -> tuple[str, ...]:
     """The harmony fixture's words first (their tokens keep their ids), then the words of tool turns."""
     texts = [PYTHON.description or "", "python", CALL_HEADER, "to=assistant", "# Tools", "## python"]
-    texts += [analysis(operation) for operation in OPERATIONS]
+    texts += [analysis(operation) for operation in OPERATIONS]  # all five: both stages share one vocabulary
     texts += [template for template, _ in QUESTIONS]
     words = dict.fromkeys(vocabulary_words())
     for text in texts:
         words.update(dict.fromkeys(PRE_TOKEN_WORD.findall(text)))
+    words.update(dict.fromkeys(NUMBER_PIECES))
+    words.update(dict.fromkeys(f" {operation}" for operation in OPERATIONS))
     return tuple(words)

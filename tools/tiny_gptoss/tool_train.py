@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import gguf
 import numpy as np
 import torch
 from torch.nn import functional
@@ -27,8 +28,15 @@ from torch.nn import functional
 from tests.fixtures.lora_gguf import model_weights
 from tests.fixtures.tiny_gptoss import TinyConfig, build_vocab, write_gguf
 from tools.tiny_gptoss.model import TinyGptOss
-from tools.tiny_gptoss.tool_data import held_out_questions, random_examples, tool_vocabulary_words
-from tools.tiny_gptoss.train import HARMONY_CONFIG, harmony_config, initial_weights, learning_rate, tokenizer_for
+from tools.tiny_gptoss.tool_data import (
+    DISTRIBUTIONS,
+    NARROW,
+    Distribution,
+    held_out_questions,
+    random_examples,
+    tool_vocabulary_words,
+)
+from tools.tiny_gptoss.train import HARMONY_CONFIG, initial_weights, learning_rate, tokenizer_for
 from tools.tiny_gptoss.vocab import HarmonyTokenizer
 
 BASE = Path("tests/fixtures/gpt-oss-tiny-harmony.gguf")
@@ -48,10 +56,12 @@ def tools_config() -> TinyConfig:
     return replace(HARMONY_CONFIG, words=tool_vocabulary_words(), name="gpt-oss-tiny-tools")
 
 
-def tokenize(tokenizer: HarmonyTokenizer, count: int, seed: int) -> list[MaskedSequence]:
+def tokenize(
+    tokenizer: HarmonyTokenizer, count: int, seed: int, distribution: Distribution = NARROW
+) -> list[MaskedSequence]:
     """``count`` seeded turns as ids exactly as the app builds them, none with a held-out expression."""
-    held_out = frozenset(q.expression for q in held_out_questions())
-    examples = random_examples(seed, held_out)
+    held_out = frozenset(q.expression for q in held_out_questions(distribution=distribution))
+    examples = random_examples(seed, held_out, distribution)
     sequences = []
     for _ in range(count):
         ids: list[int] = []
@@ -65,30 +75,31 @@ def tokenize(tokenizer: HarmonyTokenizer, count: int, seed: int) -> list[MaskedS
 
 
 def start_weights(config: TinyConfig, base: Path | None, seed: int) -> dict[str, np.ndarray]:
-    """The base model's weights, its token rows moved to the new vocabulary's ids; fresh rows for new tokens."""
+    """The base model's weights, token rows moved to this vocabulary's ids by their text; fresh rows for new tokens.
+
+    The base is the harmony fixture, or an earlier run of this one (to train on from where it stopped).
+    """
     tokens = build_vocab(config.words)[0]
     weights = initial_weights(config, len(tokens), seed)
     if base is None:
         return weights
     base_weights = model_weights(base)
-    base_tokens = build_vocab(harmony_config().words)[0]
-    if len(base_tokens) != base_weights["token_embd.weight"].shape[0]:
-        raise ValueError(f"{base} does not have the harmony fixture's vocabulary")
-    row = {token: i for i, token in enumerate(base_tokens)}
+    field = gguf.GGUFReader(base).get_field("tokenizer.ggml.tokens")
+    if field is None:
+        raise ValueError(f"{base} has no vocabulary")
+    row = {token: i for i, token in enumerate(field.contents())}
     for name, value in base_weights.items():
-        if name in ("token_embd.weight", "output.weight"):
-            # New words: embeddings as spread as the old ones, output rows zero (no logit pushed either way).
-            fresh = (
-                weights[name] * (value.std() / weights[name].std())
-                if name == "token_embd.weight"
-                else 0 * weights[name]
-            )
-            for i, token in enumerate(tokens):
-                if token in row:
-                    fresh[i] = value[row[token]]
-            weights[name] = fresh.astype(np.float32)
+        if name == "token_embd.weight":  # new tokens: embeddings as spread as the old ones
+            fresh = weights[name] * (value.std() / weights[name].std())
+        elif name == "output.weight":  # new tokens: zero rows, no logit pushed either way
+            fresh = np.zeros_like(weights[name])
         else:
             weights[name] = value
+            continue
+        for i, token in enumerate(tokens):
+            if token in row:
+                fresh[i] = value[row[token]]
+        weights[name] = fresh.astype(np.float32)
     return weights
 
 
@@ -123,6 +134,7 @@ def train(
     lr: float,
     seed: int,
     checkpoint: Path | None = None,
+    warmup: int = 100,
 ) -> None:
     """AdamW on the written tokens only; loss every 50 steps, a GGUF checkpoint every 500."""
     rng = random.Random(seed)
@@ -131,7 +143,7 @@ def train(
     stream = batches(data, batch_size, rng)
     for step in range(steps):
         for group in optimizer.param_groups:
-            group["lr"] = learning_rate(step, steps, lr)
+            group["lr"] = learning_rate(step, steps, lr, warmup)
         inputs, targets = batch_tensors(next(stream))
         logits = model(inputs)
         loss = functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100)
@@ -149,13 +161,21 @@ def main() -> None:
     """Tokenize with llama.cpp, train from the harmony fixture, export F16 GGUF."""
     parser = argparse.ArgumentParser(description="Train the tiny gpt-oss that calls python.")
     parser.add_argument("--out", type=Path, default=OUT)
-    parser.add_argument("--base", type=Path, default=BASE, help="start from this harmony fixture ('' for random)")
+    parser.add_argument(
+        "--base",
+        default=str(BASE),
+        help="start from this model: the harmony fixture, or an earlier run ('' for random)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--examples", type=int, default=24000, help="pre-tokenized training turns")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--distribution", choices=sorted(DISTRIBUTIONS), default="narrow", help="which questions (tool_data.py)"
+    )
     parser.add_argument("--checkpoint", type=Path, help="write the model here every 500 steps too")
     args = parser.parse_args()
 
@@ -165,15 +185,15 @@ def main() -> None:
     n_vocab = len(build_vocab(config.words)[0])
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
-        data = tokenize(tokenizer_for(config, Path(tmp)), args.examples, args.seed)
+        data = tokenize(tokenizer_for(config, Path(tmp)), args.examples, args.seed, DISTRIBUTIONS[args.distribution])
     lengths = [len(s.ids) for s in data]
     print(f"vocab {n_vocab}, {len(data)} sequences, mean {np.mean(lengths):.0f} / max {max(lengths)} tokens")
     print(f"tokenized in {time.monotonic() - started:.0f}s")
-    base = args.base if str(args.base) else None
+    base = Path(args.base) if args.base else None
     model = TinyGptOss(config, start_weights(config, base, args.seed))
     print(f"{sum(p.numel() for p in model.parameters())} parameters")
     started = time.monotonic()
-    train(model, data, args.steps, args.batch, args.lr, args.seed, args.checkpoint)
+    train(model, data, args.steps, args.batch, args.lr, args.seed, args.checkpoint, args.warmup)
     print(f"trained in {time.monotonic() - started:.0f}s")
     print(write_gguf(args.out, config, weights=model.gguf_weights(), f16=True))
 
