@@ -1,13 +1,20 @@
 """Train the tiny gpt-oss that calls python, a second fixture beside the harmony one.
 
-``OMP_WAIT_POLICY=PASSIVE nice -n 10 python -m tools.tiny_gptoss.tool_train`` from the repository root,
-in a venv with torch, gguf, numpy and llama-cpp-python, writes ``tests/fixtures/gpt-oss-tiny-tools.gguf``;
-then ``python -m tools.tiny_gptoss.tool_evaluate`` measures it through the app. Seeds are fixed.
+From the repository root, in a venv with torch, gguf, numpy and llama-cpp-python, two stages
+(about 25 and 12 minutes on 2 cores), then the measure through the app::
 
-It starts from the harmony fixture's weights (same shape; the tool turns' new words get fresh rows)
-and learns only the turns of ``tool_data.py``: the loss counts what the model writes (the analysis,
-the call, the final answer), not the prompt nor the tool's answer. Mixing tool turns into the harmony
-model's own training reached 20 % right calls; a model of its own on this narrow task does better.
+    OMP_WAIT_POLICY=PASSIVE nice -n 10 python -m tools.tiny_gptoss.tool_train --distribution wide \
+        --out /tmp/tools-wide.gguf
+    OMP_WAIT_POLICY=PASSIVE nice -n 10 python -m tools.tiny_gptoss.tool_train --base /tmp/tools-wide.gguf \
+        --seed 1 --steps 1000 --lr 1e-3 --warmup 50 --examples 16000
+    python -m tools.tiny_gptoss.tool_evaluate
+
+The first stage starts from the harmony fixture's weights (same shape; the new tokens get fresh
+rows) on all five operations with long operands; the second goes on from it on the narrow
+distribution the fixture is measured on, and writes ``tests/fixtures/gpt-oss-tiny-tools.gguf``.
+Seeds are fixed. The loss counts what the model writes (the analysis, the call, the final answer),
+not the prompt nor the tool's answer. Mixing tool turns into the harmony model's own training
+reached 20 % right calls; a model of its own on this narrow task does better.
 """
 
 from __future__ import annotations
