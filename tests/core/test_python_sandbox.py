@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +22,7 @@ import pytest
 
 from gptoss_desktop.core.tools.python_tool import PythonSession, SandboxOptions
 from gptoss_desktop.core.tools.workspace import conversation_folder
-from tests.fixtures.processes import descendants, sandbox_processes, still_running
+from tests.fixtures.processes import descendants, fifo, read_fifo, sandbox_processes, still_running
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the Linux sandbox")
 
@@ -193,3 +194,27 @@ def test_the_kernel_cannot_signal_the_app(session: PythonSession) -> None:
     result = session.run(f"import os, signal\nos.kill({os.getpid()}, signal.SIGTERM)")
     assert result.error is not None and result.error.splitlines()[-1].startswith(("ProcessLookupError", "Permission"))
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # and this process is still here to check
+
+
+def test_stop_while_the_kernel_is_still_starting_stops_the_call(tmp_path: Path) -> None:
+    starting, go = fifo(tmp_path / "starting"), fifo(tmp_path / "go")
+    slow = tmp_path / "venv" / "bin" / "python"  # an interpreter that starts when the test lets it
+    slow.parent.mkdir(parents=True)
+    slow.write_text(f'#!/bin/sh\necho starting > {starting}\nread go < {go}\nexec {sys.executable} "$@"\n')
+    slow.chmod(0o755)
+    session = PythonSession(tmp_path / "work", SandboxOptions(interpreter=slow, timeout=60))
+    results = []
+    call = threading.Thread(target=lambda: results.append(session.run("while True:\n    pass")))
+    try:
+        call.start()
+        assert read_fifo(starting, timeout=20) == "starting\n"
+        session.stop()  # the person pressed Stop: there is no kernel to interrupt yet
+        with open(go, "w") as release:
+            release.write("go\n")
+        call.join(30)
+        assert not call.is_alive()  # not the 60 s the cell may run
+        assert results[0].stopped and results[0].error == "Stopped before it ran."
+        assert session.run("1 + 1").value == "2"  # the Stop was for that call only; the kernel is there
+    finally:
+        session.close()
+        call.join(10)

@@ -65,14 +65,12 @@ def test_stop_while_the_models_code_runs_stops_it_and_leaves_nothing_running(
     qtbot.waitUntil(lambda: bool(steps(turn)) and steps(turn)[0].stop_button.isVisible(), timeout=30_000)
     (step,) = steps(turn)
     assert step.title.startswith("Running Python…") and step.code.code() == SLOW_CODE
-    # A second in, the sandbox (50 ms to start) is computing: a Stop pressed while a conversation's first
-    # sandbox still starts does not reach the code (the answer stops once the code ends).
-    qtbot.waitUntil(lambda: step.title.startswith("Running Python… 1 s"), timeout=5_000)
-    assert sandbox_processes(os.getpid())
+    # Stop at once: the conversation's first sandbox may still be starting, and the code is stopped all the same.
     with qtbot.waitSignal(window.services.chat.event_received, check_params_cb=is_done, timeout=10_000) as done:
         qtbot.mouseClick(step.stop_button, Qt.MouseButton.LeftButton)
     assert done.args[0].stop_reason == "cancelled" and turn.notice.text() == "Stopped."
     assert step.title.startswith("Python stopped · ") and not step.stop_button.isVisibleTo(step)
-    assert "KeyboardInterrupt" in step.output.toPlainText() and turn.answer.toPlainText() == ""
+    assert turn.answer.toPlainText() == ""
+    assert "KeyboardInterrupt" in step.output.toPlainText() or "Stopped before it ran." in step.output.toPlainText()
     close_window(qtbot, window)
     assert sandbox_processes(os.getpid()) == []

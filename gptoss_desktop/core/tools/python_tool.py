@@ -77,6 +77,7 @@ class PythonSession:
         self._kernel: KernelProcess | None = None
         self._lock = threading.Lock()
         self._closed = False
+        self._stop = threading.Event()  # Stop for the call in progress or about to run, before its kernel exists
 
     def __enter__(self) -> PythonSession:
         return self
@@ -103,6 +104,7 @@ class PythonSession:
 
     def stop(self) -> None:
         """Stop the call in progress (the person pressed Stop): interrupted, or the kernel killed."""
+        self._stop.set()
         kernel = self._kernel
         if kernel is not None:
             with kernel.replies.condition:
@@ -134,10 +136,13 @@ class PythonSession:
             if self._kernel is not None and self._kernel.dead():
                 note = f"The kernel had stopped ({ending(self._kernel.kill())}). {RESTARTED}"
                 self._kernel = None
-            kernel = self._running_kernel()
-            before = workspace.snapshot(self.workdir)
-            started = time.monotonic()
-            result = self._call(kernel, code, limit)
+            try:
+                kernel = self._running_kernel()
+                before = workspace.snapshot(self.workdir)
+                started = time.monotonic()
+                result = self._call(kernel, code, limit)
+            finally:
+                self._stop.clear()  # a Stop that came before this call (or during it) ends only this one
             result["seconds"] = time.monotonic() - started
             result["files"] = workspace.written_since(self.workdir, before)
         if note:
@@ -146,10 +151,13 @@ class PythonSession:
 
     def _call(self, kernel: KernelProcess, code: str, limit: float) -> dict[str, Any]:
         """Send the cell, wait for its end (or interrupt it, or kill the kernel), collect its output."""
+        if self._stop.is_set():  # Stop came before the code was sent (while the kernel started): it never runs
+            return {"timed_out": False, "stopped": True, "value": None, "error": "Stopped before it ran.",
+                    "output": BoundedOutput(0)}  # fmt: skip
         kernel.calls += 1
         marker = secrets.token_hex(16)
         with kernel.replies.condition:
-            kernel.stopped = False
+            kernel.stopped = self._stop.is_set()  # Stop pressed just now: the wait below ends at once
         kernel.output.begin(marker)
         with contextlib.suppress(OSError):  # the kernel is gone: the wait below sees the pipe closed
             kernel.send({"id": kernel.calls, "code": code, "marker": marker, "cpu": limit * launch.MAX_THREADS})
