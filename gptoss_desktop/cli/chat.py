@@ -156,6 +156,8 @@ def run(args: argparse.Namespace) -> int:
     elif python:
         request = ChatRequest(conversation, sampling, adapters=adapters)
         events = run_turn(engine, request, _python_toolbox(args.python, stack), cancel)
+    elif engine.info.is_harmony:  # no tools declared, but gpt-oss may call one anyway: it is told there is none
+        events = run_turn(engine, ChatRequest(conversation, sampling, adapters=adapters), Toolbox(), cancel)
     else:
         events = engine.generate(ChatRequest(conversation, sampling, adapters=adapters), cancel)
     try:

@@ -10,6 +10,10 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures.scripted_tools import CallsPython
+
+from .test_cli_browse import run_chat
+
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the Linux sandbox")
 
 
@@ -68,3 +72,16 @@ def test_a_sandbox_that_cannot_start_exits_2_with_the_reason(tmp_path: Path) -> 
     assert code == 2
     assert result["unavailable"] is True and result["network_only"] is False
     assert result["error"].startswith("the Python kernel could not be started: [Errno 2] No such file or directory")
+
+
+def test_a_call_to_a_tool_nobody_declared_is_answered_and_the_model_goes_on(
+    trained_model: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine = CallsPython(trained_model, [["1 + 1"]], undeclared=True)  # gpt-oss calls python though no tool is given
+    options = ["--json", "--temperature", "0", "--max-tokens", "30"]
+    status, events, stderr = run_chat(monkeypatch, capsys, engine, *options, "What is 1 + 1?")
+    assert status == 0, stderr
+    (result,) = [e for e in events if e["type"] == "tool_result"]
+    assert result["status"] == "refused" and result["model_text"].startswith("No such tool: python")
+    done = events[-1]
+    assert done["type"] == "done" and done["stop_reason"] in ("return", "length") and done["tool_calls"] == 1
