@@ -1,8 +1,9 @@
 """gpt-oss runs Python in the real window: the person's Run or Skip, the steps in the reasoning area in
 order, Stop while it waits or runs, the files its code wrote, and all of it after a restart.
 
-The model's calls are scripted (tests/fixtures/scripted_tools.py) until a tiny model trained to call
-tools is in the tests; everything else is real: the tool loop, the sandbox, SQLite, the widgets.
+The model's calls are scripted (tests/fixtures/scripted_tools.py), so every path can be reached (the model
+trained to call python runs unscripted in test_tools_model_window.py); everything else is real: the tool
+loop, the sandbox, SQLite, the widgets.
 """
 
 from __future__ import annotations
