@@ -1,8 +1,9 @@
 """`gptoss-desktop chat --doc FILE --tools browser`: the model browses the documents, headless.
 
 The tiny gpt-oss is real (llama.cpp, its vocabulary, the prompt with the pages rendered into it); its
-browser calls are scripted (tests/fixtures/scripted_tools.py) until a model trained to browse is in
-the tests. Documents, index, tool, loop and printer are the app's own.
+browser calls are scripted (tests/fixtures/scripted_tools.py) so every path is reached on purpose (the
+trained browsing model, unscripted, is in test_browse_model.py). Documents, index, tool, loop and printer
+are the app's own.
 """
 
 from __future__ import annotations

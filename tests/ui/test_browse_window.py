@@ -5,7 +5,8 @@ or the setting, still gives passages.
 
 The tiny gpt-oss is real (llama.cpp, the whole browsing turn rendered into its prompt); its browser calls and,
 where a citation is needed, its final answer are scripted (tests/fixtures/scripted_tools.py, CallsBrowser),
-as a model that browses and cites is not in the tests yet. Documents, index, browser, tool loop, SQLite and
+so each path (several pages, an unverified citation) is reached on purpose; the model trained to browse, with
+nothing scripted, is tested in test_browse_model_window.py. Documents, index, browser, tool loop, SQLite and
 widgets are the app's own.
 """
 
