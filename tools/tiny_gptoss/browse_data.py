@@ -51,7 +51,7 @@ from gptoss_desktop.core.history.store import Store
 from gptoss_desktop.core.tools.browser import Browser
 from gptoss_desktop.core.tools.browsing import BROWSE_INSTRUCTIONS
 from tools.tiny_gptoss.data import INSTRUCTIONS, PRE_TOKEN_WORD
-from tools.tiny_gptoss.tool_data import NUMBER_PIECES, tool_vocabulary_words
+from tools.tiny_gptoss.tool_data import DATE_POOL, DATE_SPAN_DAYS, FIRST_DATE, NUMBER_PIECES, tool_vocabulary_words
 
 #: Access codes are three digits: a number is what the tool model learned to copy out of a tool's answer
 #: (a first run with 80 code-name words, new tokens with no output rows yet, copied 2 of 30 right after
@@ -106,9 +106,6 @@ THOUGHT = "The documents should say. Search them."
 SEARCH_HEADER = "analysis to=browser.search code"
 OPEN_HEADER = "analysis to=browser.open code"
 MAX_PROJECT = 99
-FIRST_DATE = dt.date(2024, 1, 1)
-DATE_SPAN_DAYS = 365 * 7
-DATE_POOL = 200
 
 
 @dataclass(frozen=True)

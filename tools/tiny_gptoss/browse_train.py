@@ -28,7 +28,7 @@ from torch.nn import functional
 from tests.fixtures.tiny_gptoss import TinyConfig, build_vocab, write_gguf
 from tools.tiny_gptoss.browse_data import Library, browse_vocabulary_words, held_out_worlds, random_examples
 from tools.tiny_gptoss.fast_model import FastTinyGptOss, check
-from tools.tiny_gptoss.tool_train import HARMONY_CONFIG, MaskedSequence, batch_tensors, batches, start_weights
+from tools.tiny_gptoss.tool_train import HARMONY_CONFIG, MaskedSequence, batch_tensors, batches, masked, start_weights
 from tools.tiny_gptoss.train import learning_rate, tokenizer_for
 from tools.tiny_gptoss.vocab import HarmonyTokenizer
 
@@ -44,18 +44,9 @@ def browse_config() -> TinyConfig:
 def tokenize(tokenizer: HarmonyTokenizer, count: int, seed: int) -> list[MaskedSequence]:
     """``count`` seeded turns as ids exactly as the app builds them, none asking a held-out question."""
     held_out = frozenset(world.key for world in held_out_worlds())
-    sequences = []
     with Library() as library:
         examples = random_examples(library, seed, held_out)
-        for _ in range(count):
-            ids: list[int] = []
-            trained: list[bool] = []
-            for segments, written in next(examples).parts:
-                part = tokenizer.encode(segments)
-                ids += part
-                trained += [written] * len(part)
-            sequences.append(MaskedSequence(tuple(ids), tuple(trained)))
-    return sequences
+        return [masked(tokenizer, next(examples).parts) for _ in range(count)]
 
 
 def train(

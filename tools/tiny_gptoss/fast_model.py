@@ -18,16 +18,6 @@ from tools.tiny_gptoss.model import TinyGptOss
 class FastTinyGptOss(TinyGptOss):
     """TinyGptOss with block-local sliding-window attention and logits at chosen positions only."""
 
-    def hidden(self, ids: torch.Tensor) -> torch.Tensor:
-        """The final normed hidden states [batch, seq, n_embd]."""
-        x = self.p("token_embd.weight")[ids]
-        cos, sin = self._rope(ids.shape[1], x.dtype)
-        for i in range(self.config.n_layer):
-            prefix = f"blk.{i}."
-            x = x + self._attention(prefix, self._norm(x, prefix + "attn_norm.weight"), cos, sin, window=i % 2 == 0)
-            x = x + self._moe(prefix, self._norm(x, prefix + "post_attention_norm.weight"))
-        return self._norm(x, "output_norm.weight")
-
     def logits_at(self, ids: torch.Tensor, where: torch.Tensor) -> torch.Tensor:
         """Logits [n, vocab] at the positions where the boolean mask `where` [batch, seq] is set."""
         return self.hidden(ids)[where] @ self.p("output.weight").T

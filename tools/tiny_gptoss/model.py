@@ -43,13 +43,17 @@ class TinyGptOss(nn.Module):
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         """Logits [batch, seq, vocab] for token ids [batch, seq] at positions 0..seq-1."""
+        return self.hidden(ids) @ self.p("output.weight").T
+
+    def hidden(self, ids: torch.Tensor) -> torch.Tensor:
+        """The final normed hidden states [batch, seq, n_embd]."""
         x = self.p("token_embd.weight")[ids]
         cos, sin = self._rope(ids.shape[1], x.dtype)
         for i in range(self.config.n_layer):
             prefix = f"blk.{i}."
             x = x + self._attention(prefix, self._norm(x, prefix + "attn_norm.weight"), cos, sin, window=i % 2 == 0)
             x = x + self._moe(prefix, self._norm(x, prefix + "post_attention_norm.weight"))
-        return self._norm(x, "output_norm.weight") @ self.p("output.weight").T
+        return self._norm(x, "output_norm.weight")
 
     def _norm(self, x: torch.Tensor, weight: str) -> torch.Tensor:
         scale = torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.config.rms_eps)

@@ -23,7 +23,7 @@ import argparse
 import random
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -32,6 +32,7 @@ import numpy as np
 import torch
 from torch.nn import functional
 
+from gptoss_desktop.core.harmony import Segment
 from tests.fixtures.lora_gguf import model_weights
 from tests.fixtures.tiny_gptoss import TinyConfig, build_vocab, write_gguf
 from tools.tiny_gptoss.model import TinyGptOss
@@ -69,16 +70,18 @@ def tokenize(
     """``count`` seeded turns as ids exactly as the app builds them, none with a held-out expression."""
     held_out = frozenset(q.expression for q in held_out_questions(distribution=distribution))
     examples = random_examples(seed, held_out, distribution)
-    sequences = []
-    for _ in range(count):
-        ids: list[int] = []
-        trained: list[bool] = []
-        for segments, written in next(examples).parts:
-            part = tokenizer.encode(segments)
-            ids += part
-            trained += [written] * len(part)
-        sequences.append(MaskedSequence(tuple(ids), tuple(trained)))
-    return sequences
+    return [masked(tokenizer, next(examples).parts) for _ in range(count)]
+
+
+def masked(tokenizer: HarmonyTokenizer, parts: Sequence[tuple[Sequence[Segment], bool]]) -> MaskedSequence:
+    """A turn's parts as ids, each marked with whether the model writes it."""
+    ids: list[int] = []
+    trained: list[bool] = []
+    for segments, written in parts:
+        part = tokenizer.encode(segments)
+        ids += part
+        trained += [written] * len(part)
+    return MaskedSequence(tuple(ids), tuple(trained))
 
 
 def start_weights(config: TinyConfig, base: Path | None, seed: int) -> dict[str, np.ndarray]:
