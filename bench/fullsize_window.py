@@ -16,15 +16,27 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtCore import QEventLoop
 from PySide6.QtWidgets import QApplication
 
-from gptoss_desktop.core.engine import ChatRequest
+from gptoss_desktop.core.conversation_settings import ConversationSettings
 from gptoss_desktop.core.events import Done
 from gptoss_desktop.core.harmony import Conversation
 from gptoss_desktop.core.local.engine import LocalEngine
-from gptoss_desktop.core.sampling import SamplingParams
 from gptoss_desktop.core.settings import Settings
-from gptoss_desktop.services.chat_service import ChatService
+from gptoss_desktop.services.app_services import AppServices
 from gptoss_desktop.ui.style import apply_style
 from gptoss_desktop.ui.window.main_window import MainWindow
+
+
+def cpu_by_thread() -> dict[str, float]:
+    """CPU seconds each thread of this process has used, summed by thread name ("gui" for the main thread)."""
+    seconds: dict[str, float] = {}
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            name = "gui" if task.name == str(os.getpid()) else (task / "comm").read_text().strip()
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the thread ended meanwhile
+            continue
+        seconds[name] = seconds.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return seconds
 
 
 class WindowPipeline:
@@ -33,33 +45,43 @@ class WindowPipeline:
     def __init__(self, engine: LocalEngine) -> None:
         self.app = QApplication.instance() or QApplication([])
         apply_style(self.app)  # type: ignore[arg-type]
-        self.service = ChatService(engine_factory=lambda _path: engine)
-        self.window = MainWindow(self.service, Settings(), Path(tempfile.mkdtemp()) / "settings.json")
+        folder = Path(tempfile.mkdtemp(prefix="gptoss-fullsize-"))
+        self.services = AppServices(folder / "history.sqlite", engine_factory=lambda _path: engine)
+        self.service = self.services.chat
+        self.window = MainWindow(self.services, Settings(), folder / "settings.json")
+        self.services.setParent(self.window)
         self.window.show()
-        loop = QEventLoop()
+        loop = QEventLoop()  # wait in Qt's event loop: a processEvents() spin would steal a core
         self.service.model_loaded.connect(loop.quit)
         self.service.load_model(str(engine.info.path))
         loop.exec()
 
-    def decode(self, conversation: Conversation, max_tokens: int, seed: int) -> float:
-        """Tokens/s after the first token, as the engine's stats count them, with the widgets updating."""
+    def decode(self, conversation: Conversation, max_tokens: int, seed: int) -> tuple[float, dict[str, float]]:
+        """Tokens/s after the first token, as the engine's stats count them, the message sent as a person
+        sends it (the window's own session, transcript, widgets and history); and each thread's CPU
+        milliseconds per token over the whole turn (Linux)."""
         done: list[Done] = []
+        before = cpu_by_thread()
         loop = QEventLoop()
 
-        def finished(event: Done) -> None:
-            done.append(event)
-            loop.quit()
+        def on_event(event: object) -> None:
+            if isinstance(event, Done):
+                done.append(event)
+                loop.quit()
 
-        self.service.generation_finished.connect(finished)
-        self.window.chat_view.add_user_message(conversation.messages[-1].content)
-        self.window.session._turn = self.window.chat_view.add_assistant_turn(show_reasoning=True)
-        self.service.send(ChatRequest(conversation, SamplingParams(max_tokens=max_tokens, seed=seed)))
+        self.service.event_received.connect(on_event)
+        self.window.session.update_settings(ConversationSettings(seed=seed, max_tokens=max_tokens))
+        self.window.session.send(conversation.messages[-1].content, conversation.effort)
         loop.exec()
-        self.service.generation_finished.disconnect(finished)
+        self.service.event_received.disconnect(on_event)
+        after = cpu_by_thread()
         stats = done[0].stats
-        return (stats.completion_tokens - 1) / stats.generation_seconds
+        cpu = {name: round((spent - before.get(name, 0.0)) * 1000 / stats.completion_tokens, 2)
+               for name, spent in after.items() if spent > before.get(name, 0.0)}  # fmt: skip
+        return (stats.completion_tokens - 1) / stats.generation_seconds, cpu
 
     def close(self) -> None:
-        """Close the window: the service frees the engine and joins its thread."""
+        """Close the window: the services free the engine and join their threads."""
         self.window.close()
-        self.app.processEvents()
+        while self.window.isVisible():
+            self.app.processEvents()
