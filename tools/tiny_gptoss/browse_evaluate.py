@@ -22,7 +22,7 @@ from gptoss_desktop.core.harmony import Conversation, Effort, Message
 from gptoss_desktop.core.local.engine import LocalEngine
 from gptoss_desktop.core.sampling import SamplingParams
 from gptoss_desktop.core.tools.browsing import browse_documents
-from tools.tiny_gptoss.browse_data import Library, World, held_out_worlds
+from tools.tiny_gptoss.browse_data import Library, World, held_out_worlds, with_hostile_text
 
 DEFAULT_MODEL = Path("tests/fixtures/gpt-oss-tiny-browse.gguf")
 
@@ -106,10 +106,17 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=100, help="held-out questions")
     parser.add_argument("--temperature", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--hostile", action="store_true", help="every line of browse_data.HOSTILE right after the asked fact"
+    )
     args = parser.parse_args()
     sampling = SamplingParams(temperature=args.temperature, seed=args.seed, max_tokens=200)
-    report = measure(args.model, held_out_worlds(args.count), sampling)
-    print(json.dumps({"model": str(args.model), "temperature": args.temperature, **report}, indent=2))
+    worlds = held_out_worlds(args.count)
+    if args.hostile:
+        worlds = [with_hostile_text(world) for world in worlds]
+    report = measure(args.model, worlds, sampling)
+    summary = {"model": str(args.model), "temperature": args.temperature, "hostile": args.hostile}
+    print(json.dumps({**summary, **report}, indent=2))
 
 
 if __name__ == "__main__":

@@ -41,11 +41,14 @@ def browse_config() -> TinyConfig:
     return replace(HARMONY_CONFIG, words=browse_vocabulary_words(), name="gpt-oss-tiny-browse")
 
 
-def tokenize(tokenizer: HarmonyTokenizer, count: int, seed: int) -> list[MaskedSequence]:
-    """``count`` seeded turns as ids exactly as the app builds them, none asking a held-out question."""
+def tokenize(
+    tokenizer: HarmonyTokenizer, count: int, seed: int, dense: float = 0.0, block: int = 6
+) -> list[MaskedSequence]:
+    """``count`` seeded turns as ids exactly as the app builds them, none asking a held-out question
+    (`dense`, `block`: the share of documents full of hostile lines and at most how many, random_world)."""
     held_out = frozenset(world.key for world in held_out_worlds())
     with Library() as library:
-        examples = random_examples(library, seed, held_out)
+        examples = random_examples(library, seed, held_out, dense, block)
         return [masked(tokenizer, next(examples).parts) for _ in range(count)]
 
 
@@ -107,6 +110,8 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--examples", type=int, default=6000, help="pre-tokenized training turns")
+    parser.add_argument("--dense", type=float, default=0.0, help="share of documents full of hostile lines")
+    parser.add_argument("--dense-block", type=int, default=6, help="at most this many hostile lines in one")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--checkpoint", type=Path, help="write the model here every 500 steps too")
     parser.add_argument("--data", type=Path, help="keep the tokenized turns here (and read them back if there)")
@@ -129,7 +134,7 @@ def main() -> None:
         ]
     else:
         with tempfile.TemporaryDirectory() as tmp:
-            data = tokenize(tokenizer_for(config, Path(tmp)), args.examples, args.seed)
+            data = tokenize(tokenizer_for(config, Path(tmp)), args.examples, args.seed, args.dense, args.dense_block)
         if args.data:
             ends = np.cumsum([len(s.ids) for s in data])
             np.savez(
