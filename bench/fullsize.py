@@ -94,9 +94,12 @@ def main() -> None:
         f"prompt, {s['followup_evaluated']} evaluated"
     )
     print(
-        f"decode raw {s['decode_raw_tps']} app {s['decode_app_tps']} (engine alone {s['decode_engine_tps']}) tok/s, "
-        f"ratio {s['ratio']} (median of {s['ratios']})"
+        f"decode raw {s['decode_raw_tps']} app {s['decode_app_tps']} (engine alone {s['decode_engine_tps']}, "
+        f"service without a window {s['decode_service_tps']}) tok/s, ratio {s['ratio']} (median of {s['ratios']}; "
+        f"engine alone {s['engine_ratio']}, service {s['service_ratio']})"
     )
+    gui = [round(threads.get("gui", 0.0), 1) for threads in s["window_cpu_ms_per_token"]]
+    print(f"window's GUI thread: {gui} ms of CPU per token")
     print(f"sampler over {s['n_vocab']} tokens: {s['sample_ms']} ms per token")
     print(
         f"fullsize ratio={s['ratio']:.3f} decode_tps={decode:.2f} prefill_tps={s['prefill_tps']:.2f} "

@@ -6,7 +6,8 @@
   that are new since the first prompt (the reply as history renders it, and the question);
 - decode: the app's whole pipeline (engine, harmony parser, worker thread, batched updates into
   the real window's widgets, offscreen) against the raw llama-cpp-python loop on the same loaded
-  model, prompt and seed, in alternating rounds; the engine alone is timed too;
+  model, prompt and seed, in alternating rounds; the engine alone, and the service with its worker
+  thread but no window, are timed too;
 - per token work that grows with the vocabulary: the sampler over all 201,088 candidates,
   timed alone.
 """
@@ -109,24 +110,31 @@ def _decode(engine: LocalEngine, rounds: int) -> dict[str, Any]:
     prompt = engine.prompt_ids(short)
     run(engine, short, max_tokens=1)  # cache the prompt for both loops
     vocabulary_work = _vocabulary_work(engine)
-    from bench.fullsize_window import WindowPipeline
+    from bench.fullsize_window import ServicePipeline, WindowPipeline
 
     window = WindowPipeline(engine)
-    raw, app, core, cpu = [], [], [], []
+    service = ServicePipeline(engine)
+    raw, app, core, headless, cpu = [], [], [], [], []
     for round_ in range(rounds):
-        raw.append(_raw_decode(engine, prompt, seed=10 + round_))
-        tps, threads = window.decode(short, DECODE_TOKENS, seed=10 + round_)
+        seed = 10 + round_
+        raw.append(_raw_decode(engine, prompt, seed=seed))
+        tps, threads = window.decode(short, DECODE_TOKENS, seed=seed)
         app.append(tps)
         cpu.append(threads)
-        core.append(_app_decode(engine, short, seed=10 + round_))
+        core.append(_app_decode(engine, short, seed=seed))
+        headless.append(service.decode(short, DECODE_TOKENS, seed=seed))
+    service.close()
     window.close()
     ratios = [a / r for a, r in zip(app, raw, strict=True)]
     result = {
         "decode_raw_tps": [round(x, 2) for x in raw],
         "decode_app_tps": [round(x, 2) for x in app],
         "decode_engine_tps": [round(x, 2) for x in core],
+        "decode_service_tps": [round(x, 2) for x in headless],
         "ratio": round(statistics.median(ratios), 3),
         "ratios": [round(x, 3) for x in ratios],
+        "engine_ratio": round(statistics.median(c / r for c, r in zip(core, raw, strict=True)), 3),
+        "service_ratio": round(statistics.median(h / r for h, r in zip(headless, raw, strict=True)), 3),
         "window_cpu_ms_per_token": cpu,
     }
     result.update(vocabulary_work)

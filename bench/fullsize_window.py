@@ -1,4 +1,5 @@
-"""The app's whole pipeline on an already loaded full-size engine: service, worker thread, window.
+"""The app's whole pipeline on an already loaded full-size engine: service, worker thread, window; and the
+service and its worker thread alone, without a window (where the pipeline's cost is, if it has one).
 
 bench/fullsize_speed.py alternates these rounds with the raw llama-cpp-python loop on the same
 engine (12 GB cannot be loaded twice). The engine is handed to the ChatService through its
@@ -17,11 +18,14 @@ from PySide6.QtCore import QEventLoop
 from PySide6.QtWidgets import QApplication
 
 from gptoss_desktop.core.conversation_settings import ConversationSettings
+from gptoss_desktop.core.engine import ChatRequest
 from gptoss_desktop.core.events import Done
 from gptoss_desktop.core.harmony import Conversation
 from gptoss_desktop.core.local.engine import LocalEngine
+from gptoss_desktop.core.sampling import SamplingParams
 from gptoss_desktop.core.settings import Settings
 from gptoss_desktop.services.app_services import AppServices
+from gptoss_desktop.services.chat_service import ChatService
 from gptoss_desktop.ui.style import apply_style
 from gptoss_desktop.ui.window.main_window import MainWindow
 
@@ -70,7 +74,8 @@ class WindowPipeline:
                 loop.quit()
 
         self.service.event_received.connect(on_event)
-        self.window.session.update_settings(ConversationSettings(seed=seed, max_tokens=max_tokens))
+        # A new conversation each round: the same prompt as the raw loop's, at the same place in the context.
+        self.window.session.new(ConversationSettings(seed=seed, max_tokens=max_tokens))
         self.window.session.send(conversation.messages[-1].content, conversation.effort)
         loop.exec()
         self.service.event_received.disconnect(on_event)
@@ -85,3 +90,40 @@ class WindowPipeline:
         self.window.close()
         while self.window.isVisible():
             self.app.processEvents()
+
+
+class ServicePipeline:
+    """A ChatService of its own (worker thread, event buffer, frame batching) running `engine`, its events taken
+    on the main thread by nothing but the benchmark: the pipeline without the window."""
+
+    def __init__(self, engine: LocalEngine) -> None:
+        self.app = QApplication.instance() or QApplication([])
+        self.service = ChatService(lambda _path: engine)
+        loop = QEventLoop()
+        self.service.model_loaded.connect(loop.quit)
+        self.service.load_model(str(engine.info.path))
+        loop.exec()
+
+    def decode(self, conversation: Conversation, max_tokens: int, seed: int) -> float:
+        """Tokens/s after the first token, as the engine's stats count them."""
+        done: list[Done] = []
+        loop = QEventLoop()
+
+        def on_event(event: object) -> None:
+            if isinstance(event, Done):
+                done.append(event)
+                loop.quit()
+
+        self.service.event_received.connect(on_event)
+        self.service.send(ChatRequest(conversation, SamplingParams(max_tokens=max_tokens, seed=seed)))
+        loop.exec()
+        self.service.event_received.disconnect(on_event)
+        stats = done[0].stats
+        return (stats.completion_tokens - 1) / stats.generation_seconds
+
+    def close(self) -> None:
+        """End the service's thread (it frees the engine: close this one last but for the window)."""
+        loop = QEventLoop()
+        self.service.finished.connect(loop.quit)
+        self.service.close()
+        loop.exec()
