@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -43,6 +44,23 @@ def cpu_by_thread() -> dict[str, float]:
     return seconds
 
 
+def answered(service: ChatService, start: Callable[[], object]) -> Done:
+    """Call `start` (which sends a message to `service`) and wait in Qt's event loop for the turn's Done."""
+    done: list[Done] = []
+    loop = QEventLoop()
+
+    def on_event(event: object) -> None:
+        if isinstance(event, Done):
+            done.append(event)
+            loop.quit()
+
+    service.event_received.connect(on_event)
+    start()
+    loop.exec()
+    service.event_received.disconnect(on_event)
+    return done[0]
+
+
 class WindowPipeline:
     """A main window whose chat service runs `engine`; `decode` answers one turn into its widgets."""
 
@@ -64,23 +82,15 @@ class WindowPipeline:
         """Tokens/s after the first token, as the engine's stats count them, the message sent as a person
         sends it (the window's own session, transcript, widgets and history); and each thread's CPU
         milliseconds per token over the whole turn (Linux)."""
-        done: list[Done] = []
         before = cpu_by_thread()
-        loop = QEventLoop()
 
-        def on_event(event: object) -> None:
-            if isinstance(event, Done):
-                done.append(event)
-                loop.quit()
+        def send() -> None:
+            # A new conversation each round: the same prompt as the raw loop's, at the same place in the context.
+            self.window.session.new(ConversationSettings(seed=seed, max_tokens=max_tokens))
+            self.window.session.send(conversation.messages[-1].content, conversation.effort)
 
-        self.service.event_received.connect(on_event)
-        # A new conversation each round: the same prompt as the raw loop's, at the same place in the context.
-        self.window.session.new(ConversationSettings(seed=seed, max_tokens=max_tokens))
-        self.window.session.send(conversation.messages[-1].content, conversation.effort)
-        loop.exec()
-        self.service.event_received.disconnect(on_event)
+        stats = answered(self.service, send).stats
         after = cpu_by_thread()
-        stats = done[0].stats
         cpu = {name: round((spent - before.get(name, 0.0)) * 1000 / stats.completion_tokens, 2)
                for name, spent in after.items() if spent > before.get(name, 0.0)}  # fmt: skip
         return (stats.completion_tokens - 1) / stats.generation_seconds, cpu
@@ -106,19 +116,8 @@ class ServicePipeline:
 
     def decode(self, conversation: Conversation, max_tokens: int, seed: int) -> float:
         """Tokens/s after the first token, as the engine's stats count them."""
-        done: list[Done] = []
-        loop = QEventLoop()
-
-        def on_event(event: object) -> None:
-            if isinstance(event, Done):
-                done.append(event)
-                loop.quit()
-
-        self.service.event_received.connect(on_event)
-        self.service.send(ChatRequest(conversation, SamplingParams(max_tokens=max_tokens, seed=seed)))
-        loop.exec()
-        self.service.event_received.disconnect(on_event)
-        stats = done[0].stats
+        request = ChatRequest(conversation, SamplingParams(max_tokens=max_tokens, seed=seed))
+        stats = answered(self.service, lambda: self.service.send(request)).stats
         return (stats.completion_tokens - 1) / stats.generation_seconds
 
     def close(self) -> None:
