@@ -19,14 +19,8 @@ QWidget#chatContainer, QWidget#readingColumn, QWidget#composerColumn, QWidget#do
 }
 QFrame#assistantTurn { background: transparent; }
 QToolButton#reasoningToggle { color: palette(placeholder-text); border: none; padding: 2px 0px; }
-QTextEdit#reasoningText {
-    background: transparent;
-    color: palette(placeholder-text);
-    border: none;
-    border-left: 3px solid palette(midlight);
-    padding-left: 8px;
-}
-QTextBrowser#answerView { background: transparent; }
+QTextEdit#reasoningText { color: palette(placeholder-text); }
+QFrame#reasoningPart { border: none; border-left: 3px solid palette(midlight); padding-left: 8px; }
 QFrame#toolStep { border-left: 3px solid palette(midlight); }
 QToolButton#toolStepToggle { color: palette(placeholder-text); border: none; padding: 1px 0px; }
 QTextEdit#toolCode, QPlainTextEdit#toolOutput {

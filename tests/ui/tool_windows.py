@@ -8,6 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette, QTextCursor
+from PySide6.QtWidgets import QTextEdit
 from pytestqt.qtbot import QtBot
 
 from gptoss_desktop.core.conversation_settings import ConversationSettings, PythonChoice
@@ -68,7 +69,9 @@ def reasoning_parts(turn: AssistantTurn) -> list[str]:
         if isinstance(widget, ToolStepView):
             parts.append(f"[{widget.title}]")
         elif widget is not None and widget.isVisibleTo(turn.reasoning.body):
-            parts.append(widget.toPlainText())  # type: ignore[attr-defined]
+            text = widget.findChild(QTextEdit)  # a text part, in the frame that draws its bar
+            assert text is not None
+            parts.append(text.toPlainText())
     return parts
 
 

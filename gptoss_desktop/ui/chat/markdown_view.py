@@ -39,6 +39,7 @@ from .auto_height import make_auto_height
 from .browser_citations import BROWSER_CITATION_SCHEME, CitationMark, mark_citations
 from .code_boxes import box_code, box_format, code_format, open_live_box, write_header
 from .code_highlight import CodeHighlighter
+from .streaming_text import ShapedParagraph, edit_at
 
 #: Scheme of the "Copy" links above code blocks: `copy-code:N` copies block N.
 COPY_SCHEME = "copy-code"
@@ -97,6 +98,7 @@ class StreamingMarkdownView(QTextBrowser):
         self._citations: dict[int, str] = {}
         self._browser_links = 0  # how many `cite:` links the answer has
         self._live: QTextFrame | None = None  # the code block streaming now, in its box
+        self._shaped = ShapedParagraph()  # the paragraph streaming now keeps its glyphs between updates
         self._highlighter = CodeHighlighter(self.palette())
         self._palette_key = self._key(self.palette())
         self._ready = True
@@ -120,8 +122,7 @@ class StreamingMarkdownView(QTextBrowser):
             return
         self._source.append(text)
         finished = self._blocks.feed(text)
-        cursor = self._tail_cursor()
-        cursor.beginEditBlock()  # one layout pass and one contentsChange per update
+        cursor = self._edit_tail()
         tables_from = None
         if not finished:
             # Nothing became final: only the new text is added, whatever the tail's length.
@@ -141,15 +142,16 @@ class StreamingMarkdownView(QTextBrowser):
             cursor.insertText(self._blocks.tail, QTextCharFormat())
         if self._live is None and self._blocks.in_code:
             self._stream_as_code()
+        self._shaped.follow(self._live.lastCursorPosition().block() if self._live else self.document().lastBlock())
         cursor.endEditBlock()
         self._style_new_tables(tables_from)
 
     def finish(self) -> None:
         """The stream ended: render the tail as Markdown too."""
         self._live = None
+        self._shaped.follow(None)
         rest = self._blocks.finish()
-        cursor = self._tail_cursor()
-        cursor.beginEditBlock()
+        cursor = self._edit_tail()
         tables_from = None
         if rest.strip():
             tables_from = self._render(cursor, [rest])
@@ -333,9 +335,10 @@ class StreamingMarkdownView(QTextBrowser):
     def _stream_as_code(self) -> None:
         """The tail has become an open code block: show it as code from now on, in its box under its language,
         without its fence (the rest of it streams into the box)."""
-        cursor = self._tail_cursor()
+        cursor = self._edit_tail()
         cursor.removeSelectedText()
         self._live = open_live_box(cursor, self._blocks.tail, self.palette())
+        cursor.endEditBlock()
 
     def _style_table(self, table: QTextTable) -> None:
         """Shaded header and striped rows instead of Qt's collapsed borders, which cost every
@@ -384,8 +387,8 @@ class StreamingMarkdownView(QTextBrowser):
         roles = ("Base", "AlternateBase", "Text", "Link", "PlaceholderText")
         return tuple(palette.color(getattr(QPalette.ColorRole, role)).rgba() for role in roles)
 
-    def _tail_cursor(self) -> QTextCursor:
-        cursor = QTextCursor(self.document())
-        cursor.setPosition(self._tail_start)
+    def _edit_tail(self) -> QTextCursor:
+        """A cursor selecting the plain-text tail, in an edit block the caller ends (see streaming_text.edit_at)."""
+        cursor = edit_at(self.document(), self._tail_start)
         cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
         return cursor

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QTextCharFormat, QTextCursor
-from PySide6.QtWidgets import QTextEdit, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QTextEdit, QToolButton, QVBoxLayout, QWidget
 
 from ...core.history.tool_steps import ToolStep
 from .auto_height import make_auto_height
+from .streaming_text import ShapedParagraph, append_plain
 from .tool_views import ToolStepView
 
 
@@ -30,6 +30,7 @@ def reasoning_summary(seconds: float | None, tokens: int | None, tool_calls: int
 
 
 def _reasoning_text() -> QTextEdit:
+    """A part of the reasoning, in a frame that draws the bar on its left (see `_framed`)."""
     text = QTextEdit()
     text.setObjectName("reasoningText")
     text.setReadOnly(True)
@@ -38,6 +39,18 @@ def _reasoning_text() -> QTextEdit:
     # Its colour comes from the style sheet (placeholder text), so a theme switch recolours it.
     make_auto_height(text)
     return text
+
+
+def _framed(text: QTextEdit) -> QFrame:
+    """`text` in the frame that draws the bar on its left. The bar is the frame's, not the text's: a style
+    sheet border or padding on the text would leave its viewport transparent, and every streamed token
+    would repaint the turn, the column and the window's background under it too."""
+    frame = QFrame()
+    frame.setObjectName("reasoningPart")
+    layout = QVBoxLayout(frame)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(text)
+    return frame
 
 
 class ReasoningPanel(QWidget):
@@ -63,10 +76,12 @@ class ReasoningPanel(QWidget):
         self._parts = QVBoxLayout(self.body)
         self._parts.setContentsMargins(0, 0, 0, 0)
         self._parts.setSpacing(2)
-        self._parts.addWidget(self.text)
+        self._first_part = _framed(self.text)
+        self._parts.addWidget(self._first_part)
         self._texts = [self.text]
         self._last_text: QTextEdit | None = self.text  # where more reasoning goes (None right after a step)
         self.steps: list[ToolStepView] = []
+        self._shaped = ShapedParagraph()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
@@ -77,12 +92,11 @@ class ReasoningPanel(QWidget):
         """Add reasoning text at the end (after the last step, if one came since the last text)."""
         if self._last_text is None:
             self._last_text = _reasoning_text()
-            self._parts.addWidget(self._last_text)
-            self._last_text.setVisible(True)  # now, not on the layout's next pass: it shows when the panel does
+            part = _framed(self._last_text)
+            self._parts.addWidget(part)
+            part.setVisible(True)  # now, not on the layout's next pass: it shows when the panel does
             self._texts.append(self._last_text)
-        cursor = QTextCursor(self._last_text.document())
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.insertText(text, QTextCharFormat())
+        append_plain(self._last_text.document(), text, self._shaped)
 
     def reasoning(self) -> str:
         """The reasoning shown so far (without the steps)."""
@@ -94,7 +108,7 @@ class ReasoningPanel(QWidget):
             self.steps[index].show_step(step)
             return self.steps[index]
         if not self.text.toPlainText():
-            self.text.setVisible(False)  # the model called a tool before writing any reasoning
+            self._first_part.setVisible(False)  # the model called a tool before writing any reasoning
         view = ToolStepView(step, expanded)
         view.stop_requested.connect(self.stop_requested)
         self._parts.addWidget(view)
@@ -122,5 +136,6 @@ class ReasoningPanel(QWidget):
 
     def finish(self, summary: str) -> None:
         """Fold the reasoning and say how long it took (and how many tools it called)."""
+        self._shaped.follow(None)
         self.toggle.setText(summary)
         self.set_expanded(False)
