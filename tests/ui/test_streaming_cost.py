@@ -7,8 +7,8 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 
 import pytest
-from PySide6.QtCore import QEvent, QObject
-from PySide6.QtGui import QTextDocument
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect
+from PySide6.QtGui import QRegion, QTextDocument
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -20,16 +20,22 @@ from gptoss_desktop.ui.style import apply_style
 
 
 class PaintCounter(QObject):
-    """Counts the paint events each widget of the application receives."""
+    """Counts the paint events each widget of the application receives, and where they painted."""
 
     def __init__(self) -> None:
         super().__init__()
         self.painted: Counter[QWidget] = Counter()
+        self.regions: dict[QWidget, QRegion] = {}
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
         if event.type() == QEvent.Type.Paint and isinstance(watched, QWidget):
             self.painted[watched] += 1
+            self.regions[watched] = self.regions.get(watched, QRegion()).united(event.region())  # type: ignore[attr-defined]
         return False
+
+    def clear(self) -> None:
+        self.painted.clear()
+        self.regions.clear()
 
 
 @pytest.fixture
@@ -51,7 +57,8 @@ def shown_turn(qtbot: QtBot) -> tuple[ChatView, AssistantTurn]:
     view.add_user_message("Say hi.")
     turn = view.add_assistant_turn(show_reasoning=True)
     view.show()
-    qtbot.waitExposed(view)
+    view.activateWindow()
+    qtbot.waitActive(view)  # its activation repaints everything, in the active colours
     return view, turn
 
 
@@ -60,7 +67,7 @@ def stream_words(qtbot: QtBot, paints: PaintCounter, append: Callable[[str], Non
     line (a new line may grow the turn, which repaints what moves)."""
     append("Hello")
     qtbot.waitUntil(lambda: paints.painted[surface] > 0)
-    paints.painted.clear()
+    paints.clear()
     for word in (" there,", " how", " are", " you", " today?"):
         before = paints.painted[surface]
         append(word)
@@ -68,11 +75,14 @@ def stream_words(qtbot: QtBot, paints: PaintCounter, append: Callable[[str], Non
 
 
 def painted_under(paints: PaintCounter, widget: QWidget, top: QWidget) -> list[str]:
-    """The widgets from `widget`'s parent up to `top` that were painted, by object name."""
+    """The widgets from `widget`'s parent up to `top` that were painted where `widget` is, by object name.
+    (What they paint elsewhere is not the stream's doing: the question's Edit button, say, shows when the
+    window's focus lands on the question or an earlier test left the pointer over it.)"""
     names = []
     parent = widget.parentWidget()
     while parent is not None:
-        if paints.painted[parent]:
+        under = QRect(widget.mapTo(parent, QPoint(0, 0)), widget.size())
+        if parent in paints.regions and paints.regions[parent].intersects(under):
             names.append(parent.objectName() or type(parent).__name__)
         if parent is top:
             break
