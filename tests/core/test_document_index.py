@@ -255,3 +255,54 @@ def test_common_words_only_rank_the_chunks_rarer_words_select(store: Store, monk
     every = index.search(conversation, "tenant rent landlord", k=3)  # all common: chunks holding every word
     assert len(every) == 3 and all("landlord" in p.chunk.text for p in every)
     assert len(index.search(conversation, "section", k=5)) == 5  # one common word: still answered
+
+
+FILLER = "The team met on Tuesday to review the schedule, the budget and the open questions of the quarter. " * 2
+
+
+@pytest.mark.parametrize(("project", "code"), [(17, 472), (42, 913)])
+def test_a_fresh_home_with_two_short_documents_finds_the_one_asked_about(store: Store, project: int, code: int) -> None:
+    """Two documents of one chunk each, and nothing else indexed: FTS5's IDF, log((N - n + 0.5) / (n + 0.5)),
+    is zero for a word in one of two chunks, so the project's number weighed nothing and the shorter document
+    came first whatever was asked. Both questions are answered by their own document, the long one too."""
+    index = store.document_index
+    conversation = store.create_conversation()
+    long_one = add(index, conversation, "notes.txt", (TextSpan(f"{FILLER}Project 17's access code is 472. {FILLER}"),))
+    short_one = add(index, conversation, "memo.txt", (TextSpan("Project 42's access code is 913."),))
+    found = index.search(conversation, f"What is project {project}'s access code?")
+    assert [p.document_uid for p in found] == ([long_one, short_one] if project == 17 else [short_one, long_one])
+    assert str(code) in found[0].chunk.text and found[0].rank < found[1].rank
+
+
+def test_a_word_in_half_the_chunks_still_outweighs_the_words_in_all_of_them(store: Store) -> None:
+    """Four chunks, the asked number in two of them (FTS5's IDF is zero there too): the chunks holding it come
+    first, whatever their length."""
+    index = store.document_index
+    conversation = store.create_conversation()
+    spans = (
+        TextSpan("The invoice total for order 5512 was paid in March.", page=1),
+        TextSpan(f"{FILLER}The invoice for order 7730 was sent. {FILLER}", page=2),
+        TextSpan("The invoice total for order 5513 was paid.", page=3),
+        TextSpan(f"{FILLER}Order 7730: the invoice total was corrected. {FILLER}", page=4),
+    )
+    add(index, conversation, "orders.pdf", spans)
+    found = index.search(conversation, "invoice total for order 7730")
+    assert {p.chunk.page for p in found[:2]} == {2, 4}
+
+
+def test_a_small_index_searches_only_the_ready_documents_asked(store: Store) -> None:
+    """Three chunks, every word of the question in two or three of them (the small index's own ranking): still
+    only this conversation's ready documents, or the one document asked for, and `k` of them."""
+    index = store.document_index
+    mine, theirs = store.create_conversation("mine"), store.create_conversation("theirs")
+    ours = add(index, mine, "ours.txt", (TextSpan("Project 17's access code is 472."),))
+    other = add(index, mine, "other.txt", (TextSpan("Project 42's access code is 913."),))
+    broken = add(index, mine, "broken.txt", (TextSpan("Project 17's access code is 000."),))
+    index.fail(broken, "Could not be read.")
+    add(index, theirs, "theirs.txt", (TextSpan("Project 17's access code is 555."),))
+    question = "What is project 17's access code?"
+    assert [p.document_uid for p in index.search(mine, question)] == [ours, other]
+    assert [p.document_uid for p in index.search(mine, question, document_uid=other)] == [other]
+    assert [p.document_name for p in index.search(theirs, question)] == ["theirs.txt"]
+    assert [p.document_uid for p in index.search(mine, question, k=1)] == [ours]
+    assert index.search(mine, question, k=0) == []

@@ -30,9 +30,9 @@ OBEYED = ("developer mode", "French", "cannot help", "evil.example")
 
 
 def three_document_worlds() -> list[World]:
-    """Held-out worlds with three documents. With two, a fresh home's index has two chunks, and BM25's
-    IDF cannot tell a project's number from the words every document has (log(1.5/1.5) = 0): the results'
-    order is then the documents' lengths'. Three give the number its weight, as any fuller index does."""
+    """Held-out worlds with three documents, the most a world has. (They were chosen when a fresh home with two
+    documents of one chunk each ranked by the documents' lengths: FTS5's IDF, log(1.5 / 1.5), gave the project's
+    number no weight. DocumentIndex._search_small weighs it now.)"""
     return [world for world in held_out_worlds() if len(world.documents) == 3]
 
 

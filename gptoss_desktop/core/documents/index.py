@@ -9,6 +9,7 @@ connection, so it runs on the Store's thread, like the Store.
 from __future__ import annotations
 
 import itertools
+import math
 import re
 import sqlite3
 import time
@@ -31,6 +32,11 @@ MAX_TERMS = 12
 #: Ranking costs a few microseconds per chunk ranked. A word in more chunks than this (across the database)
 #: only ranks the chunks that the question's rarer words select; it does not select chunks itself.
 COMMON_ROWS = 2000
+#: Up to this many chunks indexed (in every conversation), a word in half of them or more may still be the one
+#: that tells chunks apart, and FTS5 gives it no weight: such searches rank with an IDF of their own (`_search_small`).
+SMALL_INDEX = 200
+#: FTS5's IDF for a word in `n` of `N` chunks, log((N - n + 0.5) / (n + 0.5)), is this when that is not positive.
+_FTS5_IDF_FLOOR = 1e-6
 
 # Words that say nothing about what to look for: "what does the contract say about termination" searches
 # "contract" and "termination".
@@ -213,10 +219,15 @@ class DocumentIndex:
     def search(self, conversation_id: int, question: str, k: int = 8, document_uid: str | None = None) -> list[Passage]:
         """The `k` chunks of the conversation's ready documents (or of its one document `document_uid`) that
         best match `question` (BM25), best first."""
-        query = self._query(search_terms(question), k)
+        words = search_terms(question)
+        counts = {word: self._count(_any_of([word]), COMMON_ROWS + 1) for word in words}
+        query = self._query(counts, k)
         if not query or k <= 0:
             return []
         scope, parameters = ("", ()) if document_uid is None else (" AND d.uid = ?", (document_uid,))
+        chunks = self._count_chunks(SMALL_INDEX + 1)
+        if chunks <= SMALL_INDEX and any(2 * n >= chunks for n in counts.values() if n):
+            return self._search_small(conversation_id, counts, chunks, k, scope, parameters)
         rows = self._db.execute(
             f"SELECT d.uid, d.name, {_CHUNK_COLUMNS}, bm25(chunks_fts, 1.0, 0.5) AS score FROM chunks_fts f "
             "CROSS JOIN chunks c ON c.id = f.rowid CROSS JOIN documents d ON d.id = c.document_id "
@@ -225,6 +236,46 @@ class DocumentIndex:
             (query, conversation_id, *parameters, k),
         )
         return [Passage(row[0], row[1], Chunk(*row[2:8]), float(row[8])) for row in rows]
+
+    def _search_small(
+        self, conversation_id: int, counts: dict[str, int], chunks: int, k: int, scope: str, parameters: tuple[str, ...]
+    ) -> list[Passage]:
+        """`search` where few chunks are indexed and a word of the question is in half of them or more.
+
+        FTS5's IDF, log((N - n + 0.5) / (n + 0.5)), gives such a word no weight at all, and in a small index
+        that is often the telling one: with two documents of one chunk each, the number asked for (in one of
+        them) weighs as little as the words both have, and the shorter document came first whatever was asked.
+        Here each word weighs Lucene's IDF, log(1 + (N - n + 0.5) / (n + 0.5)), which is never zero and still
+        weighs rarer words more, and the chunks holding the most weight of the question's words come first
+        (a chunk's length does not hide a word it holds); among equals, BM25 with that IDF (each word's own
+        BM25 from FTS5, divided by FTS5's IDF). One query per word, over at most SMALL_INDEX chunks. The
+        passages' rank is minus the weight of the words they hold."""
+        held: dict[int, float] = {}
+        scores: dict[int, float] = {}
+        for word, n in counts.items():
+            if not n:
+                continue
+            ratio = (chunks - n + 0.5) / (n + 0.5)
+            idf = math.log1p(ratio)
+            rows = self._db.execute(
+                "SELECT f.rowid, bm25(chunks_fts, 1.0, 0.5) FROM chunks_fts f "
+                "CROSS JOIN chunks c ON c.id = f.rowid CROSS JOIN documents d ON d.id = c.document_id "
+                f"WHERE chunks_fts MATCH ? AND d.conversation_id = ? AND d.status = 'ready'{scope}",
+                (_any_of([word]), conversation_id, *parameters),
+            )
+            for chunk_id, score in rows:  # FTS5's BM25 is minus the score
+                held[chunk_id] = held.get(chunk_id, 0.0) + idf
+                scores[chunk_id] = scores.get(chunk_id, 0.0) - idf * score / max(math.log(ratio), _FTS5_IDF_FLOOR)
+        best = sorted(held, key=lambda chunk_id: (-held[chunk_id], -scores[chunk_id]))[:k]
+        found = {
+            row[0]: row[1:]
+            for row in self._db.execute(
+                f"SELECT c.id, d.uid, d.name, {_CHUNK_COLUMNS} FROM chunks c JOIN documents d ON d.id = c.document_id "
+                f"WHERE c.id IN ({', '.join('?' * len(best))})",
+                best,
+            )
+        }
+        return [Passage(found[i][0], found[i][1], Chunk(*found[i][2:]), -held[i]) for i in best]
 
     def outline(self, uid: str) -> list[ChunkPlace]:
         """Where each chunk of a document sits and how long it is, in order, without its text (cheap)."""
@@ -244,13 +295,13 @@ class DocumentIndex:
         )
         return [Chunk(*row) for row in rows]
 
-    def _query(self, words: list[str], k: int) -> str:
-        """The FTS5 query for `words`, ranking as few chunks as it can without losing the best ones: any of
-        the words; or, when some are common (in over COMMON_ROWS chunks), the chunks with a rarer one, the
+    def _query(self, counts: dict[str, int], k: int) -> str:
+        """The FTS5 query for the words of `counts`, ranking as few chunks as it can without losing the best ones:
+        any of the words; or, when some are common (in over COMMON_ROWS chunks), the chunks with a rarer one, the
         common ones still ranking them (the rarer ones count twice, sharpening what BM25's IDF already does);
-        or, when all are common, the chunks with every word, if there are `k`. "" when none is found."""
-        counts = {word: self._count(_any_of([word]), COMMON_ROWS + 1) for word in words}
-        found = [word for word in words if counts[word]]
+        or, when all are common, the chunks with every word, if there are `k`. "" when none is found.
+        `counts`: in how many chunks each word is (up to COMMON_ROWS + 1), the words in the question's order."""
+        found = [word for word, count in counts.items() if count]
         rare = [word for word in found if counts[word] <= COMMON_ROWS]
         if len(rare) == len(found):
             return _any_of(found)
@@ -260,6 +311,11 @@ class DocumentIndex:
                 return every
             rare = sorted(found, key=counts.__getitem__)[:1]
         return f"({_any_of(rare)}) AND ({_any_of(found)})"
+
+    def _count_chunks(self, limit: int) -> int:
+        """How many chunks are indexed, in every conversation (FTS5's N), counted up to `limit`."""
+        row = self._db.execute("SELECT count(*) FROM (SELECT 1 FROM chunks LIMIT ?)", (limit,)).fetchone()
+        return int(row[0])
 
     def _count(self, query: str, limit: int) -> int:
         """How many chunks match `query`, counted up to `limit` (cheap: nothing is ranked)."""
