@@ -53,6 +53,12 @@ _STOPWORDS = frozenset(
 _TERM = re.compile(r"\w+(?:['’.\-]\w+)*")
 
 _CHUNK_COLUMNS = "c.ordinal, c.text, c.page, c.line_start, c.line_end, c.heading"
+#: The chunks an FTS5 query (the first parameter) matches in a conversation's ready documents (the second);
+#: `{scope}` narrows them further.
+_MATCHING = (
+    "FROM chunks_fts f CROSS JOIN chunks c ON c.id = f.rowid CROSS JOIN documents d ON d.id = c.document_id "
+    "WHERE chunks_fts MATCH ? AND d.conversation_id = ? AND d.status = 'ready'{scope}"
+)
 
 
 class Cancel(Protocol):
@@ -229,10 +235,8 @@ class DocumentIndex:
         if chunks <= SMALL_INDEX and any(2 * n >= chunks for n in counts.values() if n):
             return self._search_small(conversation_id, counts, chunks, k, scope, parameters)
         rows = self._db.execute(
-            f"SELECT d.uid, d.name, {_CHUNK_COLUMNS}, bm25(chunks_fts, 1.0, 0.5) AS score FROM chunks_fts f "
-            "CROSS JOIN chunks c ON c.id = f.rowid CROSS JOIN documents d ON d.id = c.document_id "
-            f"WHERE chunks_fts MATCH ? AND d.conversation_id = ? AND d.status = 'ready'{scope} "
-            "ORDER BY score LIMIT ?",
+            f"SELECT d.uid, d.name, {_CHUNK_COLUMNS}, bm25(chunks_fts, 1.0, 0.5) AS score "
+            f"{_MATCHING.format(scope=scope)} ORDER BY score LIMIT ?",
             (query, conversation_id, *parameters, k),
         )
         return [Passage(row[0], row[1], Chunk(*row[2:8]), float(row[8])) for row in rows]
@@ -258,9 +262,7 @@ class DocumentIndex:
             ratio = (chunks - n + 0.5) / (n + 0.5)
             idf = math.log1p(ratio)
             rows = self._db.execute(
-                "SELECT f.rowid, bm25(chunks_fts, 1.0, 0.5) FROM chunks_fts f "
-                "CROSS JOIN chunks c ON c.id = f.rowid CROSS JOIN documents d ON d.id = c.document_id "
-                f"WHERE chunks_fts MATCH ? AND d.conversation_id = ? AND d.status = 'ready'{scope}",
+                f"SELECT f.rowid, bm25(chunks_fts, 1.0, 0.5) {_MATCHING.format(scope=scope)}",
                 (_any_of([word]), conversation_id, *parameters),
             )
             for chunk_id, score in rows:  # FTS5's BM25 is minus the score
